@@ -1,0 +1,127 @@
+//! The one error type of the library, and the exit code each kind maps to.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong, with the context a user needs to act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value given on the command line breaks a rule of AWS, Pulumi or oidc-gen.
+    #[error("invalid {what} {value:?}: {hint}")]
+    Invalid {
+        /// What the value is for, e.g. `--role-name`.
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// The rule it breaks and what to do instead.
+        hint: String,
+    },
+
+    /// Options that cannot be used together, or a combination that needs another option.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A `--ca-file` that cannot be read or holds no certificate.
+    #[error("cannot use --ca-file {path}: {reason}")]
+    CaFile {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The issuer's discovery document could not be fetched or is not usable.
+    #[error("issuer {issuer}: {problem}; {hint}")]
+    Discovery {
+        /// The issuer URL.
+        issuer: String,
+        /// What went wrong, naming the URL that was requested.
+        problem: String,
+        /// What the user can try.
+        hint: &'static str,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// The TLS handshake with an issuer host failed or was not trusted.
+    #[error("TLS to {host}:{port} failed: {problem}; {hint}")]
+    Tls {
+        /// The host the handshake was made with.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What went wrong, including the chain the server sent when it was refused.
+        problem: String,
+        /// What the user can try.
+        hint: &'static str,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A template failed to load or render.
+    #[error("template {name}: {source:#}")]
+    Template {
+        /// The template name, e.g. `terraform/main.tf.j2`.
+        name: String,
+        /// What minijinja reported.
+        #[source]
+        source: minijinja::Error,
+    },
+
+    /// A rendered file is not valid in its own language (a broken template).
+    #[error("template {name} rendered invalid {language}: {reason}")]
+    InvalidOutput {
+        /// The template name.
+        name: String,
+        /// The language the output should be in.
+        language: &'static str,
+        /// What the parser reported.
+        reason: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done, e.g. `cannot write`.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `--check` found files that differ from what would be written.
+    #[error(
+        "{0} file(s) under the output folder differ from what oidc-gen would write; run it without --check to update them"
+    )]
+    CheckFailed(usize),
+}
+
+impl Error {
+    /// The process exit code for this error, as documented in `--help` and the README.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::CheckFailed(_) => 1,
+            Error::Invalid { .. }
+            | Error::Usage(_)
+            | Error::CaFile { .. }
+            | Error::Template { .. }
+            | Error::InvalidOutput { .. } => 2,
+            Error::Discovery { .. } | Error::Tls { .. } => 3,
+            Error::Io { .. } => 4,
+        }
+    }
+
+    pub(crate) fn invalid(what: &'static str, value: &str, hint: impl Into<String>) -> Self {
+        Error::Invalid {
+            what,
+            value: value.to_owned(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
