@@ -67,6 +67,12 @@ pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<
         .header("Accept", "application/json")
         .call()
         .map_err(|e| {
+            if is_tls_failure(&e) {
+                // Repeat the handshake with the recording verifier, whose error shows the chain.
+                if let Err(detailed) = crate::thumbprint::fetch_chain(&url, anchors, timeout) {
+                    return detailed;
+                }
+            }
             let (problem, hint) = describe_request_error(&e);
             fail(format!("GET {url} failed: {problem}"), hint, Some(e))
         })?;
@@ -143,6 +149,14 @@ pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<
         jwks_uri,
         warnings,
     })
+}
+
+fn is_tls_failure(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Rustls(_) => true,
+        ureq::Error::Io(e) => e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()),
+        _ => false,
+    }
 }
 
 fn describe_request_error(error: &ureq::Error) -> (String, &'static str) {
