@@ -122,12 +122,12 @@ pub struct GenerateArgs {
 
     /// Use this thumbprint (40 hex digits) instead of computing it; repeatable, at most 5.
     /// No network is used.
-    #[arg(long, value_name = "HEX", conflicts_with = "no_thumbprint")]
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["no_thumbprint", "ca_file"])]
     pub thumbprint: Vec<String>,
 
     /// Leave the thumbprint out: IAM then verifies the issuer's certificate against its own
     /// trusted root CAs. No network is used.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ca_file")]
     pub no_thumbprint: bool,
 
     /// Write nothing; exit 1 and show every file under --out that differs or is missing.

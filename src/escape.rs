@@ -52,7 +52,7 @@ impl Language {
             ValueKind::String => Ok(self.quote(value.as_str().unwrap_or_default())),
             ValueKind::Number => Ok(value.to_string()),
             ValueKind::Bool => Ok(value.is_true().to_string()),
-            ValueKind::Seq => {
+            ValueKind::Seq | ValueKind::Iterable => {
                 let items = value
                     .try_iter()?
                     .map(|item| self.literal(&item))

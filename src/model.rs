@@ -500,9 +500,13 @@ fn validate_policy_arn(value: &str) -> Result<()> {
 /// Parses ESC's duration syntax (`^([0-9]+h)?([0-9]+m)?([0-9]+s)?$`) into seconds, within STS's range.
 fn parse_duration(value: &str) -> Result<u32> {
     let (min, max) = (MIN_SESSION_SECONDS, ROLE_MAX_SESSION_RANGE.1);
-    let hint =
-        format!("write hours, minutes and seconds such as 1h, 1h30m or 45m, between 15m and 12h");
-    let bad = || Error::invalid("--duration", value, hint.clone());
+    let bad = || {
+        Error::invalid(
+            "--duration",
+            value,
+            "write hours, minutes and seconds such as 1h, 1h30m or 45m, between 15m and 12h",
+        )
+    };
     let mut seconds: u64 = 0;
     let mut rest = value;
     for (unit, factor) in [('h', 3600), ('m', 60), ('s', 1)] {

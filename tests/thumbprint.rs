@@ -25,7 +25,10 @@ fn fixed_chains_select_the_last_certificate_sent() {
     let (leaf, intermediate, root) = (fixture("leaf"), fixture("intermediate"), fixture("root"));
     let cases = [
         (vec![leaf.clone(), intermediate.clone()], INTERMEDIATE_SHA1),
-        (vec![leaf.clone(), intermediate.clone(), root.clone()], ROOT_SHA1),
+        (
+            vec![leaf.clone(), intermediate.clone(), root.clone()],
+            ROOT_SHA1,
+        ),
         (vec![leaf.clone()], LEAF_SHA1),
     ];
     for (chain, expected) in cases {
@@ -42,7 +45,13 @@ fn live_thumbprint(shape: ChainShape) -> (TestChain, TestIssuer, String, String)
     let root = chain.write_root(dir.path());
     let output = oidc_gen(
         dir.path(),
-        &["thumbprint", "--issuer", &issuer.url, "--ca-file", root.to_str().unwrap()],
+        &[
+            "thumbprint",
+            "--issuer",
+            &issuer.url,
+            "--ca-file",
+            root.to_str().unwrap(),
+        ],
     );
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
@@ -67,7 +76,10 @@ fn live_root_sent_pins_the_root() {
 fn live_leaf_only_pins_the_leaf_and_warns() {
     let (chain, _issuer, stdout, stderr) = live_thumbprint(ChainShape::LeafOnly);
     assert_eq!(stdout.trim(), sha1_hex(&chain.sent[0]));
-    assert!(stderr.contains("warning:") && stderr.contains("leaf"), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("leaf"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -78,33 +90,66 @@ fn json_report_lists_the_chain_in_server_order() {
     let root = chain.write_root(dir.path());
     let output = oidc_gen(
         dir.path(),
-        &["thumbprint", "--json", "--issuer", &issuer.url, "--ca-file", root.to_str().unwrap()],
+        &[
+            "thumbprint",
+            "--json",
+            "--issuer",
+            &issuer.url,
+            "--ca-file",
+            root.to_str().unwrap(),
+        ],
     );
     assert!(output.status.success(), "{}", text(&output).1);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["issuer"], issuer.url);
-    assert_eq!(report["jwks_uri"], format!("{}/.well-known/jwks", issuer.url));
-    assert_eq!(report["thumbprints"], serde_json::json!([sha1_hex(&chain.sent[2])]));
+    assert_eq!(
+        report["jwks_uri"],
+        format!("{}/.well-known/jwks", issuer.url)
+    );
+    assert_eq!(
+        report["thumbprints"],
+        serde_json::json!([sha1_hex(&chain.sent[2])])
+    );
     let endpoint = &report["endpoints"][0];
     assert_eq!(endpoint["host"], "127.0.0.1");
     assert_eq!(endpoint["port"], issuer.port);
     let hashes: Vec<String> = chain.sent.iter().map(|c| sha1_hex(c)).collect();
-    let reported: Vec<&str> = endpoint["chain"].as_array().unwrap().iter().map(|c| c["sha1"].as_str().unwrap()).collect();
+    let reported: Vec<&str> = endpoint["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha1"].as_str().unwrap())
+        .collect();
     assert_eq!(reported, hashes);
     assert_eq!(endpoint["chain"][0]["subject"], "CN=oidc-gen test issuer");
-    assert_eq!(endpoint["chain"][0]["issuer"], "CN=oidc-gen test intermediate");
-    assert!(endpoint["chain"][0]["not_after"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        endpoint["chain"][0]["issuer"],
+        "CN=oidc-gen test intermediate"
+    );
+    assert!(
+        endpoint["chain"][0]["not_after"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
 }
 
 /// AWS's procedure: `openssl s_client -showcerts`, take the last certificate, SHA-1 fingerprint.
 fn openssl_thumbprint(port: u16) -> String {
     let shown = Command::new("openssl")
-        .args(["s_client", "-showcerts", "-connect", &format!("127.0.0.1:{port}")])
+        .args([
+            "s_client",
+            "-showcerts",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let shown = String::from_utf8_lossy(&shown.stdout);
-    let begin = shown.rfind("-----BEGIN CERTIFICATE-----").expect("openssl showed a certificate");
+    let begin = shown
+        .rfind("-----BEGIN CERTIFICATE-----")
+        .expect("openssl showed a certificate");
     let end = shown[begin..].find("-----END CERTIFICATE-----").unwrap() + begin + 25;
     let mut x509 = Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha1"])
@@ -113,9 +158,19 @@ fn openssl_thumbprint(port: u16) -> String {
         .spawn()
         .unwrap();
     use std::io::Write;
-    x509.stdin.take().unwrap().write_all(shown[begin..end].as_bytes()).unwrap();
+    x509.stdin
+        .take()
+        .unwrap()
+        .write_all(shown[begin..end].as_bytes())
+        .unwrap();
     let fingerprint = String::from_utf8(x509.wait_with_output().unwrap().stdout).unwrap();
-    fingerprint.trim().rsplit('=').next().unwrap().replace(':', "").to_lowercase()
+    fingerprint
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase()
 }
 
 #[test]
@@ -123,7 +178,11 @@ fn live_thumbprint_equals_the_openssl_procedure() {
     if !have_tool("openssl", "version") {
         return;
     }
-    for shape in [ChainShape::RootNotSent, ChainShape::RootSent, ChainShape::LeafOnly] {
+    for shape in [
+        ChainShape::RootNotSent,
+        ChainShape::RootSent,
+        ChainShape::LeafOnly,
+    ] {
         let (_chain, issuer, stdout, _) = live_thumbprint(shape);
         assert_eq!(stdout.trim(), openssl_thumbprint(issuer.port), "{shape:?}");
     }
@@ -140,8 +199,14 @@ fn an_untrusted_chain_is_exit_3_and_writes_nothing() {
     let output = oidc_gen(dir.path(), &["--org", "acme", "--issuer", &issuer.url]);
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains(&format!("TLS to 127.0.0.1:{}", issuer.port)), "{stderr}");
-    assert!(stderr.contains("CN=oidc-gen test issuer"), "the refused chain is reported: {stderr}");
+    assert!(
+        stderr.contains(&format!("TLS to 127.0.0.1:{}", issuer.port)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("CN=oidc-gen test issuer"),
+        "the refused chain is reported: {stderr}"
+    );
     assert!(stderr.contains("--ca-file"), "{stderr}");
     assert_eq!(tree(dir.path()), before);
 }
@@ -154,11 +219,24 @@ fn a_live_run_writes_the_thumbprint_into_every_format() {
     let root = chain.write_root(dir.path());
     let output = oidc_gen(
         dir.path(),
-        &["--org", "acme", "--account-id", "123456789012", "--issuer", &issuer.url, "--ca-file", root.to_str().unwrap()],
+        &[
+            "--org",
+            "acme",
+            "--account-id",
+            "123456789012",
+            "--issuer",
+            &issuer.url,
+            "--ca-file",
+            root.to_str().unwrap(),
+        ],
     );
     assert!(output.status.success(), "{}", text(&output).1);
     let expected = sha1_hex(&chain.sent[1]);
-    for file in ["terraform/main.tf", "cloudformation/template.json", "pulumi/Pulumi.yaml"] {
+    for file in [
+        "terraform/main.tf",
+        "cloudformation/template.json",
+        "pulumi/Pulumi.yaml",
+    ] {
         let contents = std::fs::read_to_string(dir.path().join("out").join(file)).unwrap();
         assert!(contents.contains(&expected), "{file} lacks the thumbprint");
     }

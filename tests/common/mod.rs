@@ -31,13 +31,85 @@ pub fn settings() -> insta::Settings {
 
 fn regex_escape(text: &str) -> String {
     text.chars()
-        .flat_map(|c| if c.is_ascii_alphanumeric() { vec![c] } else { vec!['\\', c] })
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
+}
+
+/// A thumbprint for fixtures that use no network.
+pub const THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
+
+/// Offline inputs that the snapshot and real-tool tests share: a name and the arguments.
+pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
+    let second_thumbprint = THUMBPRINT.to_uppercase().replace('9', "1");
+    let fixtures: [(&str, Vec<&str>); 3] = [
+        (
+            "scoped",
+            vec![
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--env",
+                "platform/prod",
+                "--env",
+                "legacy-env",
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "--policy-arn",
+                "arn:aws:iam::123456789012:policy/esc/Deploy",
+                "--role-name",
+                "esc-deployer",
+                "--duration",
+                "2h",
+                "--thumbprint",
+                THUMBPRINT,
+            ],
+        ),
+        (
+            "patterns",
+            vec![
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--env",
+                "platform/*",
+                "--env",
+                "shared/prod",
+                "--thumbprint",
+                THUMBPRINT,
+                "--thumbprint",
+                &second_thumbprint,
+            ],
+        ),
+        (
+            "no_thumbprint",
+            vec![
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+    ];
+    fixtures
+        .into_iter()
+        .map(|(name, args)| (name, args.into_iter().map(String::from).collect()))
         .collect()
 }
 
 /// Runs the built `oidc-gen` with `args`, in `dir`, isolated from the caller's environment.
 pub fn oidc_gen(dir: &Path, args: &[&str]) -> Output {
-    oidc_gen_command(dir, args).output().expect("the oidc-gen binary runs")
+    oidc_gen_command(dir, args)
+        .output()
+        .expect("the oidc-gen binary runs")
 }
 
 /// The command `oidc_gen` runs, for tests that add to its environment.
@@ -81,7 +153,10 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
                 files.push((path.strip_prefix(dir).unwrap().to_path_buf(), Vec::new()));
                 pending.push(path);
             } else {
-                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap()));
+                files.push((
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                ));
             }
         }
     }
@@ -116,8 +191,11 @@ impl TestChain {
         let root = ca("oidc-gen test root", None);
         let intermediate = ca("oidc-gen test intermediate", Some(&root));
         let leaf_key = KeyPair::generate().unwrap();
-        let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-        leaf_params.distinguished_name.push(DnType::CommonName, "oidc-gen test issuer");
+        let mut leaf_params =
+            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "oidc-gen test issuer");
         let sent = match shape {
             ChainShape::RootNotSent | ChainShape::RootSent => {
                 let leaf = leaf_params.signed_by(&leaf_key, &intermediate).unwrap();
@@ -127,7 +205,13 @@ impl TestChain {
                 }
                 sent
             }
-            ChainShape::LeafOnly => vec![leaf_params.signed_by(&leaf_key, &root).unwrap().der().clone()],
+            ChainShape::LeafOnly => vec![
+                leaf_params
+                    .signed_by(&leaf_key, &root)
+                    .unwrap()
+                    .der()
+                    .clone(),
+            ],
         };
         TestChain {
             sent,
@@ -144,7 +228,10 @@ impl TestChain {
     }
 }
 
-fn ca(name: &str, parent: Option<&CertifiedIssuer<'static, KeyPair>>) -> CertifiedIssuer<'static, KeyPair> {
+fn ca(
+    name: &str,
+    parent: Option<&CertifiedIssuer<'static, KeyPair>>,
+) -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, name);
@@ -195,12 +282,14 @@ impl TestIssuer {
         let base = format!("https://127.0.0.1:{port}");
         let responder: Arc<Responder> = Arc::from(make(&base));
         let config = Arc::new(
-            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(chain.sent.clone(), chain.key.clone_key())
-                .unwrap(),
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain.sent.clone(), chain.key.clone_key())
+            .unwrap(),
         );
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -225,7 +314,12 @@ impl Drop for TestIssuer {
     }
 }
 
-fn serve(listener: TcpListener, config: Arc<rustls::ServerConfig>, responder: Arc<Responder>, stop: Arc<AtomicBool>) {
+fn serve(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    responder: Arc<Responder>,
+    stop: Arc<AtomicBool>,
+) {
     listener.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + SERVER_LIFETIME;
     while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
@@ -236,14 +330,20 @@ fn serve(listener: TcpListener, config: Arc<rustls::ServerConfig>, responder: Ar
                     let _ = answer(stream, config, &*responder);
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
             Err(_) => return,
         }
     }
 }
 
 /// Serves one HTTP/1.1 request over TLS, then closes.
-fn answer(stream: TcpStream, config: Arc<rustls::ServerConfig>, responder: &Responder) -> std::io::Result<()> {
+fn answer(
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    responder: &Responder,
+) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
@@ -253,7 +353,11 @@ fn answer(stream: TcpStream, config: Arc<rustls::ServerConfig>, responder: &Resp
     let mut reader = BufReader::new(&mut tls);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
     let mut line = String::new();
     while reader.read_line(&mut line)? > 2 {
         line.clear();
@@ -284,7 +388,10 @@ pub fn have_tool(program: &str, version_arg: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(!tools_required(), "{program} is required (IAC_TOOLS_REQUIRED=1) but cannot be run");
+        assert!(
+            !tools_required(),
+            "{program} is required (IAC_TOOLS_REQUIRED=1) but cannot be run"
+        );
         eprintln!("skipped: {program} is not installed");
     }
     found

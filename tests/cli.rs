@@ -1,0 +1,289 @@
+//! The command line end to end: every exit code, `--check`, `--out -`, `--templates`, and
+//! byte-for-byte determinism.
+
+mod common;
+
+use std::fs;
+
+use common::{THUMBPRINT, oidc_gen, text, tree};
+const ARGS: [&str; 6] = [
+    "--org",
+    "acme",
+    "--account-id",
+    "123456789012",
+    "--thumbprint",
+    THUMBPRINT,
+];
+
+#[test]
+fn exit_0_writes_all_four_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = oidc_gen(dir.path(), &ARGS);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    for file in [
+        "terraform/main.tf",
+        "cloudformation/template.json",
+        "pulumi/Pulumi.yaml",
+        "esc/environment.yaml",
+    ] {
+        assert!(dir.path().join("out").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn same_inputs_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        oidc_gen(dir.path(), &[&ARGS[..], &["--out", "a"]].concat())
+            .status
+            .success()
+    );
+    assert!(
+        oidc_gen(dir.path(), &[&ARGS[..], &["--out", "b"]].concat())
+            .status
+            .success()
+    );
+    let a = tree(&dir.path().join("a"));
+    assert_eq!(a, tree(&dir.path().join("b")));
+    assert_eq!(a.iter().filter(|(_, bytes)| !bytes.is_empty()).count(), 4);
+}
+
+#[test]
+fn exit_1_when_check_finds_a_difference_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(oidc_gen(dir.path(), &ARGS).status.success());
+    let clean = oidc_gen(dir.path(), &[&ARGS[..], &["--check"]].concat());
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean).1);
+
+    let tf = dir.path().join("out/terraform/main.tf");
+    let edited = fs::read_to_string(&tf)
+        .unwrap()
+        .replace("\"acme\"", "\"evil\"");
+    fs::write(&tf, &edited).unwrap();
+    fs::remove_file(dir.path().join("out/esc/environment.yaml")).unwrap();
+    let before = tree(dir.path());
+
+    let output = oidc_gen(dir.path(), &[&ARGS[..], &["--check"]].concat());
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("differs: out/terraform/main.tf"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("differs: out/esc/environment.yaml"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cloudformation"), "{stderr}");
+    assert!(
+        stdout.contains("-  client_id_list  = [\"evil\"")
+            && stdout.contains("+  client_id_list  = [\"acme\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("missing"), "{stdout}");
+    assert_eq!(tree(dir.path()), before, "--check wrote something");
+}
+
+#[test]
+fn check_against_a_missing_folder_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = oidc_gen(
+        dir.path(),
+        &[&ARGS[..], &["--check", "--out", "nowhere"]].concat(),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn exit_2_for_invalid_input_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        vec![
+            "--org",
+            "acme",
+            "--role-name",
+            &"r".repeat(65),
+            "--no-thumbprint",
+        ],
+        vec!["--org", "ac me", "--no-thumbprint"],
+        vec![
+            "--org",
+            "acme",
+            "--policy-arn",
+            "ReadOnlyAccess",
+            "--no-thumbprint",
+        ],
+        vec!["--org", "acme", "--session-name", "a b", "--no-thumbprint"],
+        vec!["--org", "acme", "--issuer", "http://api.pulumi.com/oidc"],
+        vec![
+            "--org",
+            "acme",
+            "--thumbprint",
+            THUMBPRINT,
+            "--no-thumbprint",
+        ],
+        vec!["--org", "acme", "--format", "yaml"],
+        vec![
+            "--org",
+            "acme",
+            "--no-thumbprint",
+            "--out",
+            "-",
+            "--check",
+            "--format",
+            "pulumi",
+        ],
+        vec![
+            "--org",
+            "acme",
+            "--no-thumbprint",
+            "--ca-file",
+            "missing.pem",
+        ],
+    ] {
+        let output = oidc_gen(dir.path(), &bad);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            text(&output).1
+        );
+    }
+    // Six thumbprints: IAM's limit is five.
+    let six: Vec<String> = (0..6).map(|i| format!("{i:040x}")).collect();
+    let mut args = vec!["--org", "acme"];
+    for t in &six {
+        args.extend(["--thumbprint", t]);
+    }
+    assert_eq!(oidc_gen(dir.path(), &args).status.code(), Some(2));
+    assert!(
+        fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "something was written"
+    );
+}
+
+#[test]
+fn exit_2_for_a_ca_file_without_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.pem"), "not a certificate\n").unwrap();
+    let output = oidc_gen(dir.path(), &["thumbprint", "--ca-file", "empty.pem"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).1.contains("empty.pem"));
+}
+
+#[test]
+fn exit_3_when_the_issuer_cannot_be_reached() {
+    // A port nobody listens on: bind, note it, release it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = format!("https://127.0.0.1:{port}/oidc");
+    let output = oidc_gen(
+        dir.path(),
+        &["--org", "acme", "--issuer", &issuer, "--timeout", "5"],
+    );
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&issuer), "{stderr}");
+    assert!(fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn exit_4_when_the_output_folder_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("blocker"), "a file, not a folder").unwrap();
+    let output = oidc_gen(dir.path(), &[&ARGS[..], &["--out", "blocker/out"]].concat());
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("blocker"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("blocker")).unwrap(),
+        "a file, not a folder"
+    );
+}
+
+#[test]
+fn out_dash_prints_one_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = oidc_gen(
+        dir.path(),
+        &[&ARGS[..], &["--out", "-", "--format", "esc"]].concat(),
+    );
+    assert!(output.status.success());
+    let (stdout, _) = text(&output);
+    let parsed: serde_yaml::Value = serde_yaml::from_str(&stdout).unwrap();
+    assert_eq!(
+        parsed["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]["roleArn"],
+        "arn:aws:iam::123456789012:role/pulumi-esc-oidc"
+    );
+    assert!(fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn all_without_account_id_leaves_an_existing_esc_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("out/esc")).unwrap();
+    fs::write(dir.path().join("out/esc/environment.yaml"), "mine\n").unwrap();
+    let output = oidc_gen(dir.path(), &["--org", "acme", "--no-thumbprint"]);
+    let (_, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("--account-id"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out/esc/environment.yaml")).unwrap(),
+        "mine\n"
+    );
+    assert!(dir.path().join("out/terraform/main.tf").is_file());
+}
+
+#[test]
+fn user_templates_are_tried_first_and_still_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("tpl/esc")).unwrap();
+    fs::write(
+        dir.path().join("tpl/esc/environment.yaml.j2"),
+        "values:\n  org: {{ org }}\n  role: {{ esc.role_arn }}\n",
+    )
+    .unwrap();
+    let output = oidc_gen(dir.path(), &[&ARGS[..], &["--templates", "tpl"]].concat());
+    assert!(output.status.success(), "{}", text(&output).1);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out/esc/environment.yaml")).unwrap(),
+        "values:\n  org: \"acme\"\n  role: \"arn:aws:iam::123456789012:role/pulumi-esc-oidc\"\n"
+    );
+    // The other formats still come from the built-in templates.
+    assert!(
+        fs::read_to_string(dir.path().join("out/terraform/main.tf"))
+            .unwrap()
+            .contains("aws_iam_role")
+    );
+}
+
+#[test]
+fn a_broken_user_template_is_exit_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("tpl/pulumi")).unwrap();
+    fs::write(
+        dir.path().join("tpl/pulumi/Pulumi.yaml.j2"),
+        "name: {{ no_such_value }}\n",
+    )
+    .unwrap();
+    let output = oidc_gen(dir.path(), &[&ARGS[..], &["--templates", "tpl"]].concat());
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pulumi/Pulumi.yaml.j2"), "{stderr}");
+    assert!(!dir.path().join("out").exists());
+
+    fs::write(
+        dir.path().join("tpl/pulumi/Pulumi.yaml.j2"),
+        "name: [unclosed\n",
+    )
+    .unwrap();
+    let output = oidc_gen(dir.path(), &[&ARGS[..], &["--templates", "tpl"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).1.contains("invalid YAML"));
+    assert!(!dir.path().join("out").exists());
+}

@@ -1,0 +1,264 @@
+//! All four artifacts describe the same provider, audiences, subjects, role and policies: each is
+//! parsed back with its language's parser into one normalised description, and they must be equal.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{fixtures, oidc_gen, text};
+use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
+use serde_json::{Value, json};
+
+const PROVIDER_ARN: &str = "PROVIDER-ARN";
+const ROLE_ARN: &str = "ROLE-ARN";
+
+/// What a generated IAM artifact says, whatever its language.
+#[derive(Debug, PartialEq)]
+struct Iam {
+    provider_url: String,
+    client_ids: Vec<String>,
+    thumbprints: Vec<String>,
+    role_name: String,
+    max_session_duration: u64,
+    trust_policy: Value,
+    policies: BTreeSet<String>,
+}
+
+/// What an ESC definition says.
+#[derive(Debug, PartialEq)]
+struct Esc {
+    role_arn: String,
+    session_name: String,
+    duration: String,
+    environment_variables: Value,
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect(),
+        other => panic!("not a list: {other}"),
+    }
+}
+
+/// Terraform: evaluate the whole module with hcl-rs, with references to resources replaced by
+/// placeholders and jsonencode/yamlencode/toset returning their argument's structure.
+fn terraform(dir: &Path) -> (Iam, Esc) {
+    let source = std::fs::read_to_string(dir.join("terraform/main.tf")).unwrap();
+    let body: hcl::Body = hcl::parse(&source).unwrap();
+    let mut ctx = Context::new();
+    let identity = FuncDef::new(|args: FuncArgs| Ok(args[0].clone()), [ParamType::Any]);
+    for name in ["jsonencode", "yamlencode", "toset"] {
+        ctx.declare_func(name, identity.clone());
+    }
+    ctx.declare_var(
+        "aws_iam_openid_connect_provider",
+        hcl::value!({ pulumi = { arn = (PROVIDER_ARN) } }),
+    );
+    ctx.declare_var(
+        "aws_iam_role",
+        hcl::value!({ pulumi_esc = { arn = (ROLE_ARN), name = "ROLE-NAME" } }),
+    );
+    ctx.declare_var("var", hcl::value!({ region = "us-east-1" }));
+    ctx.declare_var("each", hcl::value!({ value = "EACH" }));
+    ctx.declare_var("string", "string"); // The bare type keyword in `variable` blocks.
+    let evaluated = body.evaluate(&ctx).unwrap();
+    let module: Value = hcl::from_body(evaluated).unwrap();
+
+    let provider = &module["resource"]["aws_iam_openid_connect_provider"]["pulumi"];
+    let role = &module["resource"]["aws_iam_role"]["pulumi_esc"];
+    let attachments = &module["resource"]["aws_iam_role_policy_attachment"]["pulumi_esc"];
+    let mut trust_policy = role["assume_role_policy"].clone();
+    trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
+    let iam = Iam {
+        provider_url: provider["url"].as_str().unwrap().to_owned(),
+        client_ids: strings(&provider["client_id_list"]),
+        thumbprints: strings(&provider["thumbprint_list"]),
+        role_name: role["name"].as_str().unwrap().to_owned(),
+        max_session_duration: role["max_session_duration"].as_u64().unwrap(),
+        trust_policy,
+        policies: strings(&attachments["for_each"]).into_iter().collect(),
+    };
+    assert_eq!(
+        role["assume_role_policy"]["Statement"][0]["Principal"]["Federated"],
+        PROVIDER_ARN
+    );
+    if !iam.policies.is_empty() {
+        assert_eq!(attachments["policy_arn"], "EACH");
+        assert_eq!(attachments["role"], "ROLE-NAME");
+    }
+    let esc = esc_values(&module["output"]["esc_environment"]["value"]);
+    assert_eq!(module["output"]["role_arn"]["value"], ROLE_ARN);
+    assert_eq!(module["output"]["oidc_provider_arn"]["value"], PROVIDER_ARN);
+    (iam, esc)
+}
+
+fn cloudformation(dir: &Path) -> Iam {
+    let template: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("cloudformation/template.json")).unwrap(),
+    )
+    .unwrap();
+    let provider = &template["Resources"]["PulumiOidcProvider"];
+    let role = &template["Resources"]["PulumiEscRole"];
+    assert_eq!(provider["Type"], "AWS::IAM::OIDCProvider");
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    let mut trust_policy = role["Properties"]["AssumeRolePolicyDocument"].clone();
+    assert_eq!(
+        trust_policy["Statement"][0]["Principal"]["Federated"],
+        json!({"Ref": "PulumiOidcProvider"})
+    );
+    trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
+    assert_eq!(
+        template["Outputs"]["RoleArn"]["Value"],
+        json!({"Fn::GetAtt": ["PulumiEscRole", "Arn"]})
+    );
+    assert_eq!(
+        template["Outputs"]["OidcProviderArn"]["Value"],
+        json!({"Ref": "PulumiOidcProvider"})
+    );
+    Iam {
+        provider_url: provider["Properties"]["Url"].as_str().unwrap().to_owned(),
+        client_ids: strings(&provider["Properties"]["ClientIdList"]),
+        thumbprints: strings(&provider["Properties"]["ThumbprintList"]),
+        role_name: role["Properties"]["RoleName"].as_str().unwrap().to_owned(),
+        max_session_duration: role["Properties"]["MaxSessionDuration"].as_u64().unwrap(),
+        trust_policy,
+        policies: strings(&role["Properties"]["ManagedPolicyArns"])
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Pulumi YAML reads `$$` as `$`; apply that to every string so values compare as Pulumi sees them.
+fn pulumi_unescape(value: Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.replace("$$", "$")),
+        Value::Array(items) => Value::Array(items.into_iter().map(pulumi_unescape).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, pulumi_unescape(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn yaml_file(path: &Path) -> Value {
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    serde_json::to_value(yaml).unwrap()
+}
+
+fn pulumi(dir: &Path) -> Iam {
+    let program = yaml_file(&dir.join("pulumi/Pulumi.yaml"));
+    assert_eq!(program["runtime"], "yaml");
+    let resources = program["resources"].as_object().unwrap();
+    let provider = &resources["oidcProvider"];
+    let role = &resources["escRole"];
+    assert_eq!(provider["type"], "aws:iam:OpenIdConnectProvider");
+    assert_eq!(role["type"], "aws:iam:Role");
+    let mut policies = BTreeSet::new();
+    for (name, resource) in resources {
+        if resource["type"] == "aws:iam:RolePolicyAttachment" {
+            assert_eq!(resource["properties"]["role"], "${escRole.name}", "{name}");
+            policies.insert(
+                pulumi_unescape(resource["properties"]["policyArn"].clone())
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    let mut trust_policy = role["properties"]["assumeRolePolicy"]["fn::toJSON"].clone();
+    assert_eq!(
+        trust_policy["Statement"][0]["Principal"]["Federated"],
+        "${oidcProvider.arn}"
+    );
+    trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
+    let properties = pulumi_unescape(provider["properties"].clone());
+    let role_properties = pulumi_unescape(role["properties"].clone());
+    assert_eq!(program["outputs"]["roleArn"], "${escRole.arn}");
+    assert_eq!(program["outputs"]["oidcProviderArn"], "${oidcProvider.arn}");
+    Iam {
+        provider_url: properties["url"].as_str().unwrap().to_owned(),
+        client_ids: strings(&properties["clientIdLists"]),
+        thumbprints: strings(&properties["thumbprintLists"]),
+        role_name: role_properties["name"].as_str().unwrap().to_owned(),
+        max_session_duration: role_properties["maxSessionDuration"].as_u64().unwrap(),
+        trust_policy: pulumi_unescape(trust_policy),
+        policies,
+    }
+}
+
+fn esc_values(definition: &Value) -> Esc {
+    let oidc = &definition["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"];
+    Esc {
+        role_arn: oidc["roleArn"].as_str().unwrap().to_owned(),
+        session_name: oidc["sessionName"].as_str().unwrap().to_owned(),
+        duration: oidc["duration"].as_str().unwrap().to_owned(),
+        environment_variables: definition["values"]["environmentVariables"].clone(),
+    }
+}
+
+fn esc(dir: &Path) -> Esc {
+    let definition = pulumi_unescape(yaml_file(&dir.join("esc/environment.yaml")));
+    esc_values(&definition)
+}
+
+#[test]
+fn all_four_artifacts_say_the_same() {
+    for (name, args) in fixtures() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--out", "."]);
+        let output = oidc_gen(dir.path(), &args);
+        assert!(output.status.success(), "{name}: {}", text(&output).1);
+
+        let (tf, tf_esc) = terraform(dir.path());
+        assert_eq!(
+            tf,
+            cloudformation(dir.path()),
+            "{name}: terraform vs cloudformation"
+        );
+        assert_eq!(tf, pulumi(dir.path()), "{name}: terraform vs pulumi");
+
+        let esc = esc(dir.path());
+        assert_eq!(
+            esc.role_arn,
+            format!("arn:aws:iam::123456789012:role/{}", tf.role_name),
+            "{name}"
+        );
+        assert_eq!(
+            Esc {
+                role_arn: ROLE_ARN.into(),
+                ..esc
+            },
+            tf_esc,
+            "{name}: esc file vs terraform output"
+        );
+
+        // And the description itself is what the trust model promises.
+        let condition = &tf.trust_policy["Statement"][0]["Condition"];
+        let aud = condition["StringEquals"]["api.pulumi.com/oidc:aud"].clone();
+        assert_eq!(aud, json!(["acme", "aws:acme"]), "{name}");
+        assert_eq!(tf.client_ids, ["acme", "aws:acme"], "{name}");
+        assert_eq!(
+            tf.trust_policy["Statement"][0]["Action"],
+            "sts:AssumeRoleWithWebIdentity"
+        );
+        let sub = condition["StringEquals"]["api.pulumi.com/oidc:sub"]
+            .as_array()
+            .or(condition["StringLike"]["api.pulumi.com/oidc:sub"].as_array())
+            .unwrap_or_else(|| panic!("{name}: sub is not scoped"));
+        assert!(sub.iter().all(|s| {
+            s.as_str()
+                .unwrap()
+                .starts_with("pulumi:environments:org:acme:env:")
+        }));
+        assert!(tf.max_session_duration >= 3600);
+    }
+}

@@ -1,0 +1,71 @@
+//! The generated files, judged by the real tools: `terraform fmt` and cfn-lint.
+//! A missing tool skips the test with a printed reason, unless IAC_TOOLS_REQUIRED=1.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{fixtures, have_tool, oidc_gen, text};
+
+/// Generates every offline fixture into its own folder under `root`.
+fn generate_fixtures(root: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    fixtures()
+        .into_iter()
+        .map(|(name, args)| {
+            let out = root.join(name);
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out_arg = out.to_str().unwrap().to_owned();
+            args.extend(["--out", &out_arg]);
+            let output = oidc_gen(root, &args);
+            assert!(output.status.success(), "{name}: {}", text(&output).1);
+            (name, out)
+        })
+        .collect()
+}
+
+#[test]
+fn terraform_output_is_what_terraform_fmt_writes() {
+    if !have_tool("terraform", "version") {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("terraform.rc");
+    std::fs::write(&config, "").unwrap();
+    for (name, out) in generate_fixtures(root.path()) {
+        let output = Command::new("terraform")
+            .args(["fmt", "-check", "-diff", "-no-color"])
+            .arg(out.join("terraform"))
+            .env("TF_CLI_CONFIG_FILE", &config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(
+            output.status.success(),
+            "{name}: terraform fmt would change the file:\n{stdout}{stderr}"
+        );
+    }
+}
+
+#[test]
+fn cloudformation_template_has_no_cfn_lint_findings() {
+    if !have_tool("cfn-lint", "--version") {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    for (name, out) in generate_fixtures(root.path()) {
+        let output = Command::new("cfn-lint")
+            .args(["--format", "json", "--"])
+            .arg(out.join("cloudformation/template.json"))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: cfn-lint findings:\n{stdout}{stderr}"
+        );
+        assert_eq!(stdout.trim(), "[]", "{name}");
+    }
+}
