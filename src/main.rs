@@ -33,11 +33,7 @@ fn main() -> ExitCode {
 }
 
 fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
-    let request = oidc_gen::model::Request {
-        issuer: args.network.issuer.clone(),
-        ..placeholder_request()
-    };
-    let issuer = request.validate()?.issuer;
+    let issuer = oidc_gen::model::parse_issuer(&args.network.issuer)?;
     let report = args.network.network().lookup(&issuer)?;
     eprint!("{}", report.describe());
     for warning in &report.warnings {
@@ -57,23 +53,6 @@ fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
             .try_for_each(|t| writeln!(stdout, "{t}"))
     };
     printed.map_err(stdout_error)
-}
-
-/// A request with valid defaults, for validating the issuer alone.
-fn placeholder_request() -> oidc_gen::model::Request {
-    use oidc_gen::model::*;
-    Request {
-        issuer: DEFAULT_ISSUER.into(),
-        org: "org".into(),
-        role_name: DEFAULT_ROLE_NAME.into(),
-        account_id: None,
-        policy_arns: Vec::new(),
-        envs: Vec::new(),
-        duration: DEFAULT_DURATION.into(),
-        session_name: DEFAULT_SESSION_NAME.into(),
-        thumbprints: ThumbprintChoice::Omit,
-        templates: None,
-    }
 }
 
 fn generate(args: &GenerateArgs) -> Result<()> {

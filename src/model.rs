@@ -87,7 +87,7 @@ pub struct Inputs {
 impl Request {
     /// Checks every value, reporting the first that is invalid.
     pub fn validate(self) -> Result<Inputs> {
-        let issuer = validate_issuer(&self.issuer)?;
+        let issuer = parse_issuer(&self.issuer)?;
         validate_org(&self.org)?;
         validate_iam_name("--role-name", &self.role_name, 1, 64)?;
         if let Some(account) = &self.account_id {
@@ -344,7 +344,8 @@ fn issuer_string(url: &Url) -> String {
     url.as_str().trim_end_matches('/').to_owned()
 }
 
-fn validate_issuer(value: &str) -> Result<Url> {
+/// Checks an issuer URL: https, canonical, no trailing slash, query, fragment or credentials.
+pub fn parse_issuer(value: &str) -> Result<Url> {
     let what = "--issuer";
     let url = Url::parse(value).map_err(|e| {
         Error::invalid(
@@ -617,7 +618,7 @@ mod tests {
             ("api.pulumi.com/oidc", false),
         ];
         for (input, valid) in cases {
-            assert_eq!(validate_issuer(input).is_ok(), valid, "issuer {input:?}");
+            assert_eq!(parse_issuer(input).is_ok(), valid, "issuer {input:?}");
         }
     }
 
