@@ -130,6 +130,12 @@ pub struct GenerateArgs {
     #[arg(long, conflicts_with = "ca_file")]
     pub no_thumbprint: bool,
 
+    /// The account already has an OIDC provider for the issuer (IAM allows one per URL): trust
+    /// it instead of creating one. Terraform looks it up by URL, CloudFormation takes its ARN as a
+    /// parameter, Pulumi looks it up with getOpenIdConnectProvider. No network is used.
+    #[arg(long, conflicts_with_all = ["thumbprint", "no_thumbprint", "ca_file"])]
+    pub existing_provider: bool,
+
     /// Write nothing; exit 1 and show every file under --out that differs or is missing.
     #[arg(long)]
     pub check: bool,
@@ -185,6 +191,7 @@ impl GenerateArgs {
             duration: self.duration.clone(),
             session_name: self.session_name.clone(),
             thumbprints,
+            existing_provider: self.existing_provider,
             templates: self.templates.clone(),
         }
     }

@@ -92,6 +92,13 @@ pub fn plan(selection: &Selection, inputs: &Inputs) -> Result<(Vec<Format>, Vec<
                 .collect()
         }
     };
+    if inputs.uses_existing_provider() {
+        notes.push(format!(
+            "the role trusts the account's existing OIDC provider for the issuer. Pulumi ESC tokens carry \
+             two audiences that the provider must list as client IDs; add any it lacks with:\n  {}",
+            inputs.add_client_id_commands().join("\n  ")
+        ));
+    }
     Ok((formats, notes))
 }
 

@@ -110,9 +110,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
             Written::Unchanged(path) => eprintln!("unchanged {}", path.display()),
         }
     }
-    for note in notes {
-        eprintln!("note: {note}");
-    }
+    notes.iter().for_each(|note| eprintln!("note: {note}"));
     Ok(())
 }
 

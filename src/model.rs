@@ -62,6 +62,8 @@ pub struct Request {
     pub session_name: String,
     /// Where thumbprints come from.
     pub thumbprints: ThumbprintChoice,
+    /// Trust the account's existing OIDC provider for the issuer instead of creating one.
+    pub existing_provider: bool,
     /// A folder of templates tried before the built-in ones.
     pub templates: Option<PathBuf>,
 }
@@ -79,8 +81,10 @@ pub struct Inputs {
     duration: String,
     duration_seconds: u32,
     session_name: String,
-    /// Where thumbprints come from; given ones are lowercase, unique and at most five.
+    /// Where thumbprints come from; given ones are lowercase, unique and at most five. Always
+    /// `Omit` with an existing provider, which oidc-gen does not write.
     pub thumbprints: ThumbprintChoice,
+    existing_provider: bool,
     templates: Option<PathBuf>,
 }
 
@@ -102,6 +106,7 @@ impl Request {
         let duration_seconds = parse_duration(&self.duration)?;
         validate_iam_name("--session-name", &self.session_name, 2, 64)?;
         let thumbprints = match self.thumbprints {
+            _ if self.existing_provider => ThumbprintChoice::Omit,
             ThumbprintChoice::Given(given) => {
                 ThumbprintChoice::Given(normalize_thumbprints(&given)?)
             }
@@ -118,6 +123,7 @@ impl Request {
             duration_seconds,
             session_name: self.session_name,
             thumbprints,
+            existing_provider: self.existing_provider,
             templates: self.templates,
         })
     }
@@ -177,6 +183,7 @@ impl Inputs {
             org: self.org.clone(),
             provider: Provider {
                 url: issuer,
+                existing: self.existing_provider,
                 host_path,
                 client_ids: audiences,
                 thumbprints: thumbprints.to_vec(),
@@ -199,6 +206,35 @@ impl Inputs {
                 duration: self.duration.clone(),
             },
         }
+    }
+
+    /// The commands that add the client IDs ESC needs to an existing provider; harmless when they
+    /// are there already.
+    pub fn add_client_id_commands(&self) -> Vec<String> {
+        let account = self.account_id.as_deref().unwrap_or("ACCOUNT_ID");
+        let host_path = issuer_string(&self.issuer)
+            .trim_start_matches("https://")
+            .to_owned();
+        let arn = format!("arn:{PARTITION}:iam::{account}:oidc-provider/{host_path}");
+        [self.org.clone(), format!("aws:{}", self.org)]
+            .iter()
+            .map(|client_id| {
+                shell_words::join([
+                    "aws",
+                    "iam",
+                    "add-client-id-to-open-id-connect-provider",
+                    "--open-id-connect-provider-arn",
+                    &arn,
+                    "--client-id",
+                    client_id,
+                ])
+            })
+            .collect()
+    }
+
+    /// Whether the role trusts an existing provider rather than one oidc-gen creates.
+    pub fn uses_existing_provider(&self) -> bool {
+        self.existing_provider
     }
 
     /// The `sub` values the role trusts: every ESC environment of the org unless `--env` narrows it.
@@ -249,7 +285,9 @@ impl Inputs {
         if let Some(dir) = &self.templates {
             push("--templates", &dir.to_string_lossy());
         }
-        if thumbprints.is_empty() {
+        if self.existing_provider {
+            args.push("--existing-provider".into());
+        } else if thumbprints.is_empty() {
             args.push("--no-thumbprint".into());
         }
         shell_words::join(args)
@@ -287,6 +325,8 @@ pub struct Generator {
 pub struct Provider {
     /// The issuer URL, e.g. `https://api.pulumi.com/oidc`.
     pub url: String,
+    /// Whether the provider already exists in the account, to be looked up rather than created.
+    pub existing: bool,
     /// The URL without its scheme, as IAM stores it and as condition keys start.
     pub host_path: String,
     /// The client IDs (audiences): `<org>` and `aws:<org>`.
@@ -574,6 +614,7 @@ mod tests {
             duration: DEFAULT_DURATION.into(),
             session_name: DEFAULT_SESSION_NAME.into(),
             thumbprints: ThumbprintChoice::Omit,
+            existing_provider: false,
             templates: None,
         }
     }
@@ -740,6 +781,33 @@ mod tests {
                 .role
                 .max_session_duration,
             3600
+        );
+    }
+
+    #[test]
+    fn an_existing_provider_needs_no_thumbprint_and_gets_client_id_commands() {
+        let mut req = request();
+        req.existing_provider = true;
+        req.thumbprints = ThumbprintChoice::Live;
+        req.account_id = Some("123456789012".into());
+        let inputs = req.validate().unwrap();
+        assert_eq!(inputs.thumbprints, ThumbprintChoice::Omit);
+        assert!(inputs.model(&[]).provider.existing);
+        assert!(
+            inputs
+                .model(&[])
+                .generator
+                .command
+                .ends_with(" --existing-provider")
+        );
+        assert_eq!(
+            inputs.add_client_id_commands(),
+            [
+                "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn \
+                 arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc --client-id acme",
+                "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn \
+                 arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc --client-id aws:acme",
+            ]
         );
     }
 

@@ -23,8 +23,10 @@ pub const CLOUDFORMATION_TEMPLATE: &str = "cloudformation/template.json.j2";
 pub const PULUMI_TEMPLATE: &str = "pulumi/Pulumi.yaml.j2";
 /// The ESC environment definition template.
 pub const ESC_TEMPLATE: &str = "esc/environment.yaml.j2";
+/// The provider ARN expression the CloudFormation template includes twice.
+pub const CLOUDFORMATION_PROVIDER_ARN: &str = "cloudformation/provider_arn.json.j2";
 
-const BUILT_IN: [(&str, &str); 4] = [
+const BUILT_IN: [(&str, &str); 5] = [
     (
         TERRAFORM_TEMPLATE,
         include_str!("../templates/terraform/main.tf.j2"),
@@ -40,6 +42,10 @@ const BUILT_IN: [(&str, &str); 4] = [
     (
         ESC_TEMPLATE,
         include_str!("../templates/esc/environment.yaml.j2"),
+    ),
+    (
+        CLOUDFORMATION_PROVIDER_ARN,
+        include_str!("../templates/cloudformation/provider_arn.json.j2"),
     ),
 ];
 
@@ -218,10 +224,12 @@ mod tests {
     #[test]
     fn every_template_constant_loads() {
         let renderer = Renderer::new(None);
-        for format in Format::ALL {
-            renderer.env.get_template(format.template()).unwrap();
+        for (name, _) in BUILT_IN {
+            renderer.env.get_template(name).unwrap();
         }
-        assert_eq!(BUILT_IN.len(), Format::ALL.len());
+        for format in Format::ALL {
+            assert!(BUILT_IN.iter().any(|(name, _)| *name == format.template()));
+        }
     }
 
     #[test]

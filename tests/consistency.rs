@@ -13,12 +13,23 @@ use serde_json::{Value, json};
 const PROVIDER_ARN: &str = "PROVIDER-ARN";
 const ROLE_ARN: &str = "ROLE-ARN";
 
+/// The OIDC provider an artifact creates, or the existing one it looks up.
+#[derive(Debug, PartialEq)]
+enum Provider {
+    Created {
+        url: String,
+        client_ids: Vec<String>,
+        thumbprints: Vec<String>,
+    },
+    Existing {
+        url: String,
+    },
+}
+
 /// What a generated IAM artifact says, whatever its language.
 #[derive(Debug, PartialEq)]
 struct Iam {
-    provider_url: String,
-    client_ids: Vec<String>,
-    thumbprints: Vec<String>,
+    provider: Provider,
     role_name: String,
     max_session_duration: u64,
     trust_policy: Value,
@@ -63,21 +74,73 @@ fn terraform(dir: &Path) -> (Iam, Esc) {
         "aws_iam_role",
         hcl::value!({ pulumi_esc = { arn = (ROLE_ARN), name = "ROLE-NAME" } }),
     );
+    // What the existing provider's precondition uses.
+    ctx.declare_func(
+        "setsubtract",
+        FuncDef::new(
+            |args: FuncArgs| {
+                let (all, some) = (args[0].as_array().unwrap(), args[1].as_array().unwrap());
+                let rest = all.iter().filter(|v| !some.contains(v)).cloned();
+                Ok(hcl::Value::Array(rest.collect()))
+            },
+            [ParamType::Any, ParamType::Any],
+        ),
+    );
+    ctx.declare_func(
+        "length",
+        FuncDef::new(
+            |args: FuncArgs| Ok(args[0].as_array().unwrap().len().into()),
+            [ParamType::Any],
+        ),
+    );
+    ctx.declare_func(
+        "join",
+        FuncDef::new(
+            |args: FuncArgs| {
+                let items = args[1].as_array().unwrap().iter();
+                let items: Vec<&str> = items.map(|v| v.as_str().unwrap()).collect();
+                Ok(items.join(args[0].as_str().unwrap()).into())
+            },
+            [ParamType::String, ParamType::Any],
+        ),
+    );
+    let existing = hcl::value!({ arn = (PROVIDER_ARN), client_id_list = ["acme", "aws:acme"] });
+    ctx.declare_var(
+        "data",
+        hcl::value!({ aws_iam_openid_connect_provider = { pulumi = (existing) } }),
+    );
     ctx.declare_var("var", hcl::value!({ region = "us-east-1" }));
     ctx.declare_var("each", hcl::value!({ value = "EACH" }));
     ctx.declare_var("string", "string"); // The bare type keyword in `variable` blocks.
     let evaluated = body.evaluate(&ctx).unwrap();
     let module: Value = hcl::from_body(evaluated).unwrap();
 
-    let provider = &module["resource"]["aws_iam_openid_connect_provider"]["pulumi"];
+    let created = &module["resource"]["aws_iam_openid_connect_provider"]["pulumi"];
+    let looked_up = &module["data"]["aws_iam_openid_connect_provider"]["pulumi"];
+    let provider = match (created, looked_up) {
+        (Value::Null, looked_up) => Provider::Existing {
+            url: looked_up["url"].as_str().unwrap().to_owned(),
+        },
+        (created, Value::Null) => Provider::Created {
+            url: created["url"].as_str().unwrap().to_owned(),
+            client_ids: strings(&created["client_id_list"]),
+            thumbprints: strings(&created["thumbprint_list"]),
+        },
+        _ => panic!("terraform both creates and looks up the provider"),
+    };
     let role = &module["resource"]["aws_iam_role"]["pulumi_esc"];
+    if matches!(provider, Provider::Existing { .. }) {
+        let precondition = &role["lifecycle"]["precondition"];
+        assert_eq!(
+            precondition["condition"], true,
+            "both client IDs are on the provider"
+        );
+    }
     let attachments = &module["resource"]["aws_iam_role_policy_attachment"]["pulumi_esc"];
     let mut trust_policy = role["assume_role_policy"].clone();
     trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
     let iam = Iam {
-        provider_url: provider["url"].as_str().unwrap().to_owned(),
-        client_ids: strings(&provider["client_id_list"]),
-        thumbprints: strings(&provider["thumbprint_list"]),
+        provider,
         role_name: role["name"].as_str().unwrap().to_owned(),
         max_session_duration: role["max_session_duration"].as_u64().unwrap(),
         trust_policy,
@@ -98,32 +161,42 @@ fn terraform(dir: &Path) -> (Iam, Esc) {
 }
 
 fn cloudformation(dir: &Path) -> Iam {
-    let template: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("cloudformation/template.json")).unwrap(),
-    )
-    .unwrap();
-    let provider = &template["Resources"]["PulumiOidcProvider"];
+    let text = std::fs::read_to_string(dir.join("cloudformation/template.json")).unwrap();
+    let template: Value = serde_json::from_str(&text).unwrap();
+    let created = &template["Resources"]["PulumiOidcProvider"];
     let role = &template["Resources"]["PulumiEscRole"];
-    assert_eq!(provider["Type"], "AWS::IAM::OIDCProvider");
     assert_eq!(role["Type"], "AWS::IAM::Role");
     let mut trust_policy = role["Properties"]["AssumeRolePolicyDocument"].clone();
-    assert_eq!(
-        trust_policy["Statement"][0]["Principal"]["Federated"],
-        json!({"Ref": "PulumiOidcProvider"})
-    );
+    let principal = trust_policy["Statement"][0]["Principal"]["Federated"].clone();
+    let provider = if created.is_null() {
+        // The existing provider's ARN: the parameter, or one built from the partition and account.
+        assert_eq!(template["Parameters"]["OidcProviderArn"]["Default"], "");
+        assert_eq!(principal["Fn::If"][0], "OidcProviderArnIsDefault");
+        assert_eq!(principal["Fn::If"][2], json!({"Ref": "OidcProviderArn"}));
+        let parts = principal["Fn::If"][1]["Fn::Join"][1].as_array().unwrap();
+        assert_eq!(parts[1], json!({"Ref": "AWS::Partition"}));
+        assert_eq!(parts[3], json!({"Ref": "AWS::AccountId"}));
+        assert_eq!(parts[4], ":oidc-provider/");
+        Provider::Existing {
+            url: format!("https://{}", parts[5].as_str().unwrap()),
+        }
+    } else {
+        assert_eq!(created["Type"], "AWS::IAM::OIDCProvider");
+        assert_eq!(principal, json!({"Ref": "PulumiOidcProvider"}));
+        Provider::Created {
+            url: created["Properties"]["Url"].as_str().unwrap().to_owned(),
+            client_ids: strings(&created["Properties"]["ClientIdList"]),
+            thumbprints: strings(&created["Properties"]["ThumbprintList"]),
+        }
+    };
     trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
     assert_eq!(
         template["Outputs"]["RoleArn"]["Value"],
         json!({"Fn::GetAtt": ["PulumiEscRole", "Arn"]})
     );
-    assert_eq!(
-        template["Outputs"]["OidcProviderArn"]["Value"],
-        json!({"Ref": "PulumiOidcProvider"})
-    );
+    assert_eq!(template["Outputs"]["OidcProviderArn"]["Value"], principal);
     Iam {
-        provider_url: provider["Properties"]["Url"].as_str().unwrap().to_owned(),
-        client_ids: strings(&provider["Properties"]["ClientIdList"]),
-        thumbprints: strings(&provider["Properties"]["ThumbprintList"]),
+        provider,
         role_name: role["Properties"]["RoleName"].as_str().unwrap().to_owned(),
         max_session_duration: role["Properties"]["MaxSessionDuration"].as_u64().unwrap(),
         trust_policy,
@@ -157,10 +230,30 @@ fn pulumi(dir: &Path) -> Iam {
     let program = yaml_file(&dir.join("pulumi/Pulumi.yaml"));
     assert_eq!(program["runtime"], "yaml");
     let resources = program["resources"].as_object().unwrap();
-    let provider = &resources["oidcProvider"];
     let role = &resources["escRole"];
-    assert_eq!(provider["type"], "aws:iam:OpenIdConnectProvider");
     assert_eq!(role["type"], "aws:iam:Role");
+    let provider = match (
+        resources.get("oidcProvider"),
+        &program["variables"]["oidcProvider"],
+    ) {
+        (Some(created), Value::Null) => {
+            assert_eq!(created["type"], "aws:iam:OpenIdConnectProvider");
+            let properties = pulumi_unescape(created["properties"].clone());
+            Provider::Created {
+                url: properties["url"].as_str().unwrap().to_owned(),
+                client_ids: strings(&properties["clientIdLists"]),
+                thumbprints: strings(&properties["thumbprintLists"]),
+            }
+        }
+        (None, looked_up) => {
+            let invoke = pulumi_unescape(looked_up["fn::invoke"].clone());
+            assert_eq!(invoke["function"], "aws:iam:getOpenIdConnectProvider");
+            Provider::Existing {
+                url: invoke["arguments"]["url"].as_str().unwrap().to_owned(),
+            }
+        }
+        _ => panic!("the program both creates and looks up the provider"),
+    };
     let mut policies = BTreeSet::new();
     for (name, resource) in resources {
         if resource["type"] == "aws:iam:RolePolicyAttachment" {
@@ -179,14 +272,11 @@ fn pulumi(dir: &Path) -> Iam {
         "${oidcProvider.arn}"
     );
     trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
-    let properties = pulumi_unescape(provider["properties"].clone());
     let role_properties = pulumi_unescape(role["properties"].clone());
     assert_eq!(program["outputs"]["roleArn"], "${escRole.arn}");
     assert_eq!(program["outputs"]["oidcProviderArn"], "${oidcProvider.arn}");
     Iam {
-        provider_url: properties["url"].as_str().unwrap().to_owned(),
-        client_ids: strings(&properties["clientIdLists"]),
-        thumbprints: strings(&properties["thumbprintLists"]),
+        provider,
         role_name: role_properties["name"].as_str().unwrap().to_owned(),
         max_session_duration: role_properties["maxSessionDuration"].as_u64().unwrap(),
         trust_policy: pulumi_unescape(trust_policy),
@@ -245,7 +335,9 @@ fn all_four_artifacts_say_the_same() {
         let condition = &tf.trust_policy["Statement"][0]["Condition"];
         let aud = condition["StringEquals"]["api.pulumi.com/oidc:aud"].clone();
         assert_eq!(aud, json!(["acme", "aws:acme"]), "{name}");
-        assert_eq!(tf.client_ids, ["acme", "aws:acme"], "{name}");
+        if let Provider::Created { client_ids, .. } = &tf.provider {
+            assert_eq!(client_ids, &["acme", "aws:acme"], "{name}");
+        }
         assert_eq!(
             tf.trust_policy["Statement"][0]["Action"],
             "sts:AssumeRoleWithWebIdentity"

@@ -47,7 +47,7 @@ pub const THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 /// Offline inputs that the snapshot and real-tool tests share: a name and the arguments.
 pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
     let second_thumbprint = THUMBPRINT.to_uppercase().replace('9', "1");
-    let fixtures: [(&str, Vec<&str>); 3] = [
+    let fixtures: [(&str, Vec<&str>); 4] = [
         (
             "scoped",
             vec![
@@ -96,6 +96,20 @@ pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
                 "--account-id",
                 "123456789012",
                 "--no-thumbprint",
+            ],
+        ),
+        (
+            "existing_provider",
+            vec![
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--env",
+                "platform/prod",
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "--existing-provider",
             ],
         ),
     ];
