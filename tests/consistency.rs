@@ -8,6 +8,7 @@ use std::path::Path;
 
 use common::{fixtures, oidc_gen, text};
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
+use regex::Regex;
 use serde_json::{Value, json};
 
 const PROVIDER_ARN: &str = "PROVIDER-ARN";
@@ -352,5 +353,123 @@ fn all_four_artifacts_say_the_same() {
                 .starts_with("pulumi:environments:org:acme:env:")
         }));
         assert!(tf.max_session_duration >= 3600);
+    }
+}
+
+/// ESC's documented `aws-login` shape, checked on the definition as ESC reads it.
+fn esc_shape_problems(definition: &Value, max_session_duration: u64) -> Vec<String> {
+    let mut problems = Vec::new();
+    let top: BTreeSet<&str> = definition
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    if !top.is_subset(&BTreeSet::from(["imports", "values", "description"])) {
+        problems.push(format!("unknown top-level keys {top:?}"));
+    }
+    let login = &definition["values"]["aws"]["login"];
+    let opened: Vec<&String> = login
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    if opened != ["fn::open::aws-login"] {
+        problems.push(format!("aws.login opens {opened:?}"));
+    }
+    let oidc = login["fn::open::aws-login"]["oidc"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let allowed = BTreeSet::from([
+        "roleArn",
+        "sessionName",
+        "duration",
+        "policyArns",
+        "subjectAttributes",
+    ]);
+    for key in oidc.keys() {
+        if !allowed.contains(key.as_str()) {
+            problems.push(format!("oidc has unknown key {key}"));
+        }
+    }
+    let role_arn = oidc
+        .get("roleArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !(20..=2048).contains(&role_arn.len())
+        || !Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+            .unwrap()
+            .is_match(role_arn)
+    {
+        problems.push(format!("roleArn {role_arn:?} is not a role ARN"));
+    }
+    let session = oidc
+        .get("sessionName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !(2..=64).contains(&session.len())
+        || !Regex::new(r"^[\w+=,.@-]*$").unwrap().is_match(session)
+    {
+        problems.push(format!("sessionName {session:?} breaks ESC's pattern"));
+    }
+    let duration = oidc
+        .get("duration")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let pattern = Regex::new(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$").unwrap();
+    match pattern.captures(duration) {
+        Some(parts) if !duration.is_empty() => {
+            let part = |i: usize| {
+                parts
+                    .get(i)
+                    .map_or(0, |m| m.as_str().parse::<u64>().unwrap())
+            };
+            let seconds = part(1) * 3600 + part(2) * 60 + part(3);
+            if seconds > max_session_duration {
+                problems.push(format!("duration {duration} exceeds the role's MaxSessionDuration {max_session_duration}"));
+            }
+        }
+        _ => problems.push(format!("duration {duration:?} breaks ESC's pattern")),
+    }
+    let variables = &definition["values"]["environmentVariables"];
+    for (name, reference) in [
+        ("AWS_ACCESS_KEY_ID", "${aws.login.accessKeyId}"),
+        ("AWS_SECRET_ACCESS_KEY", "${aws.login.secretAccessKey}"),
+        ("AWS_SESSION_TOKEN", "${aws.login.sessionToken}"),
+    ] {
+        if variables[name] != reference {
+            problems.push(format!(
+                "environmentVariables.{name} is {}",
+                variables[name]
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn esc_definitions_have_the_documented_shape() {
+    for (name, args) in fixtures() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--out", "."]);
+        assert!(oidc_gen(dir.path(), &args).status.success());
+        let definition = yaml_file(&dir.path().join("esc/environment.yaml"));
+        let max = cloudformation(dir.path()).max_session_duration;
+        assert_eq!(
+            esc_shape_problems(&definition, max),
+            Vec::<String>::new(),
+            "{name}"
+        );
+
+        // The check can fail: a duration above the role's limit, and a misspelled key.
+        let mut too_long = definition.clone();
+        too_long["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]["duration"] =
+            json!("12h");
+        assert_eq!(esc_shape_problems(&too_long, max).len(), 1, "{name}");
+        let text = serde_json::to_string(&definition)
+            .unwrap()
+            .replace("sessionName", "session");
+        assert!(!esc_shape_problems(&serde_json::from_str(&text).unwrap(), max).is_empty());
     }
 }

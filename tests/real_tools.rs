@@ -69,3 +69,64 @@ fn cloudformation_template_has_no_cfn_lint_findings() {
         assert_eq!(stdout.trim(), "[]", "{name}");
     }
 }
+
+/// checkov, from its own virtualenv (`CHECKOV` names the binary) or PATH.
+fn checkov() -> Option<String> {
+    let program = std::env::var("CHECKOV").unwrap_or_else(|_| "checkov".to_owned());
+    have_tool(&program, "--version").then_some(program)
+}
+
+#[test]
+fn checkov_finds_no_failed_checks() {
+    let Some(checkov) = checkov() else { return };
+    let root = tempfile::tempdir().unwrap();
+    for (name, out) in generate_fixtures(root.path()) {
+        let output = Command::new(&checkov)
+            .arg("--directory")
+            .arg(&out)
+            .args([
+                "--framework",
+                "terraform",
+                "cloudformation",
+                "--skip-download",
+                "--output",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("{name}: checkov printed no JSON ({e}):\n{stdout}\n{stderr}")
+        });
+        let reports = match reports {
+            serde_json::Value::Array(reports) => reports,
+            single => vec![single],
+        };
+        let mut scanned: Vec<&str> = reports
+            .iter()
+            .map(|r| r["check_type"].as_str().unwrap())
+            .collect();
+        scanned.sort();
+        assert_eq!(
+            scanned,
+            ["cloudformation", "terraform"],
+            "{name}: both files are scanned"
+        );
+        for report in &reports {
+            let summary = &report["summary"];
+            assert!(summary["passed"].as_u64().unwrap() > 0, "{name}: {summary}");
+            let failed: Vec<String> = report["results"]["failed_checks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| format!("{} {} ({})", c["check_id"], c["check_name"], c["resource"]))
+                .collect();
+            assert!(
+                failed.is_empty(),
+                "{name}: checkov failed checks:\n{}",
+                failed.join("\n")
+            );
+        }
+        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+    }
+}

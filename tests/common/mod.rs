@@ -2,6 +2,8 @@
 //! runner for the built binary, and the insta settings every snapshot uses.
 #![allow(dead_code)] // Each test crate uses its own part of the harness.
 
+pub mod aws;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

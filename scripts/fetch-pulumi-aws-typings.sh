@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Extracts, from the @pulumi/aws npm package, the TypeScript typings and JavaScript of the IAM
+# resources and functions oidc-gen's Pulumi YAML uses. tests/pulumi_typings.rs checks the generated
+# program's type tokens and property names against them (set PULUMI_AWS_TYPINGS to DEST).
+#
+# usage: scripts/fetch-pulumi-aws-typings.sh DEST [VERSION]
+set -euo pipefail
+dest=${1:?usage: $0 DEST [VERSION]}
+version=${2:-7.48.0}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+(cd "$work" && npm pack --silent "@pulumi/aws@$version" >/dev/null)
+members=(openIdConnectProvider role rolePolicyAttachment getOpenIdConnectProvider)
+files=(package/package.json)
+for member in "${members[@]}"; do
+  files+=("package/iam/$member.d.ts" "package/iam/$member.js")
+done
+tar -xzf "$work"/pulumi-aws-*.tgz -C "$work" "${files[@]}"
+
+mkdir -p "$dest/iam"
+cp "$work/package/package.json" "$dest/"
+for member in "${members[@]}"; do
+  cp "$work/package/iam/$member.d.ts" "$work/package/iam/$member.js" "$dest/iam/"
+done
+echo "@pulumi/aws $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dest/package.json") typings in $dest"

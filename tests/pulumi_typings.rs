@@ -1,0 +1,208 @@
+//! The Pulumi YAML program against the @pulumi/aws package itself (no Pulumi CLI can run here):
+//! every type token and function exists, every property name is an input of that resource, every
+//! required input is set, and every `${resource.property}` reference names an output. The typings
+//! come from scripts/fetch-pulumi-aws-typings.sh, in the folder PULUMI_AWS_TYPINGS names.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::{fixtures, oidc_gen, text, tools_required};
+use regex::Regex;
+use serde_yaml::Value;
+
+/// Properties of one TypeScript interface or class: name and whether it is optional.
+fn members(source: &str, header: &str) -> Option<Vec<(String, bool)>> {
+    let start = source.find(header)?;
+    let body = &source[start + header.len()..];
+    let end = body.find("\n}").unwrap_or(body.len());
+    let property = Regex::new(r"(?m)^    (?:readonly )?(\w+)(\??): ").unwrap();
+    Some(
+        property
+            .captures_iter(&body[..end])
+            .map(|c| (c[1].to_owned(), &c[2] == "?"))
+            .collect(),
+    )
+}
+
+/// The typings folder, or `None` (test skipped) when it was not fetched.
+fn typings() -> Option<PathBuf> {
+    let dir = std::env::var_os("PULUMI_AWS_TYPINGS").map(PathBuf::from);
+    match dir {
+        Some(dir) if dir.join("package.json").is_file() => Some(dir),
+        _ => {
+            assert!(
+                !tools_required(),
+                "PULUMI_AWS_TYPINGS must name a folder made by scripts/fetch-pulumi-aws-typings.sh"
+            );
+            eprintln!(
+                "skipped: PULUMI_AWS_TYPINGS is not set (see scripts/fetch-pulumi-aws-typings.sh)"
+            );
+            None
+        }
+    }
+}
+
+/// A Pulumi YAML short token `aws:iam:Role` as the package's module member and class names.
+fn member_of(token: &str) -> (String, String) {
+    let mut parts = token.split(':');
+    let (package, module, name) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    assert_eq!(package, "aws", "{token}");
+    let member = format!("{}{}", name[..1].to_lowercase(), &name[1..]);
+    (format!("{module}/{member}"), name.to_owned())
+}
+
+/// Every problem the typings find in a Pulumi YAML program.
+fn problems(program: &str, typings: &Path) -> Vec<String> {
+    let program: Value = serde_yaml::from_str(program).unwrap();
+    let mut problems = Vec::new();
+    // Outputs each name in the program can be referenced by: resource class or invoke result.
+    let mut outputs: Vec<(String, BTreeSet<String>)> = Vec::new();
+
+    if let Some(variables) = program["variables"].as_mapping() {
+        for (name, variable) in variables {
+            let invoke = &variable["fn::invoke"];
+            let function = invoke["function"].as_str().unwrap_or_default();
+            let (member, class) = member_of(function);
+            let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
+                problems.push(format!("no function {function} in @pulumi/aws"));
+                continue;
+            };
+            let js = std::fs::read_to_string(typings.join(format!("{member}.js"))).unwrap();
+            let full = format!("\"aws:{member}:{}\"", class);
+            if !js.contains(&full) {
+                problems.push(format!("{function} is not the short form of {full}"));
+            }
+            let upper = format!("{}{}", class[..1].to_uppercase(), &class[1..]);
+            let args =
+                members(&dts, &format!("export interface {upper}Args {{")).unwrap_or_default();
+            for (arg, _) in invoke["arguments"].as_mapping().into_iter().flatten() {
+                let arg = arg.as_str().unwrap();
+                if !args.iter().any(|(known, _)| known == arg) {
+                    problems.push(format!("{function} has no argument {arg}"));
+                }
+            }
+            let result =
+                members(&dts, &format!("export interface {upper}Result {{")).unwrap_or_default();
+            outputs.push((
+                name.as_str().unwrap().to_owned(),
+                result.into_iter().map(|(n, _)| n).collect(),
+            ));
+        }
+    }
+
+    for (name, resource) in program["resources"].as_mapping().unwrap() {
+        let token = resource["type"].as_str().unwrap();
+        let (member, class) = member_of(token);
+        let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
+            problems.push(format!("no resource {token} in @pulumi/aws"));
+            continue;
+        };
+        let js = std::fs::read_to_string(typings.join(format!("{member}.js"))).unwrap();
+        if !js.contains(&format!("__pulumiType = 'aws:{member}:{class}'")) {
+            problems.push(format!(
+                "{token} is not the short form of aws:{member}:{class}"
+            ));
+        }
+        let inputs = members(&dts, &format!("export interface {class}Args {{")).unwrap_or_default();
+        let given: BTreeSet<String> = resource["properties"]
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        for property in &given {
+            if !inputs.iter().any(|(known, _)| known == property) {
+                problems.push(format!("{token} has no input {property}"));
+            }
+        }
+        for (input, optional) in &inputs {
+            if !optional && !given.contains(input) {
+                problems.push(format!("{token} needs {input}"));
+            }
+        }
+        let class_members = members(
+            &dts,
+            &format!("export declare class {class} extends pulumi.CustomResource {{"),
+        )
+        .unwrap_or_default();
+        outputs.push((
+            name.as_str().unwrap().to_owned(),
+            class_members.into_iter().map(|(n, _)| n).collect(),
+        ));
+    }
+
+    let reference = Regex::new(r"\$\{(\w+)\.(\w+)\}").unwrap();
+    let text = serde_yaml::to_string(&program).unwrap();
+    for capture in reference.captures_iter(&text) {
+        let (name, property) = (&capture[1], &capture[2]);
+        match outputs.iter().find(|(known, _)| known == name) {
+            Some((_, properties)) if properties.contains(property) => {}
+            Some(_) => problems.push(format!(
+                "${{{name}.{property}}}: {name} has no output {property}"
+            )),
+            None => problems.push(format!(
+                "${{{name}.{property}}}: no resource or variable {name}"
+            )),
+        }
+    }
+    problems
+}
+
+fn generated_programs() -> Vec<(&'static str, String)> {
+    fixtures()
+        .into_iter()
+        .map(|(name, args)| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            args.extend(["--format", "pulumi", "--out", "-"]);
+            let output = oidc_gen(dir.path(), &args);
+            assert!(output.status.success(), "{name}: {}", text(&output).1);
+            (name, text(&output).0)
+        })
+        .collect()
+}
+
+#[test]
+fn every_token_property_and_reference_exists_in_the_package() {
+    let Some(typings) = typings() else { return };
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(typings.join("package.json")).unwrap())
+            .unwrap();
+    eprintln!("checking against @pulumi/aws {}", package["version"]);
+    for (name, program) in generated_programs() {
+        assert_eq!(problems(&program, &typings), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn a_misspelled_property_or_missing_input_is_caught() {
+    let Some(typings) = typings() else { return };
+    let (_, program) = generated_programs()
+        .into_iter()
+        .find(|(name, _)| *name == "scoped")
+        .unwrap();
+    let misspelled = program.replace("clientIdLists:", "clientIdList:");
+    let found = problems(&misspelled, &typings);
+    assert!(
+        found.contains(&"aws:iam:OpenIdConnectProvider has no input clientIdList".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"aws:iam:OpenIdConnectProvider needs clientIdLists".to_owned()),
+        "{found:?}"
+    );
+    let wrong_type = program.replace("type: aws:iam:Role", "type: aws:iam:IamRole");
+    assert!(!problems(&wrong_type, &typings).is_empty());
+    let wrong_output = program.replace("${escRole.arn}", "${escRole.roleArn}");
+    assert!(
+        problems(&wrong_output, &typings)
+            .iter()
+            .any(|p| p.contains("no output roleArn"))
+    );
+}
