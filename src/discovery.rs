@@ -69,7 +69,7 @@ pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<
         .map_err(|e| {
             if is_tls_failure(&e) {
                 // Repeat the handshake with the recording verifier, whose error shows the chain.
-                if let Err(detailed) = crate::thumbprint::fetch_chain(&url, anchors, timeout) {
+                if let Err(detailed) = crate::tls::fetch_chain(&url, anchors, timeout) {
                     return detailed;
                 }
             }

@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod connect;
 pub mod discovery;
 pub mod error;
 pub mod escape;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod thumbprint;
+pub mod tls;
 pub mod trust;
 
 use std::path::PathBuf;

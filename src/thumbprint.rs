@@ -3,24 +3,19 @@
 //! DER encoding with SHA-1. When the discovery document is on another host, that host's thumbprint
 //! is added too, as current AWS guidance asks.
 
-use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
-use url::{Host, Url};
+use url::Url;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::discovery;
+use crate::connect::host_and_port;
 use crate::error::{Error, Result};
 use crate::model::{MAX_THUMBPRINTS, dedup};
-use crate::trust::{TrustAnchors, crypto_provider};
+use crate::trust::TrustAnchors;
+use crate::{discovery, tls};
 
 /// The certificate whose SHA-1 is the thumbprint: the last one the server sent, which is the top
 /// intermediate or, when the server sends it, the root. `chain` is in server order, leaf first.
@@ -95,10 +90,19 @@ pub fn lookup(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result
     let mut thumbprints = Vec::new();
     for (purpose, url) in targets {
         let (host, port) = host_and_port(url);
-        let chain = fetch_chain(url, anchors, timeout)?;
+        let peer = tls::fetch_chain(url, anchors, timeout)?;
+        let chain = peer.certificates;
         let selected =
             thumbprint_certificate(&chain).expect("a verified TLS connection has a certificate");
         thumbprints.push(sha1_hex(selected));
+        if !peer.publicly_trusted {
+            warnings.push(format!(
+                "{host}:{port}'s chain is trusted only through a CA you supplied (--ca-file, SSL_CERT_FILE or the \
+                 system store), not through the public web roots. If the issuer is public, this looks like TLS \
+                 interception: AWS connects directly and will see another chain, so do not use this thumbprint \
+                 (use --no-thumbprint, or run oidc-gen thumbprint where traffic is not intercepted)"
+            ));
+        }
         if chain.len() == 1 {
             warnings.push(format!(
                 "{host}:{port} sent only its own (leaf) certificate, so the thumbprint pins the leaf and will break \
@@ -160,15 +164,6 @@ impl Report {
     }
 }
 
-fn host_and_port(url: &Url) -> (String, u16) {
-    let host = match url.host() {
-        Some(Host::Ipv6(ip)) => ip.to_string(),
-        Some(host) => host.to_string(),
-        None => String::new(),
-    };
-    (host, url.port_or_known_default().unwrap_or(443))
-}
-
 /// Describes a certificate for the report; one that cannot be parsed is shown by its hash alone.
 pub fn describe_certificate(der: &CertificateDer<'_>) -> CertificateInfo {
     let sha1 = sha1_hex(der);
@@ -196,232 +191,6 @@ pub fn describe_certificate(der: &CertificateDer<'_>) -> CertificateInfo {
             not_after: String::new(),
             sha1,
         },
-    }
-}
-
-/// Connects to `url`'s host and port, completes a verified TLS handshake with SNI, and returns the
-/// certificates the server sent, in server order.
-pub fn fetch_chain(
-    url: &Url,
-    anchors: &TrustAnchors,
-    timeout: Duration,
-) -> Result<Vec<CertificateDer<'static>>> {
-    let (host, port) = host_and_port(url);
-    let deadline = Instant::now() + timeout;
-    let fail = |problem: String, hint: &'static str, source: Option<io::Error>| Error::Tls {
-        host: host.clone(),
-        port,
-        problem,
-        hint,
-        source: source.map(|e| Box::new(e) as _),
-    };
-    let network_hint = "check the network (and HTTPS_PROXY), raise --timeout, or pass --thumbprint or --no-thumbprint";
-
-    let server_name = match url.host() {
-        Some(Host::Domain(domain)) => ServerName::try_from(domain.to_owned()).map_err(|e| {
-            fail(
-                format!("{domain:?} is not a valid TLS server name ({e})"),
-                "check the URL",
-                None,
-            )
-        })?,
-        Some(Host::Ipv4(ip)) => ServerName::IpAddress(std::net::IpAddr::V4(ip).into()),
-        Some(Host::Ipv6(ip)) => ServerName::IpAddress(std::net::IpAddr::V6(ip).into()),
-        None => return Err(fail("the URL has no host".into(), "check the URL", None)),
-    };
-
-    let provider = crypto_provider();
-    let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::new(anchors.root_store()),
-        provider.clone(),
-    )
-    .build()
-    .map_err(|e| {
-        fail(
-            format!("no trust anchors are available ({e})"),
-            "install the system CA certificates or pass --ca-file",
-            None,
-        )
-    })?;
-    let verifier = Arc::new(RecordingVerifier {
-        inner,
-        seen: Mutex::new(Vec::new()),
-    });
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .dangerous() // Only to record the chain: every decision is delegated to the WebPKI verifier.
-        .with_custom_certificate_verifier(verifier.clone())
-        .with_no_client_auth();
-
-    let mut socket = connect(&host, port, deadline).map_err(|e| {
-        let problem = format!("cannot connect: {e}");
-        fail(problem, network_hint, Some(e))
-    })?;
-    let mut connection = ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|e| fail(format!("cannot start TLS: {e}"), "check the URL", None))?;
-    while connection.is_handshaking() {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(fail(
-                format!("the handshake took longer than {timeout:?}"),
-                network_hint,
-                None,
-            ));
-        }
-        socket
-            .set_read_timeout(Some(remaining))
-            .and_then(|()| socket.set_write_timeout(Some(remaining)))
-            .map_err(|e| fail(format!("cannot set a timeout: {e}"), network_hint, None))?;
-        if let Err(e) = connection.complete_io(&mut socket) {
-            return Err(handshake_error(
-                e,
-                &verifier.seen.lock().expect("not poisoned"),
-                &fail,
-            ));
-        }
-    }
-    let chain: Vec<CertificateDer<'static>> = connection
-        .peer_certificates()
-        .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
-        .unwrap_or_default();
-    connection.send_close_notify();
-    let _ = connection.complete_io(&mut socket);
-    if chain.is_empty() {
-        return Err(fail(
-            "the server sent no certificate".into(),
-            "check the URL",
-            None,
-        ));
-    }
-    Ok(chain)
-}
-
-fn handshake_error(
-    error: io::Error,
-    seen: &[CertificateDer<'static>],
-    fail: &dyn Fn(String, &'static str, Option<io::Error>) -> Error,
-) -> Error {
-    let tls_error = error
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<rustls::Error>())
-        .cloned();
-    match tls_error {
-        Some(rustls::Error::InvalidCertificate(reason)) => {
-            let sent: Vec<String> = seen
-                .iter()
-                .map(|der| {
-                    let info = describe_certificate(der);
-                    format!(
-                        "{} (issued by {}, expires {}, sha1 {})",
-                        info.subject, info.issuer, info.not_after, info.sha1
-                    )
-                })
-                .collect();
-            fail(
-                format!(
-                    "the server's certificate was refused ({reason:?}); it sent: {}",
-                    if sent.is_empty() {
-                        "nothing".into()
-                    } else {
-                        sent.join("; ")
-                    }
-                ),
-                "if the issuer uses a private CA, pass that CA with --ca-file; verification is never skipped",
-                None,
-            )
-        }
-        Some(other) => fail(
-            format!("TLS error: {other}"),
-            "check the URL and that the server speaks TLS 1.2 or 1.3",
-            None,
-        ),
-        None if matches!(
-            error.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ) =>
-        {
-            fail(
-                "the server did not complete the handshake in time".into(),
-                "check the URL and the network, or raise --timeout",
-                Some(error),
-            )
-        }
-        None => {
-            let problem = format!("the handshake failed: {error}");
-            fail(
-                problem,
-                "check the URL and that the server speaks TLS",
-                Some(error),
-            )
-        }
-    }
-}
-
-/// A TCP connection to the first address of `host` that answers before `deadline`.
-fn connect(host: &str, port: u16, deadline: Instant) -> io::Result<TcpStream> {
-    let mut last_error = io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"));
-    for address in (host, port).to_socket_addrs()? {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "timed out connecting",
-            ));
-        }
-        match TcpStream::connect_timeout(&address, remaining) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last_error = e,
-        }
-    }
-    Err(last_error)
-}
-
-/// Delegates every decision to the WebPKI verifier and remembers the chain it was shown, so that a
-/// refused server's chain can be reported.
-#[derive(Debug)]
-struct RecordingVerifier {
-    inner: Arc<WebPkiServerVerifier>,
-    seen: Mutex<Vec<CertificateDer<'static>>>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        *self.seen.lock().expect("not poisoned") = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.clone().into_owned())
-            .collect();
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
     }
 }
 
