@@ -191,7 +191,18 @@ pub enum ChainShape {
     LeafOnly,
 }
 
-/// A generated certificate chain for 127.0.0.1 and its trust anchor.
+/// How the leaf certificate departs from a good one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafFlaw {
+    /// A valid certificate for 127.0.0.1, ::1 and localhost.
+    None,
+    /// Its validity ended in 2020.
+    Expired,
+    /// Valid, but only for `elsewhere.example`.
+    WrongName,
+}
+
+/// A generated certificate chain for the loopback addresses and its trust anchor.
 pub struct TestChain {
     /// The certificates the server sends, in order, leaf first.
     pub sent: Vec<CertificateDer<'static>>,
@@ -204,14 +215,30 @@ pub struct TestChain {
 impl TestChain {
     /// A fresh root, intermediate and leaf, arranged as `shape`.
     pub fn new(shape: ChainShape) -> Self {
+        Self::with_flaw(shape, LeafFlaw::None)
+    }
+
+    /// A fresh chain whose leaf has `flaw`.
+    pub fn with_flaw(shape: ChainShape, flaw: LeafFlaw) -> Self {
         let root = ca("oidc-gen test root", None);
         let intermediate = ca("oidc-gen test intermediate", Some(&root));
         let leaf_key = KeyPair::generate().unwrap();
-        let mut leaf_params =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        let names = match flaw {
+            LeafFlaw::WrongName => vec!["elsewhere.example".to_owned()],
+            _ => vec![
+                "127.0.0.1".to_owned(),
+                "::1".to_owned(),
+                "localhost".to_owned(),
+            ],
+        };
+        let mut leaf_params = CertificateParams::new(names).unwrap();
         leaf_params
             .distinguished_name
             .push(DnType::CommonName, "oidc-gen test issuer");
+        if flaw == LeafFlaw::Expired {
+            leaf_params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            leaf_params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        }
         let sent = match shape {
             ChainShape::RootNotSent | ChainShape::RootSent => {
                 let leaf = leaf_params.signed_by(&leaf_key, &intermediate).unwrap();
@@ -221,13 +248,15 @@ impl TestChain {
                 }
                 sent
             }
-            ChainShape::LeafOnly => vec![
-                leaf_params
-                    .signed_by(&leaf_key, &root)
-                    .unwrap()
-                    .der()
-                    .clone(),
-            ],
+            ChainShape::LeafOnly => {
+                vec![
+                    leaf_params
+                        .signed_by(&leaf_key, &root)
+                        .unwrap()
+                        .der()
+                        .clone(),
+                ]
+            }
         };
         TestChain {
             sent,
@@ -258,13 +287,91 @@ fn ca(
     }
 }
 
-/// How the test issuer answers a request: status and body for a path.
-pub type Responder = dyn Fn(&str) -> (u16, String) + Send + Sync;
+/// How the test issuer answers one request.
+pub enum Reply {
+    /// A complete response.
+    Respond {
+        /// The HTTP status.
+        status: u16,
+        /// Extra headers, e.g. `Location`.
+        headers: Vec<(&'static str, String)>,
+        /// The body.
+        body: String,
+    },
+    /// Read the request, then never answer.
+    Hang,
+    /// Send the head, then a body that never ends, a byte at a time.
+    Drip,
+}
 
-/// An OIDC issuer on 127.0.0.1 over TLS. It stops when dropped, and by itself after two minutes.
+impl Reply {
+    /// A 200 response with a JSON body.
+    pub fn json(body: impl ToString) -> Self {
+        Reply::Respond {
+            status: 200,
+            headers: Vec::new(),
+            body: body.to_string(),
+        }
+    }
+
+    /// A bodiless response with `status`.
+    pub fn status(status: u16) -> Self {
+        Reply::Respond {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(location: String) -> Self {
+        Reply::Respond {
+            status: 302,
+            headers: vec![("Location", location)],
+            body: String::new(),
+        }
+    }
+}
+
+/// How the test issuer answers a request: a reply for a path.
+pub type Responder = dyn Fn(&str) -> Reply + Send + Sync;
+
+/// How a test server listens and speaks TLS.
+#[derive(Clone, Copy)]
+pub struct ServerOptions {
+    /// Listen on `[::1]` instead of 127.0.0.1.
+    pub ipv6: bool,
+    /// Accept connections but never start TLS (nor say anything).
+    pub silent: bool,
+    /// The TLS versions offered; `None` for both 1.2 and 1.3.
+    pub versions: Option<&'static rustls::SupportedProtocolVersion>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            ipv6: false,
+            silent: false,
+            versions: None,
+        }
+    }
+}
+
+/// The discovery document of a well-behaved issuer at `base`, whose keys are at `jwks_base`.
+pub fn discovery_document(base: &str, jwks_base: &str) -> serde_json::Value {
+    serde_json::json!({
+        "issuer": format!("{base}/oidc"),
+        "jwks_uri": format!("{jwks_base}/oidc/.well-known/jwks"),
+    })
+}
+
+/// An OIDC issuer on the loopback address over TLS. It stops when dropped, and by itself after
+/// two minutes.
 pub struct TestIssuer {
     /// The issuer URL, `https://127.0.0.1:PORT/oidc`.
     pub url: String,
+    /// `https://127.0.0.1:PORT`.
+    pub base: String,
     /// The port it listens on.
     pub port: u16,
     stop: Arc<AtomicBool>,
@@ -274,50 +381,67 @@ pub struct TestIssuer {
 impl TestIssuer {
     /// A well-behaved issuer whose discovery document and JWKS are on its own host.
     pub fn start(chain: &TestChain) -> Self {
-        Self::start_with(chain, |base| {
+        Self::start_with(chain, ServerOptions::default(), |base| {
             let base = base.to_owned();
-            Box::new(move |path: &str| match path {
-                "/oidc/.well-known/openid-configuration" => (
-                    200,
-                    serde_json::json!({
-                        "issuer": format!("{base}/oidc"),
-                        "jwks_uri": format!("{base}/oidc/.well-known/jwks"),
-                    })
-                    .to_string(),
-                ),
-                "/oidc/.well-known/jwks" => (200, r#"{"keys":[]}"#.to_owned()),
-                _ => (404, "{}".to_owned()),
-            })
+            Box::new(move |path: &str| well_behaved(&base, &base, path))
         })
     }
 
-    /// An issuer that answers with `make(base_url)`, where `base_url` is `https://127.0.0.1:PORT`.
-    pub fn start_with(chain: &TestChain, make: impl FnOnce(&str) -> Box<Responder>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// An issuer that answers with `make(base_url)`, where `base_url` is `https://HOST:PORT`.
+    pub fn start_with(
+        chain: &TestChain,
+        options: ServerOptions,
+        make: impl FnOnce(&str) -> Box<Responder>,
+    ) -> Self {
+        let listener = TcpListener::bind(if options.ipv6 {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        })
+        .unwrap();
         let port = listener.local_addr().unwrap().port();
-        let base = format!("https://127.0.0.1:{port}");
+        let base = if options.ipv6 {
+            format!("https://[::1]:{port}")
+        } else {
+            format!("https://127.0.0.1:{port}")
+        };
         let responder: Arc<Responder> = Arc::from(make(&base));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider);
+        let builder = match options.versions {
+            Some(version) => builder.with_protocol_versions(&[version]),
+            None => builder.with_safe_default_protocol_versions(),
+        };
         let config = Arc::new(
-            rustls::ServerConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(chain.sent.clone(), chain.key.clone_key())
-            .unwrap(),
+            builder
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(chain.sent.clone(), chain.key.clone_key())
+                .unwrap(),
         );
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let stop = stop.clone();
-            std::thread::spawn(move || serve(listener, config, responder, stop))
+            std::thread::spawn(move || serve(listener, config, responder, options.silent, stop))
         };
         TestIssuer {
             url: format!("{base}/oidc"),
+            base,
             port,
             stop,
             thread: Some(thread),
         }
+    }
+}
+
+/// The replies of a well-behaved issuer at `base` whose JWKS is at `jwks_base`.
+pub fn well_behaved(base: &str, jwks_base: &str, path: &str) -> Reply {
+    match path {
+        "/oidc/.well-known/openid-configuration" => {
+            Reply::json(discovery_document(base, jwks_base))
+        }
+        "/oidc/.well-known/jwks" => Reply::json(r#"{"keys":[]}"#),
+        _ => Reply::status(404),
     }
 }
 
@@ -334,16 +458,19 @@ fn serve(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
     responder: Arc<Responder>,
+    silent: bool,
     stop: Arc<AtomicBool>,
 ) {
     listener.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + SERVER_LIFETIME;
+    let mut held = Vec::new();
     while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
         match listener.accept() {
+            Ok((stream, _)) if silent => held.push(stream),
             Ok((stream, _)) => {
-                let (config, responder) = (config.clone(), responder.clone());
+                let (config, responder, stop) = (config.clone(), responder.clone(), stop.clone());
                 std::thread::spawn(move || {
-                    let _ = answer(stream, config, &*responder);
+                    let _ = answer(stream, config, &*responder, &stop);
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -354,11 +481,20 @@ fn serve(
     }
 }
 
+/// Waits until the server stops or its lifetime ends.
+fn linger(stop: &AtomicBool) {
+    let deadline = Instant::now() + SERVER_LIFETIME;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Serves one HTTP/1.1 request over TLS, then closes.
 fn answer(
     stream: TcpStream,
     config: Arc<rustls::ServerConfig>,
     responder: &Responder,
+    stop: &AtomicBool,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -378,17 +514,159 @@ fn answer(
     while reader.read_line(&mut line)? > 2 {
         line.clear();
     }
-    let (status, body) = responder(&path);
-    let response = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tls.write_all(response.as_bytes())?;
-    tls.flush()?;
+    match responder(&path) {
+        Reply::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            tls.write_all(head.as_bytes())?;
+            tls.write_all(body.as_bytes())?;
+            tls.flush()?;
+        }
+        Reply::Hang => linger(stop),
+        Reply::Drip => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+            tls.write_all(head.as_bytes())?;
+            tls.write_all(b"1\r\n{\r\n")?;
+            while !stop.load(Ordering::SeqCst) {
+                tls.write_all(b"1\r\n \r\n")?;
+                tls.flush()?;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
     connection.send_close_notify();
     let _ = connection.complete_io(&mut socket);
     let _ = socket.read(&mut [0u8; 1]);
     Ok(())
+}
+
+/// A CONNECT proxy on 127.0.0.1 that records the targets it was asked for. It stops when
+/// dropped, and by itself after two minutes.
+pub struct TestProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Every CONNECT target, in order.
+    pub targets: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestProxy {
+    /// A proxy that tunnels every CONNECT, or answers `refuse` (e.g. 407) to each.
+    pub fn start(refuse: Option<u16>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let targets = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (targets, stop) = (targets.clone(), stop.clone());
+            std::thread::spawn(move || {
+                listener.set_nonblocking(true).unwrap();
+                let deadline = Instant::now() + SERVER_LIFETIME;
+                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    match listener.accept() {
+                        Ok((client, _)) => {
+                            let targets = targets.clone();
+                            std::thread::spawn(move || {
+                                let _ = tunnel(client, &targets, refuse);
+                            });
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        TestProxy {
+            url,
+            targets,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The CONNECT targets seen so far.
+    pub fn seen(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
+    }
+}
+
+impl Drop for TestProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn tunnel(
+    client: TcpStream,
+    targets: &std::sync::Mutex<Vec<String>>,
+    refuse: Option<u16>,
+) -> std::io::Result<()> {
+    client.set_nonblocking(false)?;
+    client.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut line = String::new();
+    while reader.read_line(&mut line)? > 2 {
+        line.clear();
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    targets.lock().unwrap().push(format!("{method} {target}"));
+    let mut client = client;
+    if let Some(status) = refuse {
+        return client.write_all(
+            format!("HTTP/1.1 {status} Refused\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+        );
+    }
+    let upstream = TcpStream::connect(target)?;
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (mut client_read, mut upstream_write) = (client.try_clone()?, upstream.try_clone()?);
+    let (mut upstream_read, mut client_write) = (upstream, client);
+    let forward = std::thread::spawn(move || std::io::copy(&mut client_read, &mut upstream_write));
+    let _ = std::io::copy(&mut upstream_read, &mut client_write);
+    let _ = forward.join();
+    Ok(())
+}
+
+/// Runs `command`, killing it if it has not ended after `limit`; returns its output and how
+/// long it took.
+pub fn run_bounded(mut command: Command, limit: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}, killed:\n{}",
+                text(&output).1
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child.wait_with_output().unwrap(), started.elapsed())
 }
 
 /// Whether `.ci/run` said that every external tool the tests use must be present.

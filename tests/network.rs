@@ -1,0 +1,139 @@
+//! The network paths that are not the plain one: the JWKS on another host than the discovery
+//! document, and proxies (a CONNECT proxy started by the test) for both the discovery request and
+//! the certificate handshake.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    ChainShape, ServerOptions, TestChain, TestIssuer, TestProxy, oidc_gen_command, run_bounded,
+    text, well_behaved,
+};
+use oidc_gen::thumbprint::sha1_hex;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// An issuer at one address whose JWKS is served by `jwks`.
+fn issuer_with_jwks_on(chain: &TestChain, jwks: &TestIssuer) -> TestIssuer {
+    let jwks_base = jwks.base.clone();
+    TestIssuer::start_with(chain, ServerOptions::default(), move |base| {
+        let base = base.to_owned();
+        Box::new(move |path: &str| well_behaved(&base, &jwks_base, path))
+    })
+}
+
+/// Runs `oidc-gen thumbprint --json` with both chains' roots trusted and `env` set.
+fn thumbprint_json(
+    issuer: &str,
+    roots: &[&TestChain],
+    env: &[(&str, &str)],
+) -> (Option<i32>, serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let pem: String = roots.iter().map(|c| c.root_pem.clone()).collect();
+    std::fs::write(dir.path().join("roots.pem"), pem).unwrap();
+    let mut command = oidc_gen_command(
+        dir.path(),
+        &[
+            "thumbprint",
+            "--json",
+            "--issuer",
+            issuer,
+            "--ca-file",
+            "roots.pem",
+            "--timeout",
+            "5",
+        ],
+    );
+    command.envs(env.iter().copied());
+    let (output, _) = run_bounded(command, LIMIT);
+    let (stdout, stderr) = text(&output);
+    let report = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (output.status.code(), report, stderr)
+}
+
+#[test]
+fn a_jwks_on_another_host_adds_that_hosts_thumbprint_first() {
+    let (discovery_chain, jwks_chain) = (
+        TestChain::new(ChainShape::RootNotSent),
+        TestChain::new(ChainShape::RootSent),
+    );
+    let jwks = TestIssuer::start(&jwks_chain);
+    let issuer = issuer_with_jwks_on(&discovery_chain, &jwks);
+    let (code, report, stderr) =
+        thumbprint_json(&issuer.url, &[&discovery_chain, &jwks_chain], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let expected = [
+        sha1_hex(&jwks_chain.sent[2]),
+        sha1_hex(&discovery_chain.sent[1]),
+    ];
+    assert_eq!(report["thumbprints"], serde_json::json!(expected));
+    assert_eq!(report["endpoints"][0]["purpose"], "jwks_uri");
+    assert_eq!(report["endpoints"][0]["port"], jwks.port);
+    assert_eq!(report["endpoints"][1]["purpose"], "discovery");
+    assert_eq!(report["endpoints"][1]["port"], issuer.port);
+}
+
+#[test]
+fn the_same_chain_on_both_hosts_gives_one_thumbprint() {
+    let chain = TestChain::new(ChainShape::RootNotSent);
+    let jwks = TestIssuer::start(&chain);
+    let issuer = issuer_with_jwks_on(&chain, &jwks);
+    let (code, report, stderr) = thumbprint_json(&issuer.url, &[&chain], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        report["thumbprints"],
+        serde_json::json!([sha1_hex(&chain.sent[1])])
+    );
+    assert_eq!(report["endpoints"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn the_proxy_carries_discovery_and_handshake_and_the_origin_chain_is_seen() {
+    let chain = TestChain::new(ChainShape::RootNotSent);
+    let issuer = TestIssuer::start(&chain);
+    let proxy = TestProxy::start(None);
+    for variable in ["HTTPS_PROXY", "ALL_PROXY"] {
+        let before = proxy.seen().len();
+        let (code, report, stderr) =
+            thumbprint_json(&issuer.url, &[&chain], &[(variable, &proxy.url)]);
+        assert_eq!(code, Some(0), "{variable}: {stderr}");
+        assert_eq!(
+            report["thumbprints"],
+            serde_json::json!([sha1_hex(&chain.sent[1])]),
+            "{variable}"
+        );
+        let target = format!("CONNECT 127.0.0.1:{}", issuer.port);
+        let seen = proxy.seen()[before..].to_vec();
+        // One tunnel for the discovery request, one for the certificate handshake.
+        assert!(
+            seen.len() >= 2 && seen.iter().all(|t| *t == target),
+            "{variable}: {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn no_proxy_bypasses_the_proxy() {
+    let chain = TestChain::new(ChainShape::RootNotSent);
+    let issuer = TestIssuer::start(&chain);
+    let proxy = TestProxy::start(None);
+    let (code, _, stderr) = thumbprint_json(
+        &issuer.url,
+        &[&chain],
+        &[("HTTPS_PROXY", &proxy.url), ("NO_PROXY", "127.0.0.1")],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(proxy.seen(), Vec::<String>::new());
+}
+
+#[test]
+fn a_refusing_proxy_is_exit_3_naming_it() {
+    let chain = TestChain::new(ChainShape::RootNotSent);
+    let issuer = TestIssuer::start(&chain);
+    let proxy = TestProxy::start(Some(407));
+    let (code, _, stderr) = thumbprint_json(&issuer.url, &[&chain], &[("HTTPS_PROXY", &proxy.url)]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains(&issuer.url), "{stderr}");
+    assert!(!proxy.seen().is_empty());
+}
