@@ -337,7 +337,7 @@ impl Reply {
 pub type Responder = dyn Fn(&str) -> Reply + Send + Sync;
 
 /// How a test server listens and speaks TLS.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct ServerOptions {
     /// Listen on `[::1]` instead of 127.0.0.1.
     pub ipv6: bool,
@@ -345,16 +345,6 @@ pub struct ServerOptions {
     pub silent: bool,
     /// The TLS versions offered; `None` for both 1.2 and 1.3.
     pub versions: Option<&'static rustls::SupportedProtocolVersion>,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            ipv6: false,
-            silent: false,
-            versions: None,
-        }
-    }
 }
 
 /// The discovery document of a well-behaved issuer at `base`, whose keys are at `jwks_base`.
