@@ -91,10 +91,13 @@ fn a_server_that_never_speaks_tls_times_out() {
     assert!(stderr.contains("--timeout"), "{stderr}");
 }
 
+/// A case: its name, the discovery reply for a base URL, and what the error must say.
+type Case = (&'static str, fn(&str) -> Reply, &'static [&'static str]);
+
 #[test]
 fn broken_discovery_responses() {
     let chain = TestChain::new(ChainShape::RootNotSent);
-    let cases: [(&str, fn(&str) -> Reply, &[&str]); 10] = [
+    let cases: [Case; 10] = [
         (
             "silence after the handshake",
             |_| Reply::Hang,
