@@ -136,6 +136,11 @@ pub struct GenerateArgs {
     #[arg(long, conflicts_with_all = ["thumbprint", "no_thumbprint", "ca_file"])]
     pub existing_provider: bool,
 
+    /// The account's limit on the size of a role trust policy, in characters without whitespace:
+    /// IAM's default is 2048, and a quota increase raises it up to 4096.
+    #[arg(long, value_name = "CHARS", default_value_t = model::DEFAULT_TRUST_POLICY_QUOTA)]
+    pub trust_policy_quota: usize,
+
     /// Write nothing; exit 1 and show every file under --out that differs or is missing.
     #[arg(long)]
     pub check: bool,
@@ -192,6 +197,7 @@ impl GenerateArgs {
             session_name: self.session_name.clone(),
             thumbprints,
             existing_provider: self.existing_provider,
+            trust_policy_quota: self.trust_policy_quota,
             templates: self.templates.clone(),
         }
     }

@@ -20,6 +20,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Valid values that together exceed a limit of AWS.
+    #[error("{0}")]
+    Limit(String),
+
     /// A `--ca-file` that cannot be read or holds no certificate.
     #[error("cannot use --ca-file {path}: {reason}")]
     CaFile {
@@ -106,6 +110,7 @@ impl Error {
             Error::CheckFailed(_) => 1,
             Error::Invalid { .. }
             | Error::Usage(_)
+            | Error::Limit(_)
             | Error::CaFile { .. }
             | Error::Template { .. }
             | Error::InvalidOutput { .. } => 2,

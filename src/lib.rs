@@ -94,6 +94,13 @@ pub fn plan(selection: &Selection, inputs: &Inputs) -> Result<(Vec<Format>, Vec<
                 .collect()
         }
     };
+    if inputs.policy_count() > model::POLICY_ATTACHMENTS.0 {
+        notes.push(format!(
+            "the role gets {} managed policies; IAM attaches at most {} unless the account's quota was raised",
+            inputs.policy_count(),
+            model::POLICY_ATTACHMENTS.0
+        ));
+    }
     if inputs.uses_existing_provider() {
         notes.push(format!(
             "the role trusts the account's existing OIDC provider for the issuer. Pulumi ESC tokens carry \

@@ -22,6 +22,12 @@ pub const DEFAULT_DURATION: &str = "1h";
 
 /// IAM accepts at most this many thumbprints per OIDC provider.
 pub const MAX_THUMBPRINTS: usize = 5;
+/// IAM's default limit on a role trust policy's size, in characters without whitespace.
+pub const DEFAULT_TRUST_POLICY_QUOTA: usize = 2048;
+/// The highest that limit can be raised to.
+pub const MAX_TRUST_POLICY_QUOTA: usize = 4096;
+/// Managed policies a role can have attached by default, and at most with a raised quota.
+pub const POLICY_ATTACHMENTS: (usize, usize) = (10, 20);
 
 /// The shortest web-identity session STS grants, in seconds.
 const MIN_SESSION_SECONDS: u32 = 900;
@@ -64,6 +70,8 @@ pub struct Request {
     pub thumbprints: ThumbprintChoice,
     /// Trust the account's existing OIDC provider for the issuer instead of creating one.
     pub existing_provider: bool,
+    /// The account's limit on a trust policy's size (2048 unless the quota was raised).
+    pub trust_policy_quota: usize,
     /// A folder of templates tried before the built-in ones.
     pub templates: Option<PathBuf>,
 }
@@ -85,6 +93,7 @@ pub struct Inputs {
     /// `Omit` with an existing provider, which oidc-gen does not write.
     pub thumbprints: ThumbprintChoice,
     existing_provider: bool,
+    trust_policy_quota: usize,
     templates: Option<PathBuf>,
 }
 
@@ -112,7 +121,25 @@ impl Request {
             }
             other => other,
         };
-        Ok(Inputs {
+        if self.policy_arns.len() > POLICY_ATTACHMENTS.1 {
+            return Err(Error::Limit(format!(
+                "{} --policy-arn values, but IAM attaches at most {} managed policies to a role (10 unless the \
+                 quota was raised); combine them into fewer policies",
+                self.policy_arns.len(),
+                POLICY_ATTACHMENTS.1
+            )));
+        }
+        if !(DEFAULT_TRUST_POLICY_QUOTA..=MAX_TRUST_POLICY_QUOTA).contains(&self.trust_policy_quota)
+        {
+            return Err(Error::invalid(
+                "--trust-policy-quota",
+                &self.trust_policy_quota.to_string(),
+                format!(
+                    "IAM's limit is {DEFAULT_TRUST_POLICY_QUOTA}, or up to {MAX_TRUST_POLICY_QUOTA} when raised"
+                ),
+            ));
+        }
+        let inputs = Inputs {
             issuer,
             org: self.org,
             role_name: self.role_name,
@@ -124,8 +151,19 @@ impl Request {
             session_name: self.session_name,
             thumbprints,
             existing_provider: self.existing_provider,
+            trust_policy_quota: self.trust_policy_quota,
             templates: self.templates,
-        })
+        };
+        let size = inputs.trust_policy_size();
+        if size > inputs.trust_policy_quota {
+            return Err(Error::Limit(format!(
+                "the role's trust policy would be {size} characters (IAM counts them without whitespace), over \
+                 the limit of {}; allow fewer environments, or wider ones with '*' (e.g. --env 'project/*'), \
+                 or, if the account's quota was raised, pass --trust-policy-quota {MAX_TRUST_POLICY_QUOTA}",
+                inputs.trust_policy_quota
+            )));
+        }
+        Ok(inputs)
     }
 }
 
@@ -143,37 +181,7 @@ impl Inputs {
     /// Builds the template context, with the thumbprints that will be written (empty to omit them).
     pub fn model(&self, thumbprints: &[String]) -> Model {
         let issuer = issuer_string(&self.issuer);
-        let host_path = issuer.trim_start_matches("https://").to_owned();
-        let audiences = vec![self.org.clone(), format!("aws:{}", self.org)];
-        let subjects = self.subjects();
-
-        let aud = ConditionKey {
-            variable: format!("{host_path}:aud"),
-            values: audiences.clone(),
-        };
-        let sub = ConditionKey {
-            variable: format!("{host_path}:sub"),
-            values: subjects,
-        };
-        // StringLike only where a pattern needs it: exact subjects are compared exactly.
-        let conditions = if sub.values.iter().any(|s| s.contains('*')) {
-            vec![
-                ConditionGroup {
-                    test: "StringEquals",
-                    keys: vec![aud],
-                },
-                ConditionGroup {
-                    test: "StringLike",
-                    keys: vec![sub],
-                },
-            ]
-        } else {
-            vec![ConditionGroup {
-                test: "StringEquals",
-                keys: vec![aud, sub],
-            }]
-        };
-
+        let host_path = self.host_path();
         Model {
             generator: Generator {
                 name: env!("CARGO_PKG_NAME"),
@@ -185,7 +193,7 @@ impl Inputs {
                 url: issuer,
                 existing: self.existing_provider,
                 host_path,
-                client_ids: audiences,
+                client_ids: self.audiences(),
                 thumbprints: thumbprints.to_vec(),
             },
             role: Role {
@@ -196,7 +204,7 @@ impl Inputs {
                 ),
                 max_session_duration: self.duration_seconds.max(ROLE_MAX_SESSION_RANGE.0),
                 policy_arns: self.policy_arns.clone(),
-                conditions,
+                conditions: self.conditions(),
             },
             esc: Esc {
                 role_arn: self.account_id.as_ref().map(|account| {
@@ -232,9 +240,95 @@ impl Inputs {
             .collect()
     }
 
+    /// How many managed policies the role gets.
+    pub fn policy_count(&self) -> usize {
+        self.policy_arns.len()
+    }
+
     /// Whether the role trusts an existing provider rather than one oidc-gen creates.
     pub fn uses_existing_provider(&self) -> bool {
         self.existing_provider
+    }
+
+    /// The issuer URL without its scheme, as IAM stores it and as condition keys start.
+    fn host_path(&self) -> String {
+        issuer_string(&self.issuer)
+            .trim_start_matches("https://")
+            .to_owned()
+    }
+
+    /// The audiences ESC tokens carry, which are the provider's client IDs: `<org>` and `aws:<org>`.
+    fn audiences(&self) -> Vec<String> {
+        vec![self.org.clone(), format!("aws:{}", self.org)]
+    }
+
+    /// The trust policy's `Condition` block: `aud` and `sub`, StringLike only where a pattern
+    /// needs it, so that exact subjects are compared exactly.
+    fn conditions(&self) -> Vec<ConditionGroup> {
+        let host_path = self.host_path();
+        let aud = ConditionKey {
+            variable: format!("{host_path}:aud"),
+            values: self.audiences(),
+        };
+        let sub = ConditionKey {
+            variable: format!("{host_path}:sub"),
+            values: self.subjects(),
+        };
+        if sub.values.iter().any(|s| s.contains('*')) {
+            vec![
+                ConditionGroup {
+                    test: "StringEquals",
+                    keys: vec![aud],
+                },
+                ConditionGroup {
+                    test: "StringLike",
+                    keys: vec![sub],
+                },
+            ]
+        } else {
+            vec![ConditionGroup {
+                test: "StringEquals",
+                keys: vec![aud, sub],
+            }]
+        }
+    }
+
+    /// The trust policy's size as IAM counts it (characters, whitespace excluded), with the
+    /// longest provider ARN the account id allows.
+    pub fn trust_policy_size(&self) -> usize {
+        let account = self.account_id.as_deref().unwrap_or("000000000000");
+        let provider = format!(
+            "arn:{PARTITION}:iam::{account}:oidc-provider/{}",
+            self.host_path()
+        );
+        let condition: serde_json::Map<String, serde_json::Value> = self
+            .conditions()
+            .into_iter()
+            .map(|group| {
+                let keys = group
+                    .keys
+                    .into_iter()
+                    .map(|k| (k.variable, k.values.into()));
+                (
+                    group.test.to_owned(),
+                    serde_json::Value::Object(keys.collect()),
+                )
+            })
+            .collect();
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": { "Federated": provider },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }],
+        });
+        policy
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count()
     }
 
     /// The `sub` values the role trusts: every ESC environment of the org unless `--env` narrows it.
@@ -284,6 +378,9 @@ impl Inputs {
         }
         if let Some(dir) = &self.templates {
             push("--templates", &dir.to_string_lossy());
+        }
+        if self.trust_policy_quota != DEFAULT_TRUST_POLICY_QUOTA {
+            push("--trust-policy-quota", &self.trust_policy_quota.to_string());
         }
         if self.existing_provider {
             args.push("--existing-provider".into());
@@ -615,6 +712,7 @@ mod tests {
             session_name: DEFAULT_SESSION_NAME.into(),
             thumbprints: ThumbprintChoice::Omit,
             existing_provider: false,
+            trust_policy_quota: DEFAULT_TRUST_POLICY_QUOTA,
             templates: None,
         }
     }
@@ -808,6 +906,37 @@ mod tests {
                 "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn \
                  arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc --client-id aws:acme",
             ]
+        );
+    }
+
+    #[test]
+    fn trust_policy_size_is_counted_and_limited() {
+        // The size of the smallest policy, counted by hand from its compact JSON.
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::000000000000:oidc-provider/api.pulumi.com/oidc"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"api.pulumi.com/oidc:aud":["acme","aws:acme"]},"StringLike":{"api.pulumi.com/oidc:sub":["pulumi:environments:org:acme:env:*"]}}}]}"#;
+        assert_eq!(
+            request().validate().unwrap().trust_policy_size(),
+            policy.len()
+        );
+
+        let mut many = request();
+        many.envs = (0..60)
+            .map(|i| format!("project-{i:02}/environment"))
+            .collect();
+        let error = many.clone().validate().unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("over the limit of 2048"),
+            "{error}"
+        );
+        many.trust_policy_quota = MAX_TRUST_POLICY_QUOTA;
+        let raised = many.validate().unwrap();
+        assert!(raised.trust_policy_size() > DEFAULT_TRUST_POLICY_QUOTA);
+        assert!(
+            raised
+                .model(&[])
+                .generator
+                .command
+                .contains("--trust-policy-quota 4096")
         );
     }
 

@@ -287,3 +287,27 @@ fn a_broken_user_template_is_exit_2_and_writes_nothing() {
     assert!(text(&output).1.contains("invalid YAML"));
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn a_trust_policy_over_iams_limit_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs: Vec<String> = (0..60)
+        .map(|i| format!("project-{i:02}/environment"))
+        .collect();
+    let mut args = vec!["--org", "acme", "--no-thumbprint"];
+    for env in &envs {
+        args.extend(["--env", env]);
+    }
+    let output = oidc_gen(dir.path(), &args);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("over the limit of 2048") && stderr.contains("--trust-policy-quota 4096"),
+        "{stderr}"
+    );
+    assert!(fs::read_dir(dir.path()).unwrap().next().is_none());
+
+    args.extend(["--trust-policy-quota", "4096"]);
+    let raised = oidc_gen(dir.path(), &args);
+    assert!(raised.status.success(), "{}", text(&raised).1);
+}
