@@ -2,6 +2,7 @@
 //! runner for the built binary, and the insta settings every snapshot uses.
 #![allow(dead_code)] // Each test crate uses its own part of the harness.
 
+pub mod artifacts;
 pub mod aws;
 
 use std::io::{BufRead, BufReader, Read, Write};
