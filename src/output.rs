@@ -125,8 +125,12 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
         .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
         .collect();
     for d in missing.into_iter().rev() {
-        fs::create_dir(d).map_err(|e| io_error("cannot create the folder", d, e))?;
-        created.push(d.to_path_buf());
+        match fs::create_dir(d) {
+            Ok(()) => created.push(d.to_path_buf()),
+            // Another run made it in the meantime: it is not ours to remove.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(io_error("cannot create the folder", d, e)),
+        }
     }
     if !dir.is_dir() {
         return Err(io_error(

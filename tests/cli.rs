@@ -311,3 +311,57 @@ fn a_trust_policy_over_iams_limit_is_refused_before_anything_is_written() {
     let raised = oidc_gen(dir.path(), &args);
     assert!(raised.status.success(), "{}", text(&raised).1);
 }
+
+#[test]
+fn concurrent_runs_never_interleave_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let variants: Vec<Vec<&str>> = ["first-role", "second-role"]
+        .iter()
+        .map(|role| [&ARGS[..], &["--role-name", role]].concat())
+        .collect();
+    // What each run writes on its own.
+    let expected: Vec<_> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, args)| {
+            let out = format!("alone-{i}");
+            assert!(
+                oidc_gen(dir.path(), &[&args[..], &["--out", &out]].concat())
+                    .status
+                    .success()
+            );
+            tree(&dir.path().join(out))
+        })
+        .collect();
+    for round in 0..20 {
+        let out = format!("shared-{round}");
+        let children: Vec<_> = variants
+            .iter()
+            .map(|args| {
+                common::oidc_gen_command(dir.path(), &[&args[..], &["--out", &out]].concat())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let written = tree(&dir.path().join(&out));
+        assert_eq!(
+            written.len(),
+            expected[0].len(),
+            "round {round}: no stray files: {written:?}"
+        );
+        for (index, (path, bytes)) in written.iter().enumerate() {
+            assert!(
+                expected
+                    .iter()
+                    .any(|whole| whole[index] == (path.clone(), bytes.clone())),
+                "round {round}: {} is a mix of both runs",
+                path.display()
+            );
+        }
+    }
+}
