@@ -157,7 +157,10 @@ fn handshake_error(
                 sent.join("; ")
             };
             fail(
-                format!("the server's certificate was refused ({reason:?}); it sent: {sent}"),
+                format!(
+                    "the server's certificate was refused: {}; it sent: {sent}",
+                    refusal(&reason)
+                ),
                 "if the issuer uses a private CA, pass that CA with --ca-file; verification is never skipped",
                 None,
             )
@@ -189,6 +192,21 @@ fn handshake_error(
                 Some(error),
             )
         }
+    }
+}
+
+/// Why a certificate was refused, in words.
+fn refusal(reason: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Why;
+    match reason {
+        Why::UnknownIssuer => "no CA that oidc-gen trusts issued it".into(),
+        Why::Expired | Why::ExpiredContext { .. } => "it has expired".into(),
+        Why::NotValidYet | Why::NotValidYetContext { .. } => "it is not valid yet".into(),
+        Why::NotValidForName | Why::NotValidForNameContext { .. } => {
+            "it is not valid for this host name".into()
+        }
+        Why::Revoked => "it has been revoked".into(),
+        other => format!("{other:?}"),
     }
 }
 

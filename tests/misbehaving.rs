@@ -165,8 +165,8 @@ fn a_redirect_to_http_is_refused() {
 #[test]
 fn bad_certificates_are_refused() {
     for (flaw, expected) in [
-        (LeafFlaw::Expired, "Expired"),
-        (LeafFlaw::WrongName, "NotValidForName"),
+        (LeafFlaw::Expired, "it has expired"),
+        (LeafFlaw::WrongName, "not valid for this host name"),
     ] {
         let chain = TestChain::with_flaw(ChainShape::RootNotSent, flaw);
         let issuer = TestIssuer::start(&chain);
