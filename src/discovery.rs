@@ -40,6 +40,7 @@ pub fn document_url(issuer: &Url) -> Url {
 /// Fetches the issuer's discovery document over verified TLS and checks `issuer` and `jwks_uri`.
 pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<Discovery> {
     let url = document_url(issuer);
+    let route = crate::connect::Route::for_url(&url).describe();
     let issuer_text = issuer.as_str().trim_end_matches('/');
     let fail =
         |problem: String, hint: &'static str, source: Option<ureq::Error>| Error::Discovery {
@@ -74,7 +75,7 @@ pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<
                 }
             }
             let (problem, hint) = describe_request_error(&e);
-            fail(format!("GET {url} failed: {problem}"), hint, Some(e))
+            fail(format!("GET {url}{route} failed: {problem}"), hint, Some(e))
         })?;
     let status = response.status();
     if !status.is_success() {
@@ -91,7 +92,11 @@ pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<
         .read_to_vec()
         .map_err(|e| {
             let (problem, hint) = describe_request_error(&e);
-            fail(format!("reading {url} failed: {problem}"), hint, Some(e))
+            fail(
+                format!("reading {url}{route} failed: {problem}"),
+                hint,
+                Some(e),
+            )
         })?;
     let document: Document = serde_json::from_slice(&body).map_err(|e| {
         fail(

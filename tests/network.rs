@@ -135,5 +135,12 @@ fn a_refusing_proxy_is_exit_3_naming_it() {
     let (code, _, stderr) = thumbprint_json(&issuer.url, &[&chain], &[("HTTPS_PROXY", &proxy.url)]);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains(&issuer.url), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "through the proxy {}",
+            proxy.url.trim_start_matches("http://")
+        )),
+        "{stderr}"
+    );
     assert!(!proxy.seen().is_empty());
 }
