@@ -90,13 +90,14 @@ fn unknown_escape(name: &str) -> minijinja::Error {
     )
 }
 
-/// The `comment` filter: the text with every control character replaced, so that it stays on one
-/// line of a `#` comment whatever it holds.
+/// The `comment` filter: the text with every control character and line separator replaced, so
+/// that it stays on one line of a `#` comment whatever it holds.
 pub fn comment(value: &str) -> Value {
+    let breaks_line = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
     Value::from_safe_string(
         value
             .chars()
-            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .map(|c| if breaks_line(c) { '\u{FFFD}' } else { c })
             .collect(),
     )
 }
@@ -236,5 +237,9 @@ mod tests {
     #[test]
     fn comment_text_stays_on_one_line() {
         assert_eq!(comment("a\nb\rc").to_string(), "a\u{FFFD}b\u{FFFD}c");
+        assert_eq!(
+            comment("a\u{2028}b\u{85}").to_string(),
+            "a\u{FFFD}b\u{FFFD}"
+        );
     }
 }
