@@ -16,6 +16,11 @@ use proptest::prelude::*;
 /// Generated values per field; `PROPTEST_CASES` overrides it.
 const CASES: u32 = 600;
 
+/// `default` cases, or as many as `PROPTEST_CASES` asks for.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 /// A value that is not a valid name of any kind is found quickly among these.
 fn hostile() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -152,7 +157,7 @@ fn either_refused_or(request: Request, check: impl FnOnce(Parsed)) -> Result<(),
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(CASES))]
+    #![proptest_config(ProptestConfig::with_cases(cases(CASES)))]
 
     #[test]
     fn org(value in hostile()) {
@@ -253,7 +258,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(CASES * 4))]
+    #![proptest_config(ProptestConfig::with_cases(cases(CASES * 4)))]
 
     /// The escapers themselves, on any string at all: each language's parser reads back exactly
     /// the input (in Pulumi YAML and ESC, once `$$` is read as `$`).
