@@ -18,7 +18,10 @@ const CASES: u32 = 600;
 
 /// `default` cases, or as many as `PROPTEST_CASES` asks for.
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A value that is not a valid name of any kind is found quickly among these.
