@@ -35,10 +35,7 @@ fn main() -> ExitCode {
 fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
     let issuer = oidc_gen::model::parse_issuer(&args.network.issuer)?;
     let report = args.network.network().lookup(&issuer)?;
-    eprint!("{}", report.describe());
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
+    print_chain_report(&report);
     let mut stdout = std::io::stdout().lock();
     let printed = if args.json {
         writeln!(
@@ -74,17 +71,16 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 
     let generation = oidc_gen::generate(&inputs, &formats, &args.network.network())?;
     if let Some(report) = &generation.report {
-        eprint!("{}", report.describe());
-        for warning in &report.warnings {
-            eprintln!("warning: {warning}");
-        }
+        print_chain_report(report);
     }
 
     if args.to_stdout() {
         let mut stdout = std::io::stdout().lock();
-        return stdout
+        stdout
             .write_all(generation.files[0].contents.as_bytes())
-            .map_err(stdout_error);
+            .map_err(stdout_error)?;
+        notes.iter().for_each(|note| eprintln!("note: {note}"));
+        return Ok(());
     }
     if args.check {
         let differences = output::check(&args.out, &generation.files)?;
@@ -112,6 +108,14 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     }
     notes.iter().for_each(|note| eprintln!("note: {note}"));
     Ok(())
+}
+
+/// The chain each endpoint sent, and the warnings about it, on stderr.
+fn print_chain_report(report: &oidc_gen::thumbprint::Report) {
+    eprint!("{}", report.describe());
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 fn stdout_error(source: std::io::Error) -> Error {
