@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ChainShape, TestChain, TestIssuer, fixtures, oidc_gen, settings, text};
+use common::{ChainShape, LocalIssuer, TestChain, TestIssuer, fixtures, oidc_gen, settings, text};
 use oidc_gen::render::Format;
 
 /// Generates into a fresh folder and snapshots each file whole, as `{fixture}__{format}`.
@@ -43,23 +43,13 @@ fn format_name(format: Format) -> &'static str {
 
 #[test]
 fn minimal_org_only_live() {
-    let chain = TestChain::new(ChainShape::RootNotSent);
-    let issuer = TestIssuer::start(&chain);
-    let dir = tempfile::tempdir().unwrap();
-    let root = chain.write_root(dir.path());
+    let local = LocalIssuer::start(ChainShape::RootNotSent);
     let mut live = settings();
     live.add_filter(r"\b[0-9a-f]{40}\b", "[THUMBPRINT]");
     live.add_filter(r"expires: \S+", "expires: [DATE]");
     snapshot_formats(
         "minimal",
-        &[
-            "--org",
-            "acme",
-            "--issuer",
-            &issuer.url,
-            "--ca-file",
-            root.to_str().unwrap(),
-        ],
+        &local.args(&["--org", "acme"]),
         live,
         &[Format::Terraform, Format::CloudFormation, Format::Pulumi],
     );

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{ChainShape, TestChain, TestIssuer, have_tool, oidc_gen, text, tree};
+use common::{ChainShape, LocalIssuer, TestChain, TestIssuer, have_tool, oidc_gen, text, tree};
 use oidc_gen::thumbprint::{sha1_hex, thumbprint_certificate};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -36,32 +36,20 @@ fn fixed_chains_select_the_last_certificate_sent() {
     }
 }
 
-/// Runs `oidc-gen thumbprint` against a local issuer serving `shape`; returns the printed
-/// thumbprints and the issuer (kept alive for further checks).
-fn live_thumbprint(shape: ChainShape) -> (TestChain, TestIssuer, String, String) {
-    let chain = TestChain::new(shape);
-    let issuer = TestIssuer::start(&chain);
-    let dir = tempfile::tempdir().unwrap();
-    let root = chain.write_root(dir.path());
-    let output = oidc_gen(
-        dir.path(),
-        &[
-            "thumbprint",
-            "--issuer",
-            &issuer.url,
-            "--ca-file",
-            root.to_str().unwrap(),
-        ],
-    );
+/// Runs `oidc-gen thumbprint` against a local issuer serving `shape`; returns the issuer (kept
+/// alive for further checks) and what was printed.
+fn live_thumbprint(shape: ChainShape) -> (LocalIssuer, String, String) {
+    let local = LocalIssuer::start(shape);
+    let output = local.run(&["thumbprint"]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
-    (chain, issuer, stdout, stderr)
+    (local, stdout, stderr)
 }
 
 #[test]
 fn live_root_not_sent_pins_the_intermediate() {
-    let (chain, _issuer, stdout, stderr) = live_thumbprint(ChainShape::RootNotSent);
-    assert_eq!(stdout.trim(), sha1_hex(&chain.sent[1]));
+    let (local, stdout, stderr) = live_thumbprint(ChainShape::RootNotSent);
+    assert_eq!(stdout.trim(), sha1_hex(&local.chain.sent[1]));
     assert!(stderr.contains("sent 2 certificate(s)"), "{stderr}");
     assert!(!stderr.contains("(leaf) certificate"), "{stderr}");
     // The test root is no public CA: the chain looks intercepted, and the user is told so.
@@ -70,14 +58,14 @@ fn live_root_not_sent_pins_the_intermediate() {
 
 #[test]
 fn live_root_sent_pins_the_root() {
-    let (chain, _issuer, stdout, _) = live_thumbprint(ChainShape::RootSent);
-    assert_eq!(stdout.trim(), sha1_hex(&chain.sent[2]));
+    let (local, stdout, _) = live_thumbprint(ChainShape::RootSent);
+    assert_eq!(stdout.trim(), sha1_hex(&local.chain.sent[2]));
 }
 
 #[test]
 fn live_leaf_only_pins_the_leaf_and_warns() {
-    let (chain, _issuer, stdout, stderr) = live_thumbprint(ChainShape::LeafOnly);
-    assert_eq!(stdout.trim(), sha1_hex(&chain.sent[0]));
+    let (local, stdout, stderr) = live_thumbprint(ChainShape::LeafOnly);
+    assert_eq!(stdout.trim(), sha1_hex(&local.chain.sent[0]));
     assert!(
         stderr.contains("warning:") && stderr.contains("leaf"),
         "{stderr}"
@@ -86,21 +74,9 @@ fn live_leaf_only_pins_the_leaf_and_warns() {
 
 #[test]
 fn json_report_lists_the_chain_in_server_order() {
-    let chain = TestChain::new(ChainShape::RootSent);
-    let issuer = TestIssuer::start(&chain);
-    let dir = tempfile::tempdir().unwrap();
-    let root = chain.write_root(dir.path());
-    let output = oidc_gen(
-        dir.path(),
-        &[
-            "thumbprint",
-            "--json",
-            "--issuer",
-            &issuer.url,
-            "--ca-file",
-            root.to_str().unwrap(),
-        ],
-    );
+    let local = LocalIssuer::start(ChainShape::RootSent);
+    let (chain, issuer) = (&local.chain, &local.issuer);
+    let output = local.run(&["thumbprint", "--json"]);
     assert!(output.status.success(), "{}", text(&output).1);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["issuer"], issuer.url);
@@ -185,8 +161,12 @@ fn live_thumbprint_equals_the_openssl_procedure() {
         ChainShape::RootSent,
         ChainShape::LeafOnly,
     ] {
-        let (_chain, issuer, stdout, _) = live_thumbprint(shape);
-        assert_eq!(stdout.trim(), openssl_thumbprint(issuer.port), "{shape:?}");
+        let (local, stdout, _) = live_thumbprint(shape);
+        assert_eq!(
+            stdout.trim(),
+            openssl_thumbprint(local.issuer.port),
+            "{shape:?}"
+        );
     }
 }
 
@@ -215,24 +195,10 @@ fn an_untrusted_chain_is_exit_3_and_writes_nothing() {
 
 #[test]
 fn a_live_run_writes_the_thumbprint_into_every_format() {
-    let chain = TestChain::new(ChainShape::RootNotSent);
-    let issuer = TestIssuer::start(&chain);
-    let dir = tempfile::tempdir().unwrap();
-    let root = chain.write_root(dir.path());
-    let output = oidc_gen(
-        dir.path(),
-        &[
-            "--org",
-            "acme",
-            "--account-id",
-            "123456789012",
-            "--issuer",
-            &issuer.url,
-            "--ca-file",
-            root.to_str().unwrap(),
-        ],
-    );
+    let local = LocalIssuer::start(ChainShape::RootNotSent);
+    let output = local.run(&["--org", "acme", "--account-id", "123456789012"]);
     assert!(output.status.success(), "{}", text(&output).1);
+    let (chain, dir) = (&local.chain, &local.dir);
     let expected = sha1_hex(&chain.sent[1]);
     for file in [
         "terraform/main.tf",

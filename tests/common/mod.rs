@@ -147,6 +147,45 @@ pub fn oidc_gen_command(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
+/// A well-behaved local issuer with a fresh chain, and a folder that holds its root.
+pub struct LocalIssuer {
+    /// The chain the issuer serves.
+    pub chain: TestChain,
+    /// The issuer.
+    pub issuer: TestIssuer,
+    /// A folder for the run, holding `root.pem`.
+    pub dir: tempfile::TempDir,
+    root: String,
+}
+
+impl LocalIssuer {
+    /// Starts an issuer serving a chain of `shape`.
+    pub fn start(shape: ChainShape) -> Self {
+        let chain = TestChain::new(shape);
+        let issuer = TestIssuer::start(&chain);
+        let dir = tempfile::tempdir().unwrap();
+        let root = chain.write_root(dir.path()).to_str().unwrap().to_owned();
+        LocalIssuer {
+            chain,
+            issuer,
+            dir,
+            root,
+        }
+    }
+
+    /// `args`, then `--issuer` and `--ca-file` for this issuer.
+    pub fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = args.to_vec();
+        all.extend(["--issuer", &self.issuer.url, "--ca-file", &self.root]);
+        all
+    }
+
+    /// Runs oidc-gen in the folder with `args`, against this issuer and trusting its root.
+    pub fn run(&self, args: &[&str]) -> Output {
+        oidc_gen(self.dir.path(), &self.args(args))
+    }
+}
+
 /// Standard output and error as text.
 pub fn text(output: &Output) -> (String, String) {
     (
