@@ -219,12 +219,8 @@ impl Inputs {
     /// The commands that add the client IDs ESC needs to an existing provider; harmless when they
     /// are there already.
     pub fn add_client_id_commands(&self) -> Vec<String> {
-        let account = self.account_id.as_deref().unwrap_or("ACCOUNT_ID");
-        let host_path = issuer_string(&self.issuer)
-            .trim_start_matches("https://")
-            .to_owned();
-        let arn = format!("arn:{PARTITION}:iam::{account}:oidc-provider/{host_path}");
-        [self.org.clone(), format!("aws:{}", self.org)]
+        let arn = self.provider_arn(self.account_id.as_deref().unwrap_or("ACCOUNT_ID"));
+        self.audiences()
             .iter()
             .map(|client_id| {
                 shell_words::join([
@@ -255,6 +251,14 @@ impl Inputs {
         issuer_string(&self.issuer)
             .trim_start_matches("https://")
             .to_owned()
+    }
+
+    /// The ARN IAM gives the issuer's provider in `account`.
+    fn provider_arn(&self, account: &str) -> String {
+        format!(
+            "arn:{PARTITION}:iam::{account}:oidc-provider/{}",
+            self.host_path()
+        )
     }
 
     /// The audiences ESC tokens carry, which are the provider's client IDs: `<org>` and `aws:<org>`.
@@ -296,11 +300,7 @@ impl Inputs {
     /// The trust policy's size as IAM counts it (characters, whitespace excluded), with the
     /// longest provider ARN the account id allows.
     pub fn trust_policy_size(&self) -> usize {
-        let account = self.account_id.as_deref().unwrap_or("000000000000");
-        let provider = format!(
-            "arn:{PARTITION}:iam::{account}:oidc-provider/{}",
-            self.host_path()
-        );
+        let provider = self.provider_arn(self.account_id.as_deref().unwrap_or("000000000000"));
         let condition: serde_json::Map<String, serde_json::Value> = self
             .conditions()
             .into_iter()
