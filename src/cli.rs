@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use oidc_gen::model::{self, Request, ThumbprintChoice};
+use oidc_gen::claims::{Attribute, Operation};
+use oidc_gen::issuer::PULUMI_CLOUD;
 use oidc_gen::render::Format;
+use oidc_gen::request::{self, Request, ThumbprintChoice, TrustRequest};
 use oidc_gen::{Network, Selection};
 
 const EXIT_CODES: &str = "\
@@ -18,7 +20,8 @@ Exit codes:
   4  a filesystem error";
 
 /// Generate Terraform, CloudFormation, Pulumi YAML and Pulumi ESC code for Pulumi Cloud's OIDC
-/// issuer on AWS: the IAM OIDC provider, the role ESC assumes, and the ESC environment.
+/// issuer (or another one) on AWS: the IAM OIDC provider, a role whose trust policy admits exactly
+/// the tokens you name, the ESC environment and the Deployments settings that use it.
 ///
 /// The provider's thumbprint is computed live from the issuer's TLS chain, exactly as AWS documents
 /// it, unless --thumbprint or --no-thumbprint is given. oidc-gen never calls AWS.
@@ -39,11 +42,31 @@ pub enum Command {
     /// Print the issuer's thumbprint(s) on stdout and the chain they come from on stderr.
     #[command(after_help = EXIT_CODES)]
     Thumbprint(ThumbprintArgs),
+
+    /// Would this token get in? Evaluate it against the trust policy the same flags would
+    /// generate, or against an existing policy (--policy), and say why not.
+    ///
+    /// The token's aud and sub (or a whole token with --token) are tested the way IAM does:
+    /// statements OR together, an explicit Deny wins, conditions AND together, a list matches
+    /// any value, string operators are case-sensitive, and StringLike's * matches any characters,
+    /// '/' and ':' included.
+    #[command(after_help = SIMULATE_EXIT_CODES)]
+    Simulate(Box<SimulateArgs>),
 }
+
+const SIMULATE_EXIT_CODES: &str = "\
+Exit codes:
+  0  ALLOW: a statement admits the token
+  1  DENY: no statement admits it, or one denies it
+  2  invalid input, or a policy oidc-gen cannot evaluate";
 
 /// Options of `oidc-gen thumbprint`.
 #[derive(Debug, Args)]
 pub struct ThumbprintArgs {
+    /// The OIDC issuer URL.
+    #[arg(long, value_name = "URL", default_value = PULUMI_CLOUD, env = "OIDC_GEN_ISSUER")]
+    pub issuer: String,
+
     #[command(flatten)]
     pub network: NetworkArgs,
 
@@ -52,32 +75,118 @@ pub struct ThumbprintArgs {
     pub json: bool,
 }
 
+/// Options of `oidc-gen simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// The token's audience (aud claim).
+    #[arg(
+        long,
+        value_name = "AUD",
+        requires = "sub",
+        conflicts_with = "token",
+        help_heading = "The token"
+    )]
+    pub aud: Option<String>,
+
+    /// The token's subject (sub claim).
+    #[arg(long, value_name = "SUB", requires = "aud", help_heading = "The token")]
+    pub sub: Option<String>,
+
+    /// A whole token (JWT): its iss, aud and sub are read from the payload. It is decoded, not
+    /// verified: its signature and expiry are not checked.
+    #[arg(
+        long,
+        value_name = "JWT",
+        required_unless_present = "aud",
+        help_heading = "The token"
+    )]
+    pub token: Option<String>,
+
+    /// Evaluate this trust policy instead of generating one: a policy document, the output of
+    /// `aws iam get-role`, or a CloudFormation template with one AWS::IAM::Role.
+    #[arg(long, value_name = "FILE", help_heading = "The policy")]
+    pub policy: Option<PathBuf>,
+}
+
 /// How to reach the issuer.
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
-    /// The OIDC issuer URL.
-    #[arg(long, value_name = "URL", default_value = model::DEFAULT_ISSUER, env = "OIDC_GEN_ISSUER")]
-    pub issuer: String,
-
     /// A PEM file of extra trust anchors for the live TLS checks; the system roots (and
     /// SSL_CERT_FILE) still apply. Verification is never turned off.
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", help_heading = "The thumbprint")]
     pub ca_file: Option<PathBuf>,
 
     /// Seconds any one network step (discovery request, TLS handshake) may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600), help_heading = "The thumbprint")]
     pub timeout: u64,
 }
+
+/// Who may assume the role: the issuer and the tokens it admits.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The Pulumi organization whose tokens the role admits. Required for Pulumi Cloud's issuer
+    /// (and a self-hosted one); not used with --audience and --subject.
+    #[arg(long, value_name = "ORG", help_heading = WHO)]
+    pub org: Option<String>,
+
+    /// The OIDC issuer URL [default: https://api.pulumi.com/oidc]. A self-hosted Pulumi Cloud's
+    /// is https://HOST/oidc; any other issuer needs --audience and --subject.
+    #[arg(long, value_name = "URL", env = "OIDC_GEN_ISSUER", help_heading = WHO)]
+    pub issuer: Option<String>,
+
+    /// An ESC environment whose tokens the role admits, as PROJECT/ENV, or ENV alone for the
+    /// legacy `default` project (default/ENV means the same); '*' matches any characters.
+    /// Repeatable. Default: every environment of the org, unless only --deploy is given.
+    #[arg(long = "env", value_name = "PROJECT/ENV", help_heading = WHO)]
+    pub envs: Vec<String>,
+
+    /// A Pulumi Deployments stack whose deployments the role admits, as PROJECT/STACK; '*'
+    /// matches any characters in either part. Repeatable.
+    #[arg(long, value_name = "PROJECT/STACK", help_heading = WHO)]
+    pub deploy: Vec<String>,
+
+    /// Admit only these Deployments operations (repeatable). Default: all four.
+    #[arg(long, value_name = "OP", value_enum, help_heading = WHO)]
+    pub deploy_operation: Vec<OperationArg>,
+
+    /// ESC's subjectAttributes, in order (repeatable): the ESC file lists them and the role
+    /// admits the custom subject they build instead of the default one.
+    #[arg(long, value_name = "ATTR", value_enum, help_heading = WHO)]
+    pub subject_attribute: Vec<AttributeArg>,
+
+    /// The values of rootEnvironment.name the role admits (PROJECT/ENV, or ENV in the legacy
+    /// default project; '*' matches any characters). Repeatable. Default: any.
+    #[arg(long = "root-env", value_name = "PROJECT/ENV", help_heading = WHO)]
+    pub root_envs: Vec<String>,
+
+    /// The values of pulumi.user.login the role admits ('*' matches any characters).
+    /// Repeatable. Default: any.
+    #[arg(long = "user", value_name = "LOGIN", help_heading = WHO)]
+    pub users: Vec<String>,
+
+    /// For an issuer other than Pulumi Cloud: an aud the role admits, compared exactly.
+    /// Repeatable; needs --subject.
+    #[arg(long = "audience", value_name = "AUD", help_heading = WHO)]
+    pub audiences: Vec<String>,
+
+    /// For an issuer other than Pulumi Cloud: a sub the role admits; '*' and '?' are wildcards
+    /// (a bare '*' is refused). Repeatable; needs --audience.
+    #[arg(long = "subject", value_name = "PATTERN", help_heading = WHO)]
+    pub subjects: Vec<String>,
+}
+
+const WHO: &str = "Who may assume the role";
+const ROLE: &str = "The role";
+const OUTPUT: &str = "Output";
 
 /// Options of the default command, which generates the files.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     #[command(flatten)]
-    pub network: NetworkArgs,
-
-    /// The Pulumi organization whose ESC environments may assume the role.
-    #[arg(long, value_name = "ORG", required = true)]
-    pub org: Option<String>,
+    pub trust: TrustArgs,
 
     /// What to generate; repeat the flag or separate with commas.
     #[arg(
@@ -85,70 +194,106 @@ pub struct GenerateArgs {
         value_name = "FORMAT",
         value_enum,
         value_delimiter = ',',
-        default_value = "all"
+        default_value = "all",
+        help_heading = OUTPUT
     )]
     pub format: Vec<FormatArg>,
 
     /// The output folder, or - to print one format's file on stdout.
-    #[arg(long, value_name = "DIR", default_value = "out")]
+    #[arg(long, value_name = "DIR", default_value = "out", help_heading = OUTPUT)]
     pub out: PathBuf,
 
+    /// Write nothing; exit 1 and show every file under --out that differs or is missing.
+    #[arg(long, help_heading = OUTPUT)]
+    pub check: bool,
+
+    /// A folder of templates (laid out like the built-in ones, e.g. terraform/main.tf.j2) tried
+    /// before the built-in templates.
+    #[arg(long, value_name = "DIR", help_heading = OUTPUT)]
+    pub templates: Option<PathBuf>,
+
     /// The IAM role's name.
-    #[arg(long, value_name = "NAME", default_value = model::DEFAULT_ROLE_NAME)]
+    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_ROLE_NAME, help_heading = ROLE)]
     pub role_name: String,
 
-    /// The 12-digit AWS account id that will hold the role; the ESC environment needs it.
-    #[arg(long, value_name = "ID")]
+    /// The 12-digit AWS account id that will hold the role; the ESC environment and the
+    /// Deployments settings need it for the role's ARN.
+    #[arg(long, value_name = "ID", help_heading = ROLE)]
     pub account_id: Option<String>,
 
     /// A managed policy to attach to the role (repeatable), e.g.
-    /// arn:aws:iam::aws:policy/ReadOnlyAccess.
-    #[arg(long, value_name = "ARN")]
+    /// arn:aws:iam::aws:policy/ReadOnlyAccess. It grants the role's permissions.
+    #[arg(long, value_name = "ARN", help_heading = ROLE)]
     pub policy_arn: Vec<String>,
 
-    /// An ESC environment allowed to assume the role, as PROJECT/ENV (or ENV in the legacy default
-    /// project); '*' matches any characters. Repeatable. Default: every environment of the org.
-    #[arg(long = "env", value_name = "PROJECT/ENV")]
-    pub envs: Vec<String>,
+    /// A session policy ESC and Deployments pass when they assume the role (repeatable; their
+    /// policyArns). It is not attached: it narrows each session to what both it and the role's
+    /// policies allow.
+    #[arg(long, value_name = "ARN", help_heading = ROLE)]
+    pub session_policy_arn: Vec<String>,
 
-    /// How long ESC's AWS credentials last (ESC syntax: 1h, 1h30m, 45m); 15m to 12h. The role's
+    /// How long the AWS credentials last (ESC syntax: 1h, 1h30m, 45m); 15m to 12h. The role's
     /// MaxSessionDuration is set to cover it.
-    #[arg(long, value_name = "DURATION", default_value = model::DEFAULT_DURATION)]
+    #[arg(long, value_name = "DURATION", default_value = request::DEFAULT_DURATION, help_heading = ROLE)]
     pub duration: String,
 
-    /// The STS session name ESC uses.
-    #[arg(long, value_name = "NAME", default_value = model::DEFAULT_SESSION_NAME)]
+    /// The STS session name ESC and Deployments use.
+    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_SESSION_NAME, help_heading = ROLE)]
     pub session_name: String,
+
+    /// The account's limit on the size of a role trust policy, in characters without whitespace:
+    /// IAM's default is 2048, and a quota increase raises it up to 4096.
+    #[arg(long, value_name = "CHARS", default_value_t = request::DEFAULT_TRUST_POLICY_QUOTA, help_heading = ROLE)]
+    pub trust_policy_quota: usize,
 
     /// Use this thumbprint (40 hex digits) instead of computing it; repeatable, at most 5.
     /// No network is used.
-    #[arg(long, value_name = "HEX", conflicts_with_all = ["no_thumbprint", "ca_file"])]
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["no_thumbprint", "ca_file"], help_heading = "The thumbprint")]
     pub thumbprint: Vec<String>,
 
     /// Leave the thumbprint out: IAM then verifies the issuer's certificate against its own
     /// trusted root CAs. No network is used.
-    #[arg(long, conflicts_with = "ca_file")]
+    #[arg(long, conflicts_with = "ca_file", help_heading = "The thumbprint")]
     pub no_thumbprint: bool,
 
     /// The account already has an OIDC provider for the issuer (IAM allows one per URL): trust
     /// it instead of creating one. Terraform looks it up by URL, CloudFormation takes its ARN as a
     /// parameter, Pulumi looks it up with getOpenIdConnectProvider. No network is used.
-    #[arg(long, conflicts_with_all = ["thumbprint", "no_thumbprint", "ca_file"])]
+    #[arg(long, conflicts_with_all = ["thumbprint", "no_thumbprint", "ca_file"], help_heading = "The thumbprint")]
     pub existing_provider: bool,
 
-    /// The account's limit on the size of a role trust policy, in characters without whitespace:
-    /// IAM's default is 2048, and a quota increase raises it up to 4096.
-    #[arg(long, value_name = "CHARS", default_value_t = model::DEFAULT_TRUST_POLICY_QUOTA)]
-    pub trust_policy_quota: usize,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
 
-    /// Write nothing; exit 1 and show every file under --out that differs or is missing.
-    #[arg(long)]
-    pub check: bool,
+/// A Pulumi Deployments operation on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OperationArg {
+    /// pulumi preview.
+    Preview,
+    /// pulumi up.
+    Update,
+    /// pulumi refresh.
+    Refresh,
+    /// pulumi destroy.
+    Destroy,
+}
 
-    /// A folder of templates (laid out like the built-in ones, e.g. terraform/main.tf.j2) tried
-    /// before the built-in templates.
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+/// An ESC subject attribute on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AttributeArg {
+    /// The environment opened first; values from --root-env.
+    #[value(name = "rootEnvironment.name")]
+    RootEnvironment,
+    /// The environment that logs in; values from --env.
+    #[value(name = "currentEnvironment.name")]
+    CurrentEnvironment,
+    /// The Pulumi user; values from --user.
+    #[value(name = "pulumi.user.login")]
+    UserLogin,
+    /// The Pulumi organization (--org).
+    #[value(name = "pulumi.organization.login")]
+    OrganizationLogin,
 }
 
 /// A format on the command line.
@@ -162,7 +307,11 @@ pub enum FormatArg {
     Pulumi,
     /// A Pulumi ESC environment definition: esc/environment.yaml (needs --account-id).
     Esc,
-    /// All of the above; ESC only when --account-id is given.
+    /// A stack's Pulumi Deployments settings: deployments/settings.json (needs --deploy and
+    /// --account-id).
+    Deployments,
+    /// All of the above that apply: ESC and Deployments when the role admits their tokens and
+    /// --account-id is given.
     All,
 }
 
@@ -173,6 +322,60 @@ impl NetworkArgs {
             ca_file: self.ca_file.clone(),
             timeout: Duration::from_secs(self.timeout),
         }
+    }
+}
+
+impl TrustArgs {
+    /// The library's request for who may assume the role.
+    pub fn request(&self) -> TrustRequest {
+        TrustRequest {
+            issuer: self.issuer.clone().unwrap_or_else(|| PULUMI_CLOUD.into()),
+            org: self.org.clone(),
+            envs: self.envs.clone(),
+            deploy: self.deploy.clone(),
+            deploy_operations: self
+                .deploy_operation
+                .iter()
+                .map(|op| match op {
+                    OperationArg::Preview => Operation::Preview,
+                    OperationArg::Update => Operation::Update,
+                    OperationArg::Refresh => Operation::Refresh,
+                    OperationArg::Destroy => Operation::Destroy,
+                })
+                .collect(),
+            subject_attributes: self
+                .subject_attribute
+                .iter()
+                .map(|attribute| match attribute {
+                    AttributeArg::RootEnvironment => Attribute::RootEnvironment,
+                    AttributeArg::CurrentEnvironment => Attribute::CurrentEnvironment,
+                    AttributeArg::UserLogin => Attribute::UserLogin,
+                    AttributeArg::OrganizationLogin => Attribute::OrganizationLogin,
+                })
+                .collect(),
+            root_envs: self.root_envs.clone(),
+            users: self.users.clone(),
+            audiences: self.audiences.clone(),
+            subjects: self.subjects.clone(),
+        }
+    }
+
+    /// Whether any option beyond the issuer says who may assume the role.
+    pub fn names_tokens(&self) -> bool {
+        let request = self.request();
+        request.org.is_some()
+            || ![
+                &request.envs,
+                &request.deploy,
+                &request.root_envs,
+                &request.users,
+                &request.audiences,
+                &request.subjects,
+            ]
+            .iter()
+            .all(|values| values.is_empty())
+            || !request.deploy_operations.is_empty()
+            || !request.subject_attributes.is_empty()
     }
 }
 
@@ -187,12 +390,11 @@ impl GenerateArgs {
             ThumbprintChoice::Live
         };
         Request {
-            issuer: self.network.issuer.clone(),
-            org: self.org.clone().unwrap_or_default(),
+            trust: self.trust.request(),
             role_name: self.role_name.clone(),
             account_id: self.account_id.clone(),
             policy_arns: self.policy_arn.clone(),
-            envs: self.envs.clone(),
+            session_policy_arns: self.session_policy_arn.clone(),
             duration: self.duration.clone(),
             session_name: self.session_name.clone(),
             thumbprints,
@@ -204,21 +406,31 @@ impl GenerateArgs {
 
     /// The formats asked for.
     pub fn selection(&self) -> Selection {
-        if self.format.contains(&FormatArg::All) && !self.format.contains(&FormatArg::Esc) {
-            return Selection::All;
+        let named = |arg: &FormatArg| match arg {
+            FormatArg::Terraform => Some(Format::Terraform),
+            FormatArg::Cloudformation => Some(Format::CloudFormation),
+            FormatArg::Pulumi => Some(Format::Pulumi),
+            FormatArg::Esc => Some(Format::Esc),
+            FormatArg::Deployments => Some(Format::Deployments),
+            FormatArg::All => None,
+        };
+        let explicit: Vec<Format> = self.format.iter().filter_map(named).collect();
+        if self.format.contains(&FormatArg::All) {
+            // `all` plus a login file by name asks for that file whatever happens.
+            if explicit
+                .iter()
+                .all(|f| !matches!(f, Format::Esc | Format::Deployments))
+            {
+                return Selection::All;
+            }
+            return Selection::Only(
+                [Format::Terraform, Format::CloudFormation, Format::Pulumi]
+                    .into_iter()
+                    .chain(explicit)
+                    .collect(),
+            );
         }
-        let formats = self
-            .format
-            .iter()
-            .flat_map(|arg| match arg {
-                FormatArg::Terraform => vec![Format::Terraform],
-                FormatArg::Cloudformation => vec![Format::CloudFormation],
-                FormatArg::Pulumi => vec![Format::Pulumi],
-                FormatArg::Esc => vec![Format::Esc],
-                FormatArg::All => Format::ALL.to_vec(),
-            })
-            .collect();
-        Selection::Only(formats)
+        Selection::Only(explicit)
     }
 
     /// Whether the files go to stdout (`--out -`).
@@ -264,6 +476,36 @@ mod tests {
             cli.command,
             Some(Command::Thumbprint(ThumbprintArgs { json: true, .. }))
         ));
-        assert!(Cli::try_parse_from(["oidc-gen"]).is_err());
+        let bare = Cli::try_parse_from(["oidc-gen"]).unwrap();
+        let error = bare.generate.trust.request().validate().unwrap_err();
+        assert!(error.to_string().contains("--org is required"), "{error}");
+    }
+
+    #[test]
+    fn subject_attributes_keep_their_order() {
+        let cli = Cli::try_parse_from([
+            "oidc-gen",
+            "--org",
+            "a",
+            "--subject-attribute",
+            "pulumi.user.login",
+            "--subject-attribute",
+            "currentEnvironment.name",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.generate.trust.request().subject_attributes,
+            [Attribute::UserLogin, Attribute::CurrentEnvironment]
+        );
+    }
+
+    #[test]
+    fn simulate_takes_claims_or_a_token() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["oidc-gen", "simulate"], args].concat());
+        assert!(parse(&["--org", "a", "--aud", "a", "--sub", "s"]).is_ok());
+        assert!(parse(&["--org", "a", "--token", "x.y.z"]).is_ok());
+        assert!(parse(&["--org", "a", "--aud", "a"]).is_err());
+        assert!(parse(&["--org", "a"]).is_err());
+        assert!(parse(&["--aud", "a", "--sub", "s", "--token", "x.y.z"]).is_err());
     }
 }

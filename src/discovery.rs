@@ -6,6 +6,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::issuer::Issuer;
 use crate::trust::TrustAnchors;
 
 /// At most this many redirects are followed, each to https only.
@@ -30,18 +31,11 @@ struct Document {
     jwks_uri: Option<String>,
 }
 
-/// The discovery document's URL: the issuer followed by `/.well-known/openid-configuration`.
-pub fn document_url(issuer: &Url) -> Url {
-    let base = issuer.as_str().trim_end_matches('/');
-    Url::parse(&format!("{base}/.well-known/openid-configuration"))
-        .expect("an issuer URL plus a path is a URL")
-}
-
 /// Fetches the issuer's discovery document over verified TLS and checks `issuer` and `jwks_uri`.
-pub fn fetch(issuer: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<Discovery> {
-    let url = document_url(issuer);
+pub fn fetch(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Result<Discovery> {
+    let url = issuer.discovery_url();
     let route = crate::connect::Route::for_url(&url).describe();
-    let issuer_text = issuer.as_str().trim_end_matches('/');
+    let issuer_text = issuer.as_str();
     let fail =
         |problem: String, hint: &'static str, source: Option<ureq::Error>| Error::Discovery {
             issuer: issuer_text.to_owned(),

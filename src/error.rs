@@ -96,6 +96,19 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A policy file for `simulate` that holds no usable trust policy.
+    #[error("cannot use --policy {path}: {hint}")]
+    PolicyFile {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong, and what to give instead.
+        hint: String,
+    },
+
+    /// A policy uses an element or operator that `simulate` does not implement.
+    #[error("{0}")]
+    Unsupported(String),
+
     /// `--check` found files that differ from what would be written.
     #[error(
         "{0} file(s) under the output folder differ from what oidc-gen would write; run it without --check to update them"
@@ -113,7 +126,9 @@ impl Error {
             | Error::Limit(_)
             | Error::CaFile { .. }
             | Error::Template { .. }
-            | Error::InvalidOutput { .. } => 2,
+            | Error::InvalidOutput { .. }
+            | Error::PolicyFile { .. }
+            | Error::Unsupported(_) => 2,
             Error::Discovery { .. } | Error::Tls { .. } => 3,
             Error::Io { .. } => 4,
         }

@@ -2,19 +2,25 @@
 //! OpenID Connect provider, an IAM role that trusts it, and the Pulumi ESC environment that logs in
 //! with that role, as Terraform, CloudFormation, Pulumi YAML and ESC files. It never calls AWS.
 //!
-//! The pipeline reads top to bottom: [`model::Request`] → [`model::Inputs`] (validated) →
-//! thumbprints ([`thumbprint::lookup`], unless given or omitted) → [`model::Model`] →
-//! [`render::Renderer`] → [`output::write_all`] or [`output::check`].
+//! The pipeline reads top to bottom: [`request::Request`] → [`request::Inputs`] (validated, with
+//! the trust statements of [`claims`]) → thumbprints ([`thumbprint::lookup`], unless given or
+//! omitted) → [`context::Model`] → [`render::Renderer`] → [`output::write_all`] or
+//! [`output::check`]. [`simulate`] evaluates a token against a trust policy the way IAM does.
 
 #![deny(missing_docs)]
 
+pub mod cert;
+pub mod claims;
 pub mod connect;
+pub mod context;
 pub mod discovery;
 pub mod error;
 pub mod escape;
-pub mod model;
+pub mod issuer;
 pub mod output;
 pub mod render;
+pub mod request;
+pub mod simulate;
 pub mod thumbprint;
 pub mod tls;
 pub mod trust;
@@ -23,8 +29,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use error::{Error, Result};
-use model::{Inputs, ThumbprintChoice};
+use issuer::Issuer;
 use render::{Format, RenderedFile, Renderer};
+use request::{Inputs, ThumbprintChoice};
 use thumbprint::Report;
 use trust::TrustAnchors;
 
@@ -39,7 +46,7 @@ pub struct Network {
 
 impl Network {
     /// Computes the issuer's thumbprints live.
-    pub fn lookup(&self, issuer: &url::Url) -> Result<Report> {
+    pub fn lookup(&self, issuer: &Issuer) -> Result<Report> {
         let anchors = TrustAnchors::load(self.ca_file.as_deref())?;
         thumbprint::lookup(issuer, &anchors, self.timeout)
     }
@@ -48,7 +55,8 @@ impl Network {
 /// Which formats were asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
-    /// Every format; the ESC environment only when an account id is known.
+    /// Every format that applies: ESC and Deployments settings only when the role admits those
+    /// tokens and an account id is known.
     All,
     /// Exactly these formats.
     Only(Vec<Format>),
@@ -63,48 +71,75 @@ pub struct Generation {
     pub report: Option<Report>,
 }
 
-/// Decides the formats to render. Asking for ESC by name without an account id is an error; with
-/// `all` it is left out with a note.
+/// Decides the formats to render, and the notes to show. A format asked for by name that cannot
+/// be written is an error; with `all` it is left out, with a note when it could be had.
 pub fn plan(selection: &Selection, inputs: &Inputs) -> Result<(Vec<Format>, Vec<String>)> {
-    let mut notes = Vec::new();
+    let mut notes = inputs.trust.notes.clone();
+    let login_files = [
+        (
+            Format::Esc,
+            inputs.admits_esc(),
+            "the role admits no ESC tokens (give --env, or leave out --deploy)",
+            "esc/environment.yaml was not written: it needs the role's ARN. Pass --account-id, or after \
+             terraform apply take it from: terraform output -raw esc_environment",
+        ),
+        (
+            Format::Deployments,
+            inputs.admits_deployments(),
+            "the role admits no Deployments tokens (give --deploy PROJECT/STACK)",
+            "deployments/settings.json was not written: it needs the role's ARN. Pass --account-id, or after \
+             terraform apply take it from: terraform output -raw deployment_settings",
+        ),
+    ];
     let formats = match selection {
         Selection::Only(formats) => {
-            if formats.contains(&Format::Esc) && !inputs.has_account_id() {
-                return Err(Error::Usage(
-                    "--format esc needs --account-id: the ESC environment names the role by its ARN \
-                     (aws sts get-caller-identity shows the account id)"
-                        .into(),
-                ));
+            for (format, admitted, why_not, _) in &login_files {
+                if !formats.contains(format) {
+                    continue;
+                }
+                if !admitted {
+                    return Err(Error::Usage(format!(
+                        "--format {} cannot be written: {why_not}",
+                        format.name()
+                    )));
+                }
+                if !inputs.has_account_id() {
+                    return Err(Error::Usage(format!(
+                        "--format {} needs --account-id: it names the role by its ARN (aws sts \
+                         get-caller-identity shows the account id)",
+                        format.name()
+                    )));
+                }
             }
             Format::ALL
                 .into_iter()
                 .filter(|f| formats.contains(f))
                 .collect()
         }
-        Selection::All if inputs.has_account_id() => Format::ALL.to_vec(),
         Selection::All => {
-            notes.push(
-                "esc/environment.yaml was not written: it needs the role's ARN. Pass --account-id, or after \
-                 terraform apply take it from: terraform output -raw esc_environment"
-                    .into(),
-            );
-            Format::ALL
-                .into_iter()
-                .filter(|f| *f != Format::Esc)
-                .collect()
+            let mut formats = Format::ALL.to_vec();
+            for (format, admitted, _, missing_account) in login_files {
+                if !admitted || !inputs.has_account_id() {
+                    formats.retain(|f| *f != format);
+                }
+                if admitted && !inputs.has_account_id() {
+                    notes.push(missing_account.into());
+                }
+            }
+            formats
         }
     };
-    if inputs.policy_count() > model::POLICY_ATTACHMENTS.0 {
+    if inputs.policy_count() > request::POLICY_ATTACHMENTS.0 {
         notes.push(format!(
             "the role gets {} managed policies; IAM attaches at most {} unless the account's quota was raised",
             inputs.policy_count(),
-            model::POLICY_ATTACHMENTS.0
+            request::POLICY_ATTACHMENTS.0
         ));
     }
     if inputs.uses_existing_provider() {
         notes.push(format!(
-            "the role trusts the account's existing OIDC provider for the issuer. Pulumi ESC tokens carry \
-             two audiences that the provider must list as client IDs; add any it lacks with:\n  {}",
+            "the role trusts the account's existing OIDC provider for the issuer. It must list the audiences \
+             the tokens carry as client IDs; add any it lacks with:\n  {}",
             inputs.add_client_id_commands().join("\n  ")
         ));
     }
@@ -117,7 +152,7 @@ pub fn generate(inputs: &Inputs, formats: &[Format], network: &Network) -> Resul
         ThumbprintChoice::Given(given) => (given.clone(), None),
         ThumbprintChoice::Omit => (Vec::new(), None),
         ThumbprintChoice::Live => {
-            let report = network.lookup(&inputs.issuer)?;
+            let report = network.lookup(&inputs.trust.issuer)?;
             (report.thumbprints.clone(), Some(report))
         }
     };

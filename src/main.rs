@@ -8,18 +8,21 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, GenerateArgs, ThumbprintArgs};
+use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
+use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
+use oidc_gen::simulate::{self, Token};
 use oidc_gen::{Error, Result};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Thumbprint(args)) => thumbprint(args),
-        None => generate(&cli.generate),
+        Some(Command::Thumbprint(args)) => thumbprint(args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Simulate(args)) => simulate(args),
+        None => generate(&cli.generate).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
             let mut source = std::error::Error::source(&error);
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
 }
 
 fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
-    let issuer = oidc_gen::model::parse_issuer(&args.network.issuer)?;
+    let issuer = Issuer::parse(&args.issuer)?;
     let report = args.network.network().lookup(&issuer)?;
     print_chain_report(&report);
     let mut stdout = std::io::stdout().lock();
@@ -108,6 +111,77 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     }
     notes.iter().for_each(|note| eprintln!("note: {note}"));
     Ok(())
+}
+
+/// Evaluates the token against the policy; exit 0 when it gets in, 1 when it does not.
+fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
+    let token = match (&args.token, &args.aud, &args.sub) {
+        (Some(jwt), _, _) => {
+            eprintln!(
+                "note: the token was decoded, not verified: its signature and expiry were not checked"
+            );
+            Token::from_jwt(jwt)?
+        }
+        (None, Some(aud), Some(sub)) => Token {
+            iss: None,
+            aud: aud.clone(),
+            sub: sub.clone(),
+        },
+        _ => unreachable!("clap requires --token, or --aud with --sub"),
+    };
+    let given_issuer = args
+        .trust
+        .issuer
+        .as_deref()
+        .map(Issuer::parse)
+        .transpose()?;
+    let (policy, policy_issuer) = match &args.policy {
+        Some(path) => {
+            if args.trust.names_tokens() {
+                return Err(Error::Usage(
+                    "--policy evaluates the policy in the file; the options that describe a policy to generate \
+                     (--org, --env, --deploy, --audience, ...) cannot be used with it"
+                        .into(),
+                ));
+            }
+            let policy = simulate::load_policy(path)?;
+            let issuer = given_issuer
+                .as_ref()
+                .map(|issuer| issuer.host_path().to_owned())
+                .or_else(|| simulate::policy_issuer(&policy));
+            (policy, issuer)
+        }
+        None => {
+            let trust = args.trust.request().validate()?;
+            trust
+                .notes
+                .iter()
+                .for_each(|note| eprintln!("note: {note}"));
+            let issuer = trust.issuer.host_path().to_owned();
+            (trust.trust_policy(None), Some(issuer))
+        }
+    };
+    // A token names its issuer, and IAM hands it to that issuer's provider.
+    let token_issuer = token.iss.as_deref().map(|iss| {
+        iss.trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned()
+    });
+    let Some(host_path) = token_issuer.or(policy_issuer) else {
+        return Err(Error::Usage(
+            "the policy's conditions name no single issuer; say which one issued the token with --issuer".into(),
+        ));
+    };
+    let verdict = simulate::evaluate(&policy, &host_path, &token)?;
+    print!(
+        "{}",
+        verdict.describe(&format!("https://{host_path}"), &token)
+    );
+    Ok(if verdict.allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The chain each endpoint sent, and the warnings about it, on stderr.

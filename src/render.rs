@@ -11,43 +11,12 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
+use crate::context::Model;
 use crate::error::{Error, Result};
 use crate::escape::{self, Language};
-use crate::model::Model;
 
-/// The Terraform root module template.
-pub const TERRAFORM_TEMPLATE: &str = "terraform/main.tf.j2";
-/// The CloudFormation template's template.
-pub const CLOUDFORMATION_TEMPLATE: &str = "cloudformation/template.json.j2";
-/// The Pulumi YAML program template.
-pub const PULUMI_TEMPLATE: &str = "pulumi/Pulumi.yaml.j2";
-/// The ESC environment definition template.
-pub const ESC_TEMPLATE: &str = "esc/environment.yaml.j2";
 /// The provider ARN expression the CloudFormation template includes twice.
 pub const CLOUDFORMATION_PROVIDER_ARN: &str = "cloudformation/provider_arn.json.j2";
-
-const BUILT_IN: [(&str, &str); 5] = [
-    (
-        TERRAFORM_TEMPLATE,
-        include_str!("../templates/terraform/main.tf.j2"),
-    ),
-    (
-        CLOUDFORMATION_TEMPLATE,
-        include_str!("../templates/cloudformation/template.json.j2"),
-    ),
-    (
-        PULUMI_TEMPLATE,
-        include_str!("../templates/pulumi/Pulumi.yaml.j2"),
-    ),
-    (
-        ESC_TEMPLATE,
-        include_str!("../templates/esc/environment.yaml.j2"),
-    ),
-    (
-        CLOUDFORMATION_PROVIDER_ARN,
-        include_str!("../templates/cloudformation/provider_arn.json.j2"),
-    ),
-];
 
 /// A generated artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,25 +29,90 @@ pub enum Format {
     Pulumi,
     /// A Pulumi ESC environment definition.
     Esc,
+    /// A stack's Pulumi Deployments settings (the OIDC part).
+    Deployments,
 }
+
+/// What defines a format: its name on the command line, its template and the template's source,
+/// and the language the file is written in. The file's path is the template's name without `.j2`.
+struct FormatSpec {
+    format: Format,
+    name: &'static str,
+    template: &'static str,
+    source: &'static str,
+    language: Language,
+}
+
+/// The one table of formats, in the order files are written and reported.
+const FORMATS: [FormatSpec; 5] = [
+    FormatSpec {
+        format: Format::Terraform,
+        name: "terraform",
+        template: "terraform/main.tf.j2",
+        source: include_str!("../templates/terraform/main.tf.j2"),
+        language: Language::Hcl,
+    },
+    FormatSpec {
+        format: Format::CloudFormation,
+        name: "cloudformation",
+        template: "cloudformation/template.json.j2",
+        source: include_str!("../templates/cloudformation/template.json.j2"),
+        language: Language::Json,
+    },
+    FormatSpec {
+        format: Format::Pulumi,
+        name: "pulumi",
+        template: "pulumi/Pulumi.yaml.j2",
+        source: include_str!("../templates/pulumi/Pulumi.yaml.j2"),
+        language: Language::InterpolatedYaml,
+    },
+    FormatSpec {
+        format: Format::Esc,
+        name: "esc",
+        template: "esc/environment.yaml.j2",
+        source: include_str!("../templates/esc/environment.yaml.j2"),
+        language: Language::InterpolatedYaml,
+    },
+    FormatSpec {
+        format: Format::Deployments,
+        name: "deployments",
+        template: "deployments/settings.json.j2",
+        source: include_str!("../templates/deployments/settings.json.j2"),
+        language: Language::Json,
+    },
+];
+
+/// Templates that formats include.
+const PARTIALS: [(&str, &str); 1] = [(
+    CLOUDFORMATION_PROVIDER_ARN,
+    include_str!("../templates/cloudformation/provider_arn.json.j2"),
+)];
 
 impl Format {
     /// Every format, in the order files are written and reported.
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 5] = [
         Format::Terraform,
         Format::CloudFormation,
         Format::Pulumi,
         Format::Esc,
+        Format::Deployments,
     ];
+
+    fn spec(self) -> &'static FormatSpec {
+        FORMATS
+            .iter()
+            .find(|spec| spec.format == self)
+            .expect("every format is in the table")
+    }
+
+    /// The name on the command line, e.g. `terraform`.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
 
     /// The template this format is rendered from.
     pub fn template(self) -> &'static str {
-        match self {
-            Format::Terraform => TERRAFORM_TEMPLATE,
-            Format::CloudFormation => CLOUDFORMATION_TEMPLATE,
-            Format::Pulumi => PULUMI_TEMPLATE,
-            Format::Esc => ESC_TEMPLATE,
-        }
+        self.spec().template
     }
 
     /// Where the file goes, relative to the output folder: the template name without `.j2`.
@@ -88,11 +122,7 @@ impl Format {
 
     /// The language the file is written in.
     pub fn language(self) -> Language {
-        match self {
-            Format::Terraform => Language::Hcl,
-            Format::CloudFormation => Language::Json,
-            Format::Pulumi | Format::Esc => Language::InterpolatedYaml,
-        }
+        self.spec().language
     }
 
     /// The format whose folder holds a template, judged by the name's first component.
@@ -186,10 +216,17 @@ fn load(overrides: Option<&Path>, name: &str) -> Result<Option<String>, minijinj
             }
         }
     }
-    Ok(BUILT_IN
+    Ok(built_in(name).map(str::to_owned))
+}
+
+/// The built-in template called `name`.
+fn built_in(name: &str) -> Option<&'static str> {
+    FORMATS
         .iter()
-        .find(|(builtin, _)| *builtin == name)
-        .map(|(_, source)| (*source).to_owned()))
+        .map(|spec| (spec.template, spec.source))
+        .chain(PARTIALS)
+        .find(|(template, _)| *template == name)
+        .map(|(_, source)| source)
 }
 
 /// Parses a rendered file in its language. JSON is also re-indented, so templates need not
@@ -224,11 +261,12 @@ mod tests {
     #[test]
     fn every_template_constant_loads() {
         let renderer = Renderer::new(None);
-        for (name, _) in BUILT_IN {
-            renderer.env.get_template(name).unwrap();
-        }
         for format in Format::ALL {
-            assert!(BUILT_IN.iter().any(|(name, _)| *name == format.template()));
+            renderer.env.get_template(format.template()).unwrap();
+            assert_eq!(Format::of_template(format.template()), Some(format));
+        }
+        for (name, _) in PARTIALS {
+            renderer.env.get_template(name).unwrap();
         }
     }
 
@@ -241,9 +279,64 @@ mod tests {
                 "terraform/main.tf",
                 "cloudformation/template.json",
                 "pulumi/Pulumi.yaml",
-                "esc/environment.yaml"
+                "esc/environment.yaml",
+                "deployments/settings.json"
             ]
         );
+    }
+
+    /// The size check counts the policy the templates write, every statement included.
+    #[test]
+    fn the_size_check_counts_the_rendered_policy() {
+        use crate::claims::{Attribute, policy_size};
+        use crate::request::{Request, ThumbprintChoice, TrustRequest};
+        let trusts = [
+            TrustRequest {
+                envs: vec!["platform/prod".into(), "legacy-*".into()],
+                deploy: vec!["infra/*".into()],
+                ..TrustRequest::default()
+            },
+            TrustRequest {
+                subject_attributes: vec![Attribute::CurrentEnvironment, Attribute::UserLogin],
+                envs: vec!["p/*".into(), "dev*".into()],
+                ..TrustRequest::default()
+            },
+            TrustRequest::default(),
+        ];
+        for trust in trusts {
+            let inputs = Request {
+                trust: TrustRequest {
+                    issuer: crate::issuer::PULUMI_CLOUD.into(),
+                    org: Some("acme".into()),
+                    ..trust
+                },
+                role_name: "r".into(),
+                account_id: None,
+                policy_arns: vec![],
+                session_policy_arns: vec![],
+                duration: "1h".into(),
+                session_name: "s-s".into(),
+                thumbprints: ThumbprintChoice::Omit,
+                existing_provider: false,
+                trust_policy_quota: 2048,
+                templates: None,
+            }
+            .validate()
+            .unwrap();
+            let file = Renderer::new(None)
+                .render(Format::CloudFormation, &inputs.model(&[]))
+                .unwrap();
+            let template: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
+            let mut policy =
+                template["Resources"]["PulumiEscRole"]["Properties"]["AssumeRolePolicyDocument"]
+                    .clone();
+            for statement in policy["Statement"].as_array_mut().unwrap() {
+                statement["Principal"]["Federated"] =
+                    inputs.trust.provider_arn("000000000000").into();
+            }
+            assert_eq!(policy, inputs.trust.trust_policy(None));
+            assert_eq!(policy_size(&policy), inputs.trust_policy_size());
+        }
     }
 
     #[test]

@@ -13,9 +13,9 @@ use rustls::{
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use url::{Host, Url};
 
+use crate::cert::describe_certificate;
 use crate::connect::{Route, connect, host_and_port};
 use crate::error::{Error, Result};
-use crate::thumbprint::describe_certificate;
 use crate::trust::{TrustAnchors, crypto_provider};
 
 /// The certificates a server sent, and whether the public web PKI alone would trust them.

@@ -16,7 +16,7 @@ const ARGS: [&str; 6] = [
 ];
 
 #[test]
-fn exit_0_writes_all_four_files() {
+fn exit_0_writes_the_files() {
     let dir = tempfile::tempdir().unwrap();
     let output = oidc_gen(dir.path(), &ARGS);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
@@ -364,4 +364,67 @@ fn concurrent_runs_never_interleave_a_file() {
             );
         }
     }
+}
+
+#[test]
+fn simulate_reads_a_committed_template_a_policy_document_and_a_token() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = root.join("out/cloudformation/template.json");
+    let template = template.to_str().unwrap();
+    let simulate = |args: &[&str]| {
+        let output = oidc_gen(root, &[&["simulate"], args].concat());
+        let (stdout, stderr) = text(&output);
+        (output.status.code(), format!("{stdout}{stderr}"))
+    };
+    // The committed role admits the legacy project's `legacy` environment and infra/prod's
+    // deployments, and nothing near them.
+    let legacy = "pulumi:environments:org:acme:env:legacy";
+    let (code, said) = simulate(&["--policy", template, "--aud", "acme", "--sub", legacy]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.starts_with("ALLOW: statement EscDefaultProject"),
+        "{said}"
+    );
+    let (code, said) = simulate(&["--policy", template, "--aud", "aws:acme", "--sub", legacy]);
+    assert_eq!(code, Some(1), "{said}");
+    let deploy = "pulumi:deploy:org:acme:project:infra:stack:prod:operation:update:scope:write";
+    let (code, said) = simulate(&["--policy", template, "--aud", "acme", "--sub", deploy]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("PulumiDeployments"), "{said}");
+
+    // A bare policy document with an explicit Deny.
+    let dir = tempfile::tempdir().unwrap();
+    let document = dir.path().join("policy.json");
+    fs::write(
+        &document,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/api.pulumi.com/oidc"},
+             "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringLike": {"api.pulumi.com/oidc:sub": "pulumi:*"}, "StringEquals": {"api.pulumi.com/oidc:aud": "acme"}}},
+            {"Sid": "NoDestroy", "Effect": "Deny", "Principal": "*", "Action": "sts:*",
+             "Condition": {"StringLike": {"api.pulumi.com/oidc:sub": "*:operation:destroy:*"}}}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let document = document.to_str().unwrap();
+    let (code, said) = simulate(&["--policy", document, "--aud", "acme", "--sub", deploy]);
+    assert_eq!(code, Some(0), "{said}");
+    let destroy = deploy.replace(":update:", ":destroy:");
+    let (code, said) = simulate(&["--policy", document, "--aud", "acme", "--sub", &destroy]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("statement NoDestroy denies"), "{said}");
+
+    // Flags that describe a policy to generate do not go with --policy; a file that is no policy
+    // is named.
+    let (code, said) = simulate(&[
+        "--policy", document, "--org", "acme", "--aud", "a", "--sub", "b",
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    let (code, said) = simulate(&["--policy", "Cargo.toml", "--aud", "a", "--sub", "b"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("--policy Cargo.toml"), "{said}");
+    let (code, said) = simulate(&["--org", "acme", "--token", "not-a-jwt"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("invalid --token"), "{said}");
 }

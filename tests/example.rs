@@ -29,7 +29,7 @@ fn committed_example_is_current() {
         "out/ is stale; run the command in out/README.md\n{stderr}{stdout}"
     );
     assert!(
-        stderr.contains("4 file(s) under out are up to date"),
+        stderr.contains("5 file(s) under out are up to date"),
         "{stderr}"
     );
 }

@@ -9,8 +9,10 @@ use std::collections::BTreeSet;
 
 use common::artifacts::{self, Provider};
 use common::{THUMBPRINT, oidc_gen, text};
-use oidc_gen::model::{self, Request, ThumbprintChoice};
+use oidc_gen::claims::Attribute;
 use oidc_gen::render::{Format, Renderer};
+use oidc_gen::request::{self, Request, ThumbprintChoice, TrustRequest};
+use oidc_gen::{Selection, plan};
 use proptest::prelude::*;
 
 /// Generated values per field; `PROPTEST_CASES` overrides it.
@@ -34,29 +36,51 @@ fn hostile() -> impl Strategy<Value = String> {
     ]
 }
 
+fn trust() -> TrustRequest {
+    TrustRequest {
+        issuer: oidc_gen::issuer::PULUMI_CLOUD.into(),
+        org: Some("acme".into()),
+        ..TrustRequest::default()
+    }
+}
+
 fn request() -> Request {
     Request {
-        issuer: model::DEFAULT_ISSUER.into(),
-        org: "acme".into(),
-        role_name: model::DEFAULT_ROLE_NAME.into(),
+        trust: trust(),
+        role_name: request::DEFAULT_ROLE_NAME.into(),
         account_id: Some("123456789012".into()),
         policy_arns: Vec::new(),
-        envs: Vec::new(),
-        duration: model::DEFAULT_DURATION.into(),
-        session_name: model::DEFAULT_SESSION_NAME.into(),
+        session_policy_arns: Vec::new(),
+        duration: request::DEFAULT_DURATION.into(),
+        session_name: request::DEFAULT_SESSION_NAME.into(),
         thumbprints: ThumbprintChoice::Given(vec![THUMBPRINT.into()]),
         existing_provider: false,
-        trust_policy_quota: model::DEFAULT_TRUST_POLICY_QUOTA,
+        trust_policy_quota: request::DEFAULT_TRUST_POLICY_QUOTA,
         templates: None,
     }
 }
 
-/// The four files for `request`, or the exit code validation gives.
+/// The subjects `--env value` admits: a named project's environment, or the legacy default
+/// project's (which `default/ENV` also means, and a project pattern matching `default` adds).
+fn env_subjects(org: &str, value: &str) -> BTreeSet<String> {
+    let prefix = format!("pulumi:environments:org:{org}:env:");
+    match value.split_once('/') {
+        Some(("default", env)) => BTreeSet::from([format!("{prefix}{env}")]),
+        Some((project, env)) if oidc_gen::simulate::string_like(project, "default") => {
+            BTreeSet::from([format!("{prefix}{value}"), format!("{prefix}{env}")])
+        }
+        _ => BTreeSet::from([format!("{prefix}{value}")]),
+    }
+}
+
+/// The files of the four main formats for `request`, or the exit code validation gives.
 fn render(request: Request) -> Result<Vec<String>, u8> {
     let inputs = request.validate().map_err(|e| e.exit_code())?;
+    let (formats, _) = plan(&Selection::All, &inputs).map_err(|e| e.exit_code())?;
+    assert!(formats.contains(&Format::Esc));
     let model = inputs.model(&[THUMBPRINT.to_owned()]);
     let renderer = Renderer::new(inputs.templates());
-    Ok(Format::ALL
+    Ok(formats[..4]
         .iter()
         .map(|format| {
             renderer
@@ -108,7 +132,7 @@ fn parse(files: &[String]) -> Parsed {
     let (terraform, terraform_esc) = artifacts::terraform(&files[0]);
     Parsed {
         terraform,
-        terraform_esc,
+        terraform_esc: terraform_esc.expect("the module outputs the ESC definition"),
         cloudformation: artifacts::cloudformation(&files[1]),
         pulumi: artifacts::pulumi(&files[2]),
         esc: artifacts::esc(&files[3]),
@@ -136,16 +160,7 @@ impl Parsed {
     fn subjects(&self) -> Vec<BTreeSet<String>> {
         self.iam()
             .iter()
-            .map(|iam| {
-                let condition = &iam.trust_policy["Statement"][0]["Condition"];
-                let key = "api.pulumi.com/oidc:sub";
-                let values = condition["StringEquals"][key]
-                    .as_array()
-                    .or(condition["StringLike"][key].as_array());
-                artifacts::strings(&serde_json::Value::Array(values.unwrap().clone()))
-                    .into_iter()
-                    .collect()
-            })
+            .map(|iam| artifacts::admitted_subjects(&iam.trust_policy, "api.pulumi.com/oidc:sub"))
             .collect()
     }
 }
@@ -164,25 +179,98 @@ proptest! {
 
     #[test]
     fn org(value in hostile()) {
-        either_refused_or(Request { org: value.clone(), ..request() }, |parsed| {
+        let trust = TrustRequest { org: Some(value.clone()), ..trust() };
+        either_refused_or(Request { trust, ..request() }, |parsed| {
             let audiences = vec![value.clone(), format!("aws:{value}")];
             for iam in parsed.iam() {
                 let Provider::Created { client_ids, .. } = &iam.provider else { panic!("no provider") };
                 assert_eq!(client_ids, &audiences);
-                let aud = &iam.trust_policy["Statement"][0]["Condition"]["StringEquals"]["api.pulumi.com/oidc:aud"];
-                assert_eq!(artifacts::strings(aud), audiences);
+                // Named projects first, then the legacy default project.
+                let statements = iam.trust_policy["Statement"].as_array().unwrap();
+                let aud = |i: usize| artifacts::strings(&statements[i]["Condition"]["StringEquals"]["api.pulumi.com/oidc:aud"]);
+                assert_eq!([aud(0), aud(1)], [vec![audiences[1].clone()], vec![audiences[0].clone()]]);
             }
-            let expected = BTreeSet::from([format!("pulumi:environments:org:{value}:env:*")]);
+            let prefix = format!("pulumi:environments:org:{value}:env:");
+            let expected = BTreeSet::from([format!("{prefix}*/*"), format!("{prefix}*")]);
             assert!(parsed.subjects().iter().all(|s| *s == expected));
         })?;
     }
 
     #[test]
     fn env(value in hostile()) {
-        either_refused_or(Request { envs: vec![value.clone()], ..request() }, |parsed| {
-            let expected = BTreeSet::from([format!("pulumi:environments:org:acme:env:{value}")]);
+        let trust = TrustRequest { envs: vec![value.clone()], ..trust() };
+        either_refused_or(Request { trust, ..request() }, |parsed| {
+            let expected = env_subjects("acme", &value);
             assert!(parsed.subjects().iter().all(|s| *s == expected));
         })?;
+    }
+
+    #[test]
+    fn deploy(value in hostile()) {
+        let trust = TrustRequest { envs: vec!["p/e".into()], deploy: vec![value.clone()], ..trust() };
+        either_refused_or(Request { trust, ..request() }, |parsed| {
+            let (project, stack) = value.split_once('/').unwrap();
+            let expected: BTreeSet<String> = ["preview", "update", "refresh", "destroy"]
+                .iter()
+                .map(|op| format!("pulumi:deploy:org:acme:project:{project}:stack:{stack}:operation:{op}:scope:write"))
+                .chain(env_subjects("acme", "p/e"))
+                .collect();
+            assert!(parsed.subjects().iter().all(|s| *s == expected));
+        })?;
+    }
+
+    #[test]
+    fn user(value in hostile()) {
+        let trust = TrustRequest {
+            subject_attributes: vec![Attribute::UserLogin],
+            users: vec![value.clone()],
+            ..trust()
+        };
+        either_refused_or(Request { trust, ..request() }, |parsed| {
+            let expected = BTreeSet::from([format!(
+                "pulumi:environments:pulumi.organization.login:acme:pulumi.user.login:{value}"
+            )]);
+            assert!(parsed.subjects().iter().all(|s| *s == expected));
+            assert_eq!(parsed.esc.subject_attributes, ["pulumi.user.login"]);
+        })?;
+    }
+
+    #[test]
+    fn session_policy_arn(value in hostile()) {
+        let arn = format!("arn:aws:iam::aws:policy/{value}");
+        either_refused_or(Request { session_policy_arns: vec![arn.clone()], ..request() }, |parsed| {
+            assert_eq!(parsed.esc.policy_arns, std::slice::from_ref(&arn));
+            assert_eq!(parsed.terraform_esc.policy_arns, std::slice::from_ref(&arn));
+            assert!(parsed.iam().iter().all(|iam| iam.policies.is_empty()), "a session policy is not attached");
+        })?;
+    }
+
+    #[test]
+    fn subject_of_another_issuer(value in hostile(), audience in hostile()) {
+        let trust = TrustRequest {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            org: None,
+            audiences: vec![audience.clone()],
+            subjects: vec![value.clone()],
+            ..trust()
+        };
+        let request = Request { trust, account_id: None, ..request() };
+        match request.validate() {
+            Err(error) => prop_assert_eq!(error.exit_code(), 2),
+            Ok(inputs) => {
+                let model = inputs.model(&[]);
+                let renderer = Renderer::new(None);
+                let render = |format| renderer.render(format, &model).unwrap().contents;
+                let (terraform, esc) = artifacts::terraform(&render(Format::Terraform));
+                prop_assert!(esc.is_none());
+                for iam in [terraform, artifacts::cloudformation(&render(Format::CloudFormation)), artifacts::pulumi(&render(Format::Pulumi))] {
+                    let key = "token.actions.githubusercontent.com:sub";
+                    prop_assert_eq!(artifacts::admitted_subjects(&iam.trust_policy, key), BTreeSet::from([value.clone()]));
+                    let Provider::Created { client_ids, .. } = &iam.provider else { panic!("no provider") };
+                    prop_assert_eq!(client_ids, &vec![audience.clone()]);
+                }
+            }
+        }
     }
 
     #[test]
@@ -220,7 +308,8 @@ proptest! {
     #[test]
     fn issuer(value in hostile()) {
         let url = format!("https://{value}");
-        either_refused_or(Request { issuer: url.clone(), ..request() }, |parsed| {
+        let trust = TrustRequest { issuer: url.clone(), ..trust() };
+        either_refused_or(Request { trust, ..request() }, |parsed| {
             for iam in parsed.iam() {
                 let Provider::Created { url: written, .. } = &iam.provider else { panic!("no provider") };
                 assert_eq!(written, &url);
@@ -233,7 +322,7 @@ proptest! {
         // Only the header's command line shows it; every file must still parse.
         let templates = Some(std::path::PathBuf::from(format!("/nonexistent/{value}")));
         either_refused_or(Request { templates, ..request() }, |parsed| {
-            assert_eq!(parsed.esc.session_name, model::DEFAULT_SESSION_NAME);
+            assert_eq!(parsed.esc.session_name, request::DEFAULT_SESSION_NAME);
         })?;
     }
 }
@@ -250,9 +339,9 @@ proptest! {
             Some(2) => prop_assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none()),
             Some(0) => {
                 let read = |file: &str| std::fs::read_to_string(dir.path().join("out").join(file)).unwrap();
-                let files: Vec<String> = Format::ALL.iter().map(|f| read(f.path())).collect();
+                let files: Vec<String> = Format::ALL[..4].iter().map(|f| read(f.path())).collect();
                 let parsed = parse(&files);
-                let expected = BTreeSet::from([format!("pulumi:environments:org:{org}:env:{env}")]);
+                let expected = env_subjects(&org, &env);
                 prop_assert!(parsed.subjects().iter().all(|s| *s == expected));
             }
             other => prop_assert!(false, "exit {other:?}: {}", text(&output).1),

@@ -57,10 +57,140 @@ fn minimal_org_only_live() {
 
 #[test]
 fn offline_fixtures() {
+    let main = [Format::Terraform, Format::CloudFormation, Format::Pulumi];
     for (name, args) in fixtures() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        snapshot_formats(name, &args, settings(), &Format::ALL);
+        // ESC's file when the role admits ESC tokens, the Deployments settings when it admits
+        // Deployments tokens (every fixture gives the account id both need).
+        let extra: &[Format] = match name {
+            "all_shapes" => &[Format::Esc, Format::Deployments],
+            "deployments_only" => &[Format::Deployments],
+            "github" => &[],
+            _ => &[Format::Esc],
+        };
+        snapshot_formats(name, &args, settings(), &[&main[..], extra].concat());
     }
+}
+
+#[test]
+fn simulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("role.json");
+    // What `aws iam get-role` prints for a role whose policy uses an operator simulate lacks.
+    std::fs::write(
+        &policy,
+        serde_json::json!({"Role": {"RoleName": "r", "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc"},
+             "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringEquals": {"api.pulumi.com/oidc:aud": "acme"}, "ForAnyValue:StringLike": {"api.pulumi.com/oidc:sub": "*"}}}
+        ]}}})
+        .to_string(),
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    // A token from Pulumi Cloud's issuer, evaluated against a self-hosted issuer's role.
+    let encode = |v: serde_json::Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let jwt = format!(
+        "{}.{}.signature",
+        encode(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        encode(
+            serde_json::json!({"iss": "https://api.pulumi.com/oidc", "aud": "aws:acme", "sub": "pulumi:environments:org:acme:env:platform/prod"})
+        )
+    );
+    let cases: [(&str, Vec<&str>, i32); 5] = [
+        (
+            "simulate_allow",
+            vec![
+                "--org",
+                "acme",
+                "--env",
+                "platform/*",
+                "--aud",
+                "aws:acme",
+                "--sub",
+                "pulumi:environments:org:acme:env:platform/prod",
+            ],
+            0,
+        ),
+        (
+            // A legacy pattern does not reach a named project's environment.
+            "simulate_deny_legacy_pattern",
+            vec![
+                "--org",
+                "acme",
+                "--env",
+                "dev*",
+                "--aud",
+                "aws:acme",
+                "--sub",
+                "pulumi:environments:org:acme:env:devtools/prod",
+            ],
+            1,
+        ),
+        (
+            "simulate_deny_audience",
+            vec![
+                "--org",
+                "acme",
+                "--env",
+                "platform/prod",
+                "--deploy",
+                "infra/prod",
+                "--aud",
+                "acme",
+                "--sub",
+                "pulumi:environments:org:acme:env:platform/prod",
+            ],
+            1,
+        ),
+        (
+            "simulate_deny_other_issuer",
+            vec![
+                "--org",
+                "acme",
+                "--issuer",
+                "https://pulumi.example.com/oidc",
+                "--token",
+                &jwt,
+            ],
+            1,
+        ),
+        (
+            "error_simulate_operator",
+            vec!["--policy", policy, "--aud", "acme", "--sub", "x"],
+            2,
+        ),
+    ];
+    let mut insta_settings = settings();
+    insta_settings.add_filter(&regex_escape(policy), "[POLICY]");
+    insta_settings.bind(|| {
+        for (name, args, code) in cases {
+            let output = oidc_gen(dir.path(), &[&["simulate"], &args[..]].concat());
+            assert_eq!(
+                output.status.code(),
+                Some(code),
+                "{name}: {}",
+                text(&output).1
+            );
+            let (stdout, stderr) = text(&output);
+            insta::assert_snapshot!(name, format!("{stdout}{stderr}"));
+        }
+    });
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -70,6 +200,7 @@ fn help() {
         for (name, args) in [
             ("help", vec!["--help"]),
             ("thumbprint_help", vec!["thumbprint", "--help"]),
+            ("simulate_help", vec!["simulate", "--help"]),
         ] {
             let output = oidc_gen(dir.path(), &args);
             assert!(output.status.success());
@@ -81,7 +212,8 @@ fn help() {
 #[test]
 fn errors() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str]); 8] = [
+    let github = "https://token.actions.githubusercontent.com";
+    let cases: [(&str, &[&str]); 17] = [
         (
             "error_role_name",
             &[
@@ -125,6 +257,86 @@ fn errors() {
             ],
         ),
         ("error_missing_org", &["--no-thumbprint"]),
+        (
+            "error_github_without_claims",
+            &["--issuer", github, "--org", "acme", "--no-thumbprint"],
+        ),
+        (
+            "error_bare_subject",
+            &[
+                "--issuer",
+                github,
+                "--audience",
+                "sts.amazonaws.com",
+                "--subject",
+                "*",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "error_audience_without_subject",
+            &[
+                "--issuer",
+                github,
+                "--audience",
+                "sts.amazonaws.com",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "error_generic_with_env",
+            &[
+                "--issuer",
+                github,
+                "--audience",
+                "a",
+                "--subject",
+                "repo:o/r:*",
+                "--env",
+                "p/e",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "error_user_without_attribute",
+            &["--org", "acme", "--user", "alice", "--no-thumbprint"],
+        ),
+        (
+            "error_deploy",
+            &["--org", "acme", "--deploy", "infra", "--no-thumbprint"],
+        ),
+        (
+            "error_deploy_operation_without_deploy",
+            &[
+                "--org",
+                "acme",
+                "--deploy-operation",
+                "update",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "error_deployments_without_deploy",
+            &[
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--format",
+                "deployments",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "error_session_policy_arn",
+            &[
+                "--org",
+                "acme",
+                "--session-policy-arn",
+                "ReadOnlyAccess",
+                "--no-thumbprint",
+            ],
+        ),
     ];
     settings().bind(|| {
         for (name, args) in cases {

@@ -22,8 +22,49 @@ struct Expected {
     role_name: &'static str,
     max_session_duration: u64,
     thumbprints: Vec<&'static str>,
-    subjects: Vec<&'static str>,
+    /// The trust policy as generated (taken from the CloudFormation file of the same inputs).
+    trust_policy: Value,
+    /// The Sids of the statements, stated from the inputs.
+    sids: Vec<&'static str>,
+    /// Tokens (aud, sub) the role admits, one or more per statement.
+    admitted: Vec<(&'static str, &'static str)>,
     policies: Vec<&'static str>,
+}
+
+/// The trust policy of a generated CloudFormation template, with the account's provider ARN.
+fn generated_policy(template: &Path) -> Value {
+    let template: Value =
+        serde_json::from_str(&std::fs::read_to_string(template).unwrap()).unwrap();
+    let mut policy =
+        template["Resources"]["PulumiEscRole"]["Properties"]["AssumeRolePolicyDocument"].clone();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        statement["Principal"]["Federated"] = json!(PROVIDER_ARN);
+    }
+    policy
+}
+
+/// A policy with every list as a sorted list and every one-element list as IAM may store it.
+fn normalized(value: &Value) -> Value {
+    match value {
+        Value::String(s) => json!([s]),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalized).collect();
+            if items
+                .iter()
+                .all(|i| i.is_array() && i.as_array().unwrap().len() == 1 && i[0].is_string())
+            {
+                items = items.into_iter().map(|i| i[0].clone()).collect();
+                items.sort_by_key(|i| i.to_string());
+            }
+            Value::Array(items)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalized(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn sorted(value: &Value) -> BTreeSet<String> {
@@ -35,49 +76,76 @@ fn sorted(value: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// IAM may store a one-element list as a plain string.
-fn as_set(value: &Value) -> BTreeSet<String> {
-    match value {
-        Value::String(s) => BTreeSet::from([s.clone()]),
-        other => sorted(other),
-    }
-}
-
 /// Reads the role back and checks its trust policy, session limit and attachments.
 fn check_role(moto: &Moto, expected: &Expected, provider_arn: &str) -> Value {
     let role = moto.aws(&["iam", "get-role", "--role-name", expected.role_name])["Role"].clone();
     assert_eq!(role["MaxSessionDuration"], expected.max_session_duration);
     let policy = &role["AssumeRolePolicyDocument"];
     let statements = policy["Statement"].as_array().unwrap();
-    assert_eq!(statements.len(), 1);
-    let statement = &statements[0];
-    assert_eq!(statement["Effect"], "Allow");
-    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
-    assert_eq!(statement["Principal"], json!({ "Federated": provider_arn }));
-    let condition = statement["Condition"].as_object().unwrap();
-    assert_eq!(
-        as_set(&condition["StringEquals"]["api.pulumi.com/oidc:aud"]),
-        BTreeSet::from(["acme".to_owned(), "aws:acme".to_owned()])
-    );
-    let sub_test = if expected.subjects.iter().any(|s| s.contains('*')) {
-        "StringLike"
-    } else {
-        "StringEquals"
-    };
-    let subjects: BTreeSet<String> = expected
-        .subjects
+    let sids: Vec<&str> = statements
         .iter()
-        .map(|s| format!("pulumi:environments:org:acme:env:{s}"))
+        .map(|s| s["Sid"].as_str().unwrap())
         .collect();
+    assert_eq!(sids, expected.sids, "the statements read back");
+    let mut generated = expected.trust_policy.clone();
+    for statement in generated["Statement"].as_array_mut().unwrap() {
+        statement["Principal"]["Federated"] = json!(provider_arn);
+    }
     assert_eq!(
-        as_set(&condition[sub_test]["api.pulumi.com/oidc:sub"]),
-        subjects
+        normalized(policy),
+        normalized(&generated),
+        "the trust policy read back"
     );
-    let keys: usize = condition
-        .values()
-        .map(|group| group.as_object().unwrap().len())
-        .sum();
-    assert_eq!(keys, 2, "only aud and sub are tested: {condition:?}");
+    for statement in statements {
+        assert_eq!(statement["Effect"], "Allow");
+        assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+        assert_eq!(statement["Principal"], json!({ "Federated": provider_arn }));
+        let keys: Vec<&String> = statement["Condition"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|group| group.as_object().unwrap().keys())
+            .collect();
+        assert!(
+            keys.iter().any(|k| *k == "api.pulumi.com/oidc:aud"),
+            "{statement}"
+        );
+        assert!(
+            keys.iter().any(|k| *k == "api.pulumi.com/oidc:sub"),
+            "{statement}"
+        );
+    }
+
+    // `oidc-gen simulate` reads what `aws iam get-role` prints: each admitted token gets in, and
+    // the same token with the other audience does not.
+    let work = tempfile::tempdir().unwrap();
+    let saved = work.path().join("role.json");
+    std::fs::write(&saved, json!({ "Role": role }).to_string()).unwrap();
+    for (aud, sub) in &expected.admitted {
+        let other = if aud.starts_with("aws:") {
+            "acme"
+        } else {
+            "aws:acme"
+        };
+        for (aud, code) in [(*aud, 0), (other, 1)] {
+            let args = [
+                "simulate",
+                "--policy",
+                saved.to_str().unwrap(),
+                "--aud",
+                aud,
+                "--sub",
+                sub,
+            ];
+            let output = oidc_gen(work.path(), &args);
+            assert_eq!(
+                output.status.code(),
+                Some(code),
+                "{aud} {sub}: {}",
+                text(&output).0
+            );
+        }
+    }
 
     // moto's policy validator judges the stored document when it is sent back.
     moto.aws(&[
@@ -151,6 +219,14 @@ fn apply_and_verify(module: &Path, moto: &Moto, expected: &Expected) {
         "${aws.login.sessionToken}"
     );
 
+    if let Some(settings) = outputs.get("deployment_settings") {
+        let settings: Value = serde_json::from_str(settings["value"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            settings["operationContext"]["oidc"]["aws"]["roleArn"],
+            role["Arn"]
+        );
+    }
+
     let plan = terraform.run(&["plan", "-detailed-exitcode"]);
     assert_eq!(
         plan.status.code(),
@@ -185,13 +261,22 @@ fn committed_example_applies_matches_and_destroys() {
     let work = tempfile::tempdir().unwrap();
     let module = work.path().join("terraform");
     std::fs::create_dir(&module).unwrap();
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("out/terraform/main.tf");
-    std::fs::copy(committed, module.join("main.tf")).unwrap();
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("out");
+    std::fs::copy(committed.join("terraform/main.tf"), module.join("main.tf")).unwrap();
     let expected = Expected {
         role_name: "pulumi-esc-oidc",
         max_session_duration: 3600,
         thumbprints: vec![],
-        subjects: vec!["platform/prod"],
+        trust_policy: generated_policy(&committed.join("cloudformation/template.json")),
+        sids: vec!["EscNamedProjects", "EscDefaultProject", "PulumiDeployments"],
+        admitted: vec![
+            ("aws:acme", "pulumi:environments:org:acme:env:platform/prod"),
+            ("acme", "pulumi:environments:org:acme:env:legacy"),
+            (
+                "acme",
+                "pulumi:deploy:org:acme:project:infra:stack:prod:operation:destroy:scope:write",
+            ),
+        ],
         policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"],
     };
     apply_and_verify(&module, &moto, &expected);
@@ -205,40 +290,36 @@ fn generate(work: &Path, fixture: &str) -> (std::path::PathBuf, String) {
         .find(|(name, _)| *name == fixture)
         .unwrap();
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-    args.extend(["--format", "terraform", "--out", "."]);
+    args.extend(["--format", "terraform,cloudformation", "--out", "."]);
     let output = oidc_gen(work, &args);
     let (_, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     (work.join("terraform"), stderr)
 }
 
+/// Every Pulumi token shape in one role: named and legacy ESC environments, Deployments.
 #[test]
-fn scoped_fixture_applies_matches_and_destroys() {
+fn all_shapes_apply_match_and_destroy() {
     let _one = lock();
     let Some(moto) = Moto::start() else { return };
-    // The fixture attaches a customer-managed policy too; it must exist first.
-    let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]});
-    moto.aws(&[
-        "iam",
-        "create-policy",
-        "--policy-name",
-        "Deploy",
-        "--path",
-        "/esc/",
-        "--policy-document",
-        &document.to_string(),
-    ]);
     let work = tempfile::tempdir().unwrap();
-    let (module, _) = generate(work.path(), "scoped");
+    let (module, _) = generate(work.path(), "all_shapes");
     let expected = Expected {
-        role_name: "esc-deployer",
-        max_session_duration: 7200,
+        role_name: "pulumi-all",
+        max_session_duration: 3600,
         thumbprints: vec![THUMBPRINT],
-        subjects: vec!["platform/prod", "legacy-env"],
-        policies: vec![
-            "arn:aws:iam::aws:policy/ReadOnlyAccess",
-            "arn:aws:iam::123456789012:policy/esc/Deploy",
+        trust_policy: generated_policy(&work.path().join("cloudformation/template.json")),
+        sids: vec!["EscNamedProjects", "EscDefaultProject", "PulumiDeployments"],
+        admitted: vec![
+            ("aws:acme", "pulumi:environments:org:acme:env:platform/prod"),
+            ("acme", "pulumi:environments:org:acme:env:legacy-eu"),
+            ("acme", "pulumi:environments:org:acme:env:ops"),
+            (
+                "acme",
+                "pulumi:deploy:org:acme:project:web:stack:dev:operation:preview:scope:write",
+            ),
         ],
+        policies: vec!["arn:aws:iam::aws:policy/PowerUserAccess"],
     };
     apply_and_verify(&module, &moto, &expected);
 }
@@ -340,7 +421,9 @@ fn an_existing_provider_is_trusted_not_created_again() {
         role_name: "pulumi-esc-oidc",
         max_session_duration: 3600,
         thumbprints: vec![],
-        subjects: vec!["platform/prod"],
+        trust_policy: generated_policy(&work.path().join("existing/cloudformation/template.json")),
+        sids: vec!["EscNamedProjects"],
+        admitted: vec![("aws:acme", "pulumi:environments:org:acme:env:platform/prod")],
         policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"],
     };
     check_role(&moto, &expected, PROVIDER_ARN);

@@ -38,7 +38,34 @@ pub struct Esc {
     pub role_arn: String,
     pub session_name: String,
     pub duration: String,
+    pub policy_arns: Vec<String>,
+    pub subject_attributes: Vec<String>,
     pub environment_variables: Value,
+}
+
+/// Replaces the federated principal of every statement by `PROVIDER`, after checking that each
+/// names `expected` (the reference to the provider in the artifact's own language).
+pub fn with_placeholder_provider(mut policy: Value, expected: &Value) -> Value {
+    let statements = policy["Statement"]
+        .as_array_mut()
+        .expect("a list of statements");
+    assert!(!statements.is_empty(), "the trust policy has no statement");
+    for statement in statements {
+        assert_eq!(&statement["Principal"]["Federated"], expected);
+        statement["Principal"]["Federated"] = json!("PROVIDER");
+    }
+    policy
+}
+
+/// Every `sub` value a trust policy admits (`StringEquals` and `StringLike`), over all statements.
+pub fn admitted_subjects(policy: &Value, key: &str) -> BTreeSet<String> {
+    let mut subjects = BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        for operator in ["StringEquals", "StringLike"] {
+            subjects.extend(strings(&statement["Condition"][operator][key]));
+        }
+    }
+    subjects
 }
 
 pub fn strings(value: &Value) -> Vec<String> {
@@ -54,7 +81,13 @@ pub fn strings(value: &Value) -> Vec<String> {
 
 /// Terraform: evaluate the whole module with hcl-rs, with references to resources replaced by
 /// placeholders and jsonencode/yamlencode/toset returning their argument's structure.
-pub fn terraform(source: &str) -> (Iam, Esc) {
+pub fn terraform(source: &str) -> (Iam, Option<Esc>) {
+    let module = terraform_module(source);
+    terraform_iam(&module)
+}
+
+/// Terraform: the whole module evaluated into JSON, with the placeholders described above.
+pub fn terraform_module(source: &str) -> Value {
     let body: hcl::Body = hcl::parse(source).unwrap();
     let mut ctx = Context::new();
     let identity = FuncDef::new(|args: FuncArgs| Ok(args[0].clone()), [ParamType::Any]);
@@ -108,8 +141,10 @@ pub fn terraform(source: &str) -> (Iam, Esc) {
     ctx.declare_var("each", hcl::value!({ value = "EACH" }));
     ctx.declare_var("string", "string"); // The bare type keyword in `variable` blocks.
     let evaluated = body.evaluate(&ctx).unwrap();
-    let module: Value = hcl::from_body(evaluated).unwrap();
+    hcl::from_body(evaluated).unwrap()
+}
 
+fn terraform_iam(module: &Value) -> (Iam, Option<Esc>) {
     let created = &module["resource"]["aws_iam_openid_connect_provider"]["pulumi"];
     let looked_up = &module["data"]["aws_iam_openid_connect_provider"]["pulumi"];
     let provider = match (created, looked_up) {
@@ -132,8 +167,8 @@ pub fn terraform(source: &str) -> (Iam, Esc) {
         );
     }
     let attachments = &module["resource"]["aws_iam_role_policy_attachment"]["pulumi_esc"];
-    let mut trust_policy = role["assume_role_policy"].clone();
-    trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
+    let trust_policy =
+        with_placeholder_provider(role["assume_role_policy"].clone(), &json!(PROVIDER_ARN));
     let iam = Iam {
         provider,
         role_name: role["name"].as_str().unwrap().to_owned(),
@@ -141,15 +176,14 @@ pub fn terraform(source: &str) -> (Iam, Esc) {
         trust_policy,
         policies: strings(&attachments["for_each"]).into_iter().collect(),
     };
-    assert_eq!(
-        role["assume_role_policy"]["Statement"][0]["Principal"]["Federated"],
-        PROVIDER_ARN
-    );
     if !iam.policies.is_empty() {
         assert_eq!(attachments["policy_arn"], "EACH");
         assert_eq!(attachments["role"], "ROLE-NAME");
     }
-    let esc = esc_values(&module["output"]["esc_environment"]["value"]);
+    let esc = match &module["output"]["esc_environment"]["value"] {
+        Value::Null => None,
+        definition => Some(esc_values(definition)),
+    };
     assert_eq!(module["output"]["role_arn"]["value"], ROLE_ARN);
     assert_eq!(module["output"]["oidc_provider_arn"]["value"], PROVIDER_ARN);
     (iam, esc)
@@ -161,8 +195,9 @@ pub fn cloudformation(source: &str) -> Iam {
     let created = &template["Resources"]["PulumiOidcProvider"];
     let role = &template["Resources"]["PulumiEscRole"];
     assert_eq!(role["Type"], "AWS::IAM::Role");
-    let mut trust_policy = role["Properties"]["AssumeRolePolicyDocument"].clone();
+    let trust_policy = role["Properties"]["AssumeRolePolicyDocument"].clone();
     let principal = trust_policy["Statement"][0]["Principal"]["Federated"].clone();
+    let trust_policy = with_placeholder_provider(trust_policy, &principal);
     let provider = if created.is_null() {
         // The existing provider's ARN: the parameter, or one built from the partition and account.
         assert_eq!(template["Parameters"]["OidcProviderArn"]["Default"], "");
@@ -184,7 +219,6 @@ pub fn cloudformation(source: &str) -> Iam {
             thumbprints: strings(&created["Properties"]["ThumbprintList"]),
         }
     };
-    trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
     assert_eq!(
         template["Outputs"]["RoleArn"]["Value"],
         json!({"Fn::GetAtt": ["PulumiEscRole", "Arn"]})
@@ -262,12 +296,10 @@ pub fn pulumi(source: &str) -> Iam {
             );
         }
     }
-    let mut trust_policy = role["properties"]["assumeRolePolicy"]["fn::toJSON"].clone();
-    assert_eq!(
-        trust_policy["Statement"][0]["Principal"]["Federated"],
-        "${oidcProvider.arn}"
+    let trust_policy = with_placeholder_provider(
+        role["properties"]["assumeRolePolicy"]["fn::toJSON"].clone(),
+        &json!("${oidcProvider.arn}"),
     );
-    trust_policy["Statement"][0]["Principal"]["Federated"] = json!("PROVIDER");
     let role_properties = pulumi_unescape(role["properties"].clone());
     assert_eq!(program["outputs"]["roleArn"], "${escRole.arn}");
     assert_eq!(program["outputs"]["oidcProviderArn"], "${oidcProvider.arn}");
@@ -287,6 +319,8 @@ pub fn esc_values(definition: &Value) -> Esc {
         role_arn: oidc["roleArn"].as_str().unwrap().to_owned(),
         session_name: oidc["sessionName"].as_str().unwrap().to_owned(),
         duration: oidc["duration"].as_str().unwrap().to_owned(),
+        policy_arns: strings(&oidc["policyArns"]),
+        subject_attributes: strings(&oidc["subjectAttributes"]),
         environment_variables: definition["values"]["environmentVariables"].clone(),
     }
 }

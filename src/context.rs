@@ -1,0 +1,232 @@
+//! What every template sees: the validated inputs and the statements, laid out for rendering,
+//! and the command line that writes the same files again.
+
+use serde::Serialize;
+
+use crate::claims::{Operation, Statement, Trust};
+use crate::issuer::PULUMI_CLOUD;
+use crate::request::{
+    DEFAULT_DURATION, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Inputs,
+    ROLE_MAX_SESSION_RANGE,
+};
+
+/// The context every template is rendered with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// Who generated the files, and how to do it again.
+    pub generator: Generator,
+    /// The Pulumi organization; absent for another issuer.
+    pub org: Option<String>,
+    /// The IAM OIDC identity provider.
+    pub provider: Provider,
+    /// The IAM role and who may assume it.
+    pub role: Role,
+    /// The ESC environment's login settings; absent when the role admits no ESC tokens.
+    pub esc: Option<Login>,
+    /// The Pulumi Deployments settings; absent when the role admits no Deployments tokens.
+    pub deployments: Option<Login>,
+}
+
+/// The generator's name, version and the command that reproduces the output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Generator {
+    /// `oidc-gen`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+    /// A shell command line that writes the same files again.
+    pub command: String,
+}
+
+/// The IAM OIDC identity provider.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provider {
+    /// The issuer URL, e.g. `https://api.pulumi.com/oidc`.
+    pub url: String,
+    /// Whether the provider already exists in the account, to be looked up rather than created.
+    pub existing: bool,
+    /// The URL without its scheme, as IAM stores it and as condition keys start.
+    pub host_path: String,
+    /// The client IDs: the audiences the role admits.
+    pub client_ids: Vec<String>,
+    /// Lowercase hex SHA-1 thumbprints; empty when they are left out.
+    pub thumbprints: Vec<String>,
+}
+
+/// The IAM role and its trust statements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    /// The role name.
+    pub name: String,
+    /// The role description.
+    pub description: String,
+    /// `MaxSessionDuration` in seconds, at least the login duration.
+    pub max_session_duration: u32,
+    /// Managed policies to attach.
+    pub policy_arns: Vec<String>,
+    /// The trust policy's statements, one per token shape.
+    pub statements: Vec<Statement>,
+}
+
+/// How Pulumi Cloud assumes the role: ESC's `aws-login` or a stack's Deployments settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Login {
+    /// The role's ARN; known only when an account id was given.
+    pub role_arn: Option<String>,
+    /// The STS session name.
+    pub session_name: String,
+    /// The session duration, as ESC writes it (`1h`, `1h30m`).
+    pub duration: String,
+    /// Session policies: they narrow the session; they are not attached to the role.
+    pub policy_arns: Vec<String>,
+    /// ESC's `subjectAttributes`, in order (always empty for Deployments).
+    pub subject_attributes: Vec<&'static str>,
+}
+
+impl Inputs {
+    /// Builds the template context, with the thumbprints that will be written (empty to omit them).
+    pub fn model(&self, thumbprints: &[String]) -> Model {
+        let issuer = &self.trust.issuer;
+        let login = |subject_attributes: Vec<&'static str>| Login {
+            role_arn: self.role_arn(),
+            session_name: self.session_name.clone(),
+            duration: self.duration.clone(),
+            policy_arns: self.session_policy_arns.clone(),
+            subject_attributes,
+        };
+        let pulumi = self.trust.pulumi();
+        Model {
+            generator: Generator {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+                command: self.command(thumbprints),
+            },
+            org: pulumi.map(|p| p.org.clone()),
+            provider: Provider {
+                url: issuer.as_str().to_owned(),
+                existing: self.existing_provider,
+                host_path: issuer.host_path().to_owned(),
+                client_ids: self.trust.claims.client_ids.clone(),
+                thumbprints: thumbprints.to_vec(),
+            },
+            role: Role {
+                name: self.role_name.clone(),
+                description: self.description(),
+                max_session_duration: self.duration_seconds.max(ROLE_MAX_SESSION_RANGE.0),
+                policy_arns: self.policy_arns.clone(),
+                statements: self.trust.claims.statements.clone(),
+            },
+            esc: self.admits_esc().then(|| {
+                let attributes = pulumi.map(|p| p.subject_attributes.as_slice());
+                login(
+                    attributes
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect(),
+                )
+            }),
+            deployments: self.admits_deployments().then(|| login(Vec::new())),
+        }
+    }
+
+    /// Who assumes the role, in words.
+    fn description(&self) -> String {
+        match self.trust.pulumi() {
+            Some(pulumi) => {
+                let who = match (self.admits_esc(), self.admits_deployments()) {
+                    (true, true) => "Pulumi ESC environments and Pulumi Deployments stacks",
+                    (false, true) => "Pulumi Deployments stacks",
+                    _ => "Pulumi ESC environments",
+                };
+                format!(
+                    "Assumed by {who} of the Pulumi organization {} through OIDC",
+                    pulumi.org
+                )
+            }
+            None => format!("Assumed through OIDC with tokens of {}", self.trust.issuer),
+        }
+    }
+
+    /// The command line that reproduces these files byte for byte, without the network.
+    fn command(&self, thumbprints: &[String]) -> String {
+        let mut args: Vec<String> = vec![env!("CARGO_PKG_NAME").into()];
+        let mut push = |flag: &str, value: &str| {
+            args.push(flag.into());
+            args.push(value.into());
+        };
+        let issuer = self.trust.issuer.as_str();
+        if issuer != PULUMI_CLOUD {
+            push("--issuer", issuer);
+        }
+        match &self.trust.trust {
+            Trust::Pulumi(pulumi) => {
+                push("--org", &pulumi.org);
+                for env in &pulumi.envs {
+                    push("--env", env);
+                }
+                for stack in &pulumi.deploy {
+                    push("--deploy", stack);
+                }
+                if pulumi.operations != Operation::ALL {
+                    for operation in &pulumi.operations {
+                        push("--deploy-operation", operation.as_str());
+                    }
+                }
+                for attribute in &pulumi.subject_attributes {
+                    push("--subject-attribute", attribute.as_str());
+                }
+                for env in &pulumi.root_envs {
+                    push("--root-env", env);
+                }
+                for user in &pulumi.users {
+                    push("--user", user);
+                }
+            }
+            Trust::Generic {
+                audiences,
+                subjects,
+            } => {
+                for audience in audiences {
+                    push("--audience", audience);
+                }
+                for subject in subjects {
+                    push("--subject", subject);
+                }
+            }
+        }
+        if self.role_name != DEFAULT_ROLE_NAME {
+            push("--role-name", &self.role_name);
+        }
+        if let Some(account) = &self.account_id {
+            push("--account-id", account);
+        }
+        for arn in &self.policy_arns {
+            push("--policy-arn", arn);
+        }
+        for arn in &self.session_policy_arns {
+            push("--session-policy-arn", arn);
+        }
+        if self.duration != DEFAULT_DURATION {
+            push("--duration", &self.duration);
+        }
+        if self.session_name != DEFAULT_SESSION_NAME {
+            push("--session-name", &self.session_name);
+        }
+        for thumbprint in thumbprints {
+            push("--thumbprint", thumbprint);
+        }
+        if let Some(dir) = &self.templates {
+            push("--templates", &dir.to_string_lossy());
+        }
+        if self.trust_policy_quota != DEFAULT_TRUST_POLICY_QUOTA {
+            push("--trust-policy-quota", &self.trust_policy_quota.to_string());
+        }
+        if self.existing_provider {
+            args.push("--existing-provider".into());
+        } else if thumbprints.is_empty() {
+            args.push("--no-thumbprint".into());
+        }
+        shell_words::join(args)
+    }
+}

@@ -1,0 +1,1009 @@
+//! What the user asked for, checked: every value that ends up in a generated file is validated
+//! here first, against the rules of AWS IAM, Pulumi ESC and the issuer's tokens, and the usage
+//! rules between options are stated once.
+
+use std::path::PathBuf;
+
+use crate::claims::{self, Attribute, Claims, Operation, Pulumi, Trust};
+use crate::error::{Error, Result};
+use crate::issuer::Issuer;
+use crate::thumbprint::MAX_THUMBPRINTS;
+
+/// The role name used when `--role-name` is not given.
+pub const DEFAULT_ROLE_NAME: &str = "pulumi-esc-oidc";
+/// The STS session name used when `--session-name` is not given (ESC's own default).
+pub const DEFAULT_SESSION_NAME: &str = "pulumi-environments-session";
+/// The ESC login duration used when `--duration` is not given.
+pub const DEFAULT_DURATION: &str = "1h";
+
+/// IAM's default limit on a role trust policy's size, in characters without whitespace.
+pub const DEFAULT_TRUST_POLICY_QUOTA: usize = 2048;
+/// The highest that limit can be raised to.
+pub const MAX_TRUST_POLICY_QUOTA: usize = 4096;
+/// Managed policies a role can have attached by default, and at most with a raised quota.
+pub const POLICY_ATTACHMENTS: (usize, usize) = (10, 20);
+/// Session policies STS accepts in one `AssumeRoleWithWebIdentity` call.
+pub const MAX_SESSION_POLICIES: usize = 10;
+
+/// The shortest web-identity session STS grants, in seconds.
+const MIN_SESSION_SECONDS: u32 = 900;
+/// The range of an IAM role's `MaxSessionDuration`, in seconds.
+pub(crate) const ROLE_MAX_SESSION_RANGE: (u32, u32) = (3600, 43200);
+/// The AWS partition of generated ARNs.
+pub(crate) const PARTITION: &str = "aws";
+/// The account id that stands in for an unknown one where its length matters (the size check).
+const LONGEST_ACCOUNT: &str = "000000000000";
+
+/// Where the provider's thumbprints come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThumbprintChoice {
+    /// Computed live from the issuer's TLS chain.
+    Live,
+    /// Given on the command line (`--thumbprint`); no network is used.
+    Given(Vec<String>),
+    /// Left out (`--no-thumbprint`): IAM then checks the issuer's chain against its trusted CAs.
+    Omit,
+}
+
+/// Who may assume the role, as given and not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct TrustRequest {
+    /// The OIDC issuer URL.
+    pub issuer: String,
+    /// The Pulumi organization; not used with another issuer.
+    pub org: Option<String>,
+    /// ESC environments: `project/env`, or `env` in the legacy default project.
+    pub envs: Vec<String>,
+    /// Pulumi Deployments stacks, `project/stack`.
+    pub deploy: Vec<String>,
+    /// Deployments operations; empty for all.
+    pub deploy_operations: Vec<Operation>,
+    /// ESC `subjectAttributes`, in order.
+    pub subject_attributes: Vec<Attribute>,
+    /// Values of `rootEnvironment.name`.
+    pub root_envs: Vec<String>,
+    /// Values of `pulumi.user.login`.
+    pub users: Vec<String>,
+    /// Another issuer's accepted audiences.
+    pub audiences: Vec<String>,
+    /// Another issuer's accepted subjects.
+    pub subjects: Vec<String>,
+}
+
+/// What the user asked for, as given on the command line and not yet checked.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Who may assume the role.
+    pub trust: TrustRequest,
+    /// The IAM role name.
+    pub role_name: String,
+    /// The AWS account that will hold the role, needed for the role ARN in ESC and Deployments.
+    pub account_id: Option<String>,
+    /// Managed policies to attach to the role.
+    pub policy_arns: Vec<String>,
+    /// Session policies ESC and Deployments pass when they assume the role.
+    pub session_policy_arns: Vec<String>,
+    /// The login duration, e.g. `1h` or `1h30m`.
+    pub duration: String,
+    /// The STS session name ESC and Deployments use.
+    pub session_name: String,
+    /// Where thumbprints come from.
+    pub thumbprints: ThumbprintChoice,
+    /// Trust the account's existing OIDC provider for the issuer instead of creating one.
+    pub existing_provider: bool,
+    /// The account's limit on a trust policy's size (2048 unless the quota was raised).
+    pub trust_policy_quota: usize,
+    /// A folder of templates tried before the built-in ones.
+    pub templates: Option<PathBuf>,
+}
+
+/// Who may assume the role, checked: the issuer, the trust model and the statements it makes.
+#[derive(Debug, Clone)]
+pub struct TrustInputs {
+    /// The issuer.
+    pub issuer: Issuer,
+    /// Whose tokens the role admits.
+    pub trust: Trust,
+    /// The statements and client IDs.
+    pub claims: Claims,
+    /// What the user should know about how the values were read.
+    pub notes: Vec<String>,
+}
+
+/// A request whose every value has been checked.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Who may assume the role.
+    pub trust: TrustInputs,
+    pub(crate) role_name: String,
+    pub(crate) account_id: Option<String>,
+    pub(crate) policy_arns: Vec<String>,
+    pub(crate) session_policy_arns: Vec<String>,
+    pub(crate) duration: String,
+    pub(crate) duration_seconds: u32,
+    pub(crate) session_name: String,
+    /// Where thumbprints come from; given ones are lowercase, unique and at most five. Always
+    /// `Omit` with an existing provider, which oidc-gen does not write.
+    pub thumbprints: ThumbprintChoice,
+    pub(crate) existing_provider: bool,
+    pub(crate) trust_policy_quota: usize,
+    pub(crate) templates: Option<PathBuf>,
+}
+
+impl TrustRequest {
+    /// Checks the issuer and the workloads, and builds the statements.
+    pub fn validate(&self) -> Result<TrustInputs> {
+        let issuer = Issuer::parse(&self.issuer)?;
+        let mut notes = Vec::new();
+        let generic = !self.audiences.is_empty() || !self.subjects.is_empty();
+        let trust = if generic {
+            self.generic()?
+        } else {
+            if let Some(known) = claims::well_known(&issuer) {
+                return Err(Error::Usage(format!(
+                    "{issuer} is the issuer of {}, not of Pulumi Cloud: its tokens carry aud {} and sub {}. Say \
+                     which tokens the role admits with --audience and --subject (for example --audience {} --subject '{}')",
+                    known.name,
+                    known.audience,
+                    known.subject,
+                    known.example_audience,
+                    known.example_subject
+                )));
+            }
+            if !issuer.is_pulumi_cloud() {
+                notes.push(format!(
+                    "{issuer} is taken as a self-hosted Pulumi Cloud issuer: the role admits Pulumi's token shapes \
+                     with the condition keys {} and {}. For another issuer, pass --audience and --subject",
+                    issuer.condition_key("aud"),
+                    issuer.condition_key("sub")
+                ));
+            }
+            Trust::Pulumi(self.pulumi()?)
+        };
+        let claims = claims::claims(&issuer, &trust);
+        notes.extend(claims.notes.iter().cloned());
+        Ok(TrustInputs {
+            issuer,
+            trust,
+            claims,
+            notes,
+        })
+    }
+
+    fn generic(&self) -> Result<Trust> {
+        if self.audiences.is_empty() || self.subjects.is_empty() {
+            return Err(Error::Usage(
+                "--audience and --subject go together: name the audiences and the subjects the role admits".into(),
+            ));
+        }
+        let pulumi_flags = [
+            ("--org", self.org.is_some()),
+            ("--env", !self.envs.is_empty()),
+            ("--deploy", !self.deploy.is_empty()),
+            ("--deploy-operation", !self.deploy_operations.is_empty()),
+            ("--subject-attribute", !self.subject_attributes.is_empty()),
+            ("--root-env", !self.root_envs.is_empty()),
+            ("--user", !self.users.is_empty()),
+        ];
+        if let Some((flag, _)) = pulumi_flags.iter().find(|(_, given)| *given) {
+            return Err(Error::Usage(format!(
+                "{flag} describes Pulumi Cloud's tokens, but --audience and --subject describe another issuer's; \
+                 use one or the other"
+            )));
+        }
+        for audience in &self.audiences {
+            validate_claim_value("--audience", audience)?;
+            if claims::is_pattern(audience) {
+                return Err(Error::invalid(
+                    "--audience",
+                    audience,
+                    "an audience is compared exactly (StringEquals); remove '*' and '?'",
+                ));
+            }
+        }
+        for subject in &self.subjects {
+            validate_claim_value("--subject", subject)?;
+            if subject.chars().all(|c| c == '*' || c == '?') {
+                return Err(Error::invalid(
+                    "--subject",
+                    subject,
+                    "it admits every subject: every repository, project or pipeline of everyone who can get a \
+                     token from the issuer, and AWS refuses such trust policies for shared issuers; name the subjects \
+                     (for GitHub Actions: repo:OWNER/REPO:ref:refs/heads/main)",
+                ));
+            }
+        }
+        Ok(Trust::Generic {
+            audiences: claims::dedup(self.audiences.clone()),
+            subjects: claims::dedup(self.subjects.clone()),
+        })
+    }
+
+    fn pulumi(&self) -> Result<Pulumi> {
+        let Some(org) = &self.org else {
+            return Err(Error::Usage(
+                "--org is required: the Pulumi organization whose tokens the role admits (for another issuer, \
+                 pass --audience and --subject instead)"
+                    .into(),
+            ));
+        };
+        validate_org(org)?;
+        for env in &self.envs {
+            validate_env("--env", env)?;
+        }
+        for env in &self.root_envs {
+            validate_env("--root-env", env)?;
+        }
+        for stack in &self.deploy {
+            validate_stack(stack)?;
+        }
+        for user in &self.users {
+            validate_user(user)?;
+        }
+        if !self.deploy_operations.is_empty() && self.deploy.is_empty() {
+            return Err(Error::Usage(
+                "--deploy-operation narrows --deploy; name the stacks with --deploy PROJECT/STACK"
+                    .into(),
+            ));
+        }
+        let attributes = &self.subject_attributes;
+        if let Some(repeated) = attributes
+            .iter()
+            .enumerate()
+            .find(|(i, a)| attributes[..*i].contains(a))
+        {
+            return Err(Error::Usage(format!(
+                "--subject-attribute {} is given twice; ESC lists each attribute once",
+                repeated.1.as_str()
+            )));
+        }
+        let needs = [
+            (
+                "--root-env",
+                !self.root_envs.is_empty(),
+                Attribute::RootEnvironment,
+            ),
+            ("--user", !self.users.is_empty(), Attribute::UserLogin),
+        ];
+        for (flag, given, attribute) in needs {
+            if given && !attributes.contains(&attribute) {
+                return Err(Error::Usage(format!(
+                    "{flag} is matched in the subject ESC builds with --subject-attribute {}; add that attribute",
+                    attribute.as_str()
+                )));
+            }
+        }
+        if !attributes.is_empty()
+            && !self.envs.is_empty()
+            && !attributes.contains(&Attribute::CurrentEnvironment)
+        {
+            return Err(Error::Usage(
+                "with --subject-attribute, --env is matched through currentEnvironment.name; add \
+                 --subject-attribute currentEnvironment.name, or drop --env"
+                    .into(),
+            ));
+        }
+        let mut operations = self.deploy_operations.clone();
+        operations.sort();
+        operations.dedup();
+        if operations.is_empty() {
+            operations = Operation::ALL.to_vec();
+        }
+        Ok(Pulumi {
+            org: org.clone(),
+            envs: claims::dedup(self.envs.clone()),
+            deploy: claims::dedup(self.deploy.clone()),
+            operations,
+            subject_attributes: attributes.clone(),
+            root_envs: claims::dedup(self.root_envs.clone()),
+            users: claims::dedup(self.users.clone()),
+        })
+    }
+}
+
+impl TrustInputs {
+    /// The ARN IAM gives the issuer's provider in `account`.
+    pub fn provider_arn(&self, account: &str) -> String {
+        format!(
+            "arn:{PARTITION}:iam::{account}:oidc-provider/{}",
+            self.issuer.host_path()
+        )
+    }
+
+    /// The trust policy document with the provider of `account` (the longest possible ARN when
+    /// the account is not known).
+    pub fn trust_policy(&self, account: Option<&str>) -> serde_json::Value {
+        let provider = self.provider_arn(account.unwrap_or(LONGEST_ACCOUNT));
+        claims::trust_policy(&self.claims.statements, &provider)
+    }
+
+    /// The Pulumi workloads, when the issuer is Pulumi Cloud's.
+    pub fn pulumi(&self) -> Option<&Pulumi> {
+        match &self.trust {
+            Trust::Pulumi(pulumi) => Some(pulumi),
+            Trust::Generic { .. } => None,
+        }
+    }
+}
+
+impl Request {
+    /// Checks every value, reporting the first that is invalid.
+    pub fn validate(self) -> Result<Inputs> {
+        let trust = self.trust.validate()?;
+        validate_iam_name("--role-name", &self.role_name, 1, 64)?;
+        if let Some(account) = &self.account_id {
+            validate_account_id(account)?;
+        }
+        for arn in &self.policy_arns {
+            validate_policy_arn("--policy-arn", arn)?;
+        }
+        for arn in &self.session_policy_arns {
+            validate_policy_arn("--session-policy-arn", arn)?;
+        }
+        let pulumi = trust.pulumi();
+        if !self.session_policy_arns.is_empty() && pulumi.is_none() {
+            return Err(Error::Usage(
+                "--session-policy-arn goes to Pulumi ESC and Deployments, which assume the role for Pulumi Cloud's \
+                 tokens; another issuer's clients pass session policies themselves"
+                    .into(),
+            ));
+        }
+        let duration_seconds = parse_duration(&self.duration)?;
+        validate_iam_name("--session-name", &self.session_name, 2, 64)?;
+        let thumbprints = match self.thumbprints {
+            _ if self.existing_provider => ThumbprintChoice::Omit,
+            ThumbprintChoice::Given(given) => {
+                ThumbprintChoice::Given(normalize_thumbprints(&given)?)
+            }
+            other => other,
+        };
+        if self.policy_arns.len() > POLICY_ATTACHMENTS.1 {
+            return Err(Error::Limit(format!(
+                "{} --policy-arn values, but IAM attaches at most {} managed policies to a role (10 unless the \
+                 quota was raised); combine them into fewer policies",
+                self.policy_arns.len(),
+                POLICY_ATTACHMENTS.1
+            )));
+        }
+        let session_policy_arns = claims::dedup(self.session_policy_arns);
+        if session_policy_arns.len() > MAX_SESSION_POLICIES {
+            return Err(Error::Limit(format!(
+                "{} --session-policy-arn values, but STS takes at most {MAX_SESSION_POLICIES} session policies; \
+                 combine them into fewer policies",
+                session_policy_arns.len()
+            )));
+        }
+        if !(DEFAULT_TRUST_POLICY_QUOTA..=MAX_TRUST_POLICY_QUOTA).contains(&self.trust_policy_quota)
+        {
+            return Err(Error::invalid(
+                "--trust-policy-quota",
+                &self.trust_policy_quota.to_string(),
+                format!(
+                    "IAM's limit is {DEFAULT_TRUST_POLICY_QUOTA}, or up to {MAX_TRUST_POLICY_QUOTA} when raised"
+                ),
+            ));
+        }
+        let inputs = Inputs {
+            trust,
+            role_name: self.role_name,
+            account_id: self.account_id,
+            policy_arns: claims::dedup(self.policy_arns),
+            session_policy_arns,
+            duration: self.duration,
+            duration_seconds,
+            session_name: self.session_name,
+            thumbprints,
+            existing_provider: self.existing_provider,
+            trust_policy_quota: self.trust_policy_quota,
+            templates: self.templates,
+        };
+        let size = inputs.trust_policy_size();
+        if size > inputs.trust_policy_quota {
+            return Err(Error::Limit(format!(
+                "the role's trust policy would be {size} characters (IAM counts them without whitespace; {} \
+                 statements), over the limit of {}; allow fewer environments or stacks, or wider ones with '*' \
+                 (e.g. --env 'project/*'), or, if the account's quota was raised, pass --trust-policy-quota \
+                 {MAX_TRUST_POLICY_QUOTA}",
+                inputs.trust.claims.statements.len(),
+                inputs.trust_policy_quota
+            )));
+        }
+        Ok(inputs)
+    }
+}
+
+impl Inputs {
+    /// The user's template folder, if any.
+    pub fn templates(&self) -> Option<&std::path::Path> {
+        self.templates.as_deref()
+    }
+
+    /// Whether an AWS account id was given (the ESC environment needs one).
+    pub fn has_account_id(&self) -> bool {
+        self.account_id.is_some()
+    }
+
+    /// How many managed policies the role gets.
+    pub fn policy_count(&self) -> usize {
+        self.policy_arns.len()
+    }
+
+    /// Whether the role trusts an existing provider rather than one oidc-gen creates.
+    pub fn uses_existing_provider(&self) -> bool {
+        self.existing_provider
+    }
+
+    /// Whether the role admits ESC tokens, so that an ESC environment can use it.
+    pub fn admits_esc(&self) -> bool {
+        self.trust.pulumi().is_some_and(Pulumi::admits_esc)
+    }
+
+    /// Whether the role admits Pulumi Deployments tokens.
+    pub fn admits_deployments(&self) -> bool {
+        self.trust.pulumi().is_some_and(|p| !p.deploy.is_empty())
+    }
+
+    /// The role's ARN, when the account is known.
+    pub fn role_arn(&self) -> Option<String> {
+        self.account_id
+            .as_ref()
+            .map(|account| format!("arn:{PARTITION}:iam::{account}:role/{}", self.role_name))
+    }
+
+    /// The trust policy's size as IAM counts it (characters, whitespace excluded), every
+    /// statement included, with the longest provider ARN the account id allows.
+    pub fn trust_policy_size(&self) -> usize {
+        claims::policy_size(&self.trust.trust_policy(self.account_id.as_deref()))
+    }
+
+    /// The commands that add the client IDs the tokens carry to an existing provider; harmless
+    /// when they are there already.
+    pub fn add_client_id_commands(&self) -> Vec<String> {
+        let arn = self
+            .trust
+            .provider_arn(self.account_id.as_deref().unwrap_or("ACCOUNT_ID"));
+        self.trust
+            .claims
+            .client_ids
+            .iter()
+            .map(|client_id| {
+                shell_words::join([
+                    "aws",
+                    "iam",
+                    "add-client-id-to-open-id-connect-provider",
+                    "--open-id-connect-provider-arn",
+                    &arn,
+                    "--client-id",
+                    client_id,
+                ])
+            })
+            .collect()
+    }
+}
+
+/// Pulumi organization, project and environment names: letters, digits, `-`, `_` and `.`.
+fn is_pulumi_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+fn validate_org(value: &str) -> Result<()> {
+    if value.is_empty() || value.len() > 100 || !value.chars().all(is_pulumi_name_char) {
+        return Err(Error::invalid(
+            "--org",
+            value,
+            "a Pulumi organization name has 1-100 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    Ok(())
+}
+
+/// `project/env`, or `env` alone for the legacy default project; `*` matches any run of characters.
+fn validate_env(what: &'static str, value: &str) -> Result<()> {
+    let parts: Vec<&str> = value.split('/').collect();
+    let well_formed = parts.len() <= 2
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part.len() <= 100
+                && part.chars().all(|c| is_pulumi_name_char(c) || c == '*')
+        });
+    if !well_formed {
+        return Err(Error::invalid(
+            what,
+            value,
+            "give PROJECT/ENV (or ENV for the legacy default project); names have letters, digits, \
+             '-', '_' or '.', and '*' matches any characters",
+        ));
+    }
+    Ok(())
+}
+
+/// IAM names (roles, session names): `[\w+=,.@-]` between `min` and `max` characters.
+fn validate_iam_name(what: &'static str, value: &str, min: usize, max: usize) -> Result<()> {
+    let valid_chars = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-'));
+    if !(min..=max).contains(&value.len()) || !valid_chars {
+        return Err(Error::invalid(
+            what,
+            value,
+            format!("IAM allows {min}-{max} characters, each a letter, digit or one of _+=,.@-"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_account_id(value: &str) -> Result<()> {
+    if value.len() != 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "--account-id",
+            value,
+            "an AWS account id is exactly 12 digits (aws sts get-caller-identity shows it)",
+        ));
+    }
+    Ok(())
+}
+
+/// `arn:<partition>:iam::<aws|account>:policy/<path/name>`.
+fn validate_policy_arn(what: &'static str, value: &str) -> Result<()> {
+    let hint = "give a managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess \
+                or arn:aws:iam::123456789012:policy/MyPolicy";
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return Err(Error::invalid(what, value, hint));
+    };
+    let partition_ok = partition.starts_with("aws")
+        && partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-');
+    let account_ok =
+        account == "aws" || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    let name = resource.strip_prefix("policy/").unwrap_or_default();
+    let name_ok = !name.is_empty()
+        && !name.ends_with('/')
+        && name.len() <= 512
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-' | '/')
+        });
+    if arn != "arn"
+        || !partition_ok
+        || service != "iam"
+        || !region.is_empty()
+        || !account_ok
+        || !name_ok
+    {
+        return Err(Error::invalid(what, value, hint));
+    }
+    Ok(())
+}
+
+/// Parses ESC's duration syntax (`^([0-9]+h)?([0-9]+m)?([0-9]+s)?$`) into seconds, within STS's range.
+fn parse_duration(value: &str) -> Result<u32> {
+    let (min, max) = (MIN_SESSION_SECONDS, ROLE_MAX_SESSION_RANGE.1);
+    let bad = || {
+        Error::invalid(
+            "--duration",
+            value,
+            "write hours, minutes and seconds such as 1h, 1h30m or 45m, between 15m and 12h",
+        )
+    };
+    let mut seconds: u64 = 0;
+    let mut rest = value;
+    for (unit, factor) in [('h', 3600), ('m', 60), ('s', 1)] {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(unit) {
+            let amount: u64 = rest[..digits].parse().map_err(|_| bad())?;
+            seconds = seconds.saturating_add(amount.saturating_mul(factor));
+            rest = &rest[digits + 1..];
+        }
+    }
+    if value.is_empty() || !rest.is_empty() {
+        return Err(bad());
+    }
+    match u32::try_from(seconds) {
+        Ok(s) if (min..=max).contains(&s) => Ok(s),
+        _ => Err(bad()),
+    }
+}
+
+fn normalize_thumbprints(given: &[String]) -> Result<Vec<String>> {
+    let mut thumbprints = Vec::new();
+    for value in given {
+        if value.len() != 40 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::invalid(
+                "--thumbprint",
+                value,
+                "a thumbprint is the SHA-1 of a certificate: 40 hex digits (oidc-gen thumbprint prints it)",
+            ));
+        }
+        thumbprints.push(value.to_ascii_lowercase());
+    }
+    let thumbprints = claims::dedup(thumbprints);
+    if thumbprints.len() > MAX_THUMBPRINTS {
+        return Err(Error::invalid(
+            "--thumbprint",
+            &thumbprints.join(","),
+            format!("IAM accepts at most {MAX_THUMBPRINTS} thumbprints per provider; give fewer"),
+        ));
+    }
+    Ok(thumbprints)
+}
+
+/// `project/stack` for Pulumi Deployments; `*` matches any characters in either part.
+fn validate_stack(value: &str) -> Result<()> {
+    let well_formed = value.split_once('/').is_some_and(|(project, stack)| {
+        [project, stack].iter().all(|part| {
+            !part.is_empty()
+                && part.len() <= 100
+                && part.chars().all(|c| is_pulumi_name_char(c) || c == '*')
+        })
+    });
+    if !well_formed {
+        return Err(Error::invalid(
+            "--deploy",
+            value,
+            "give PROJECT/STACK (e.g. infra/prod); names have letters, digits, '-', '_' or '.', and '*' \
+             matches any characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A Pulumi user login, or a pattern of them.
+fn validate_user(value: &str) -> Result<()> {
+    if value.is_empty()
+        || value.len() > 100
+        || !value.chars().all(|c| is_pulumi_name_char(c) || c == '*')
+    {
+        return Err(Error::invalid(
+            "--user",
+            value,
+            "a Pulumi user login has letters, digits, '-', '_' or '.'; '*' matches any characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Another issuer's audience or subject: printable ASCII without spaces, and no `$`, which IAM
+/// would read as the start of a policy variable.
+fn validate_claim_value(what: &'static str, value: &str) -> Result<()> {
+    if value.is_empty()
+        || value.len() > 1000
+        || !value.chars().all(|c| c.is_ascii_graphic() && c != '$')
+    {
+        return Err(Error::invalid(
+            what,
+            value,
+            "give the claim as the issuer writes it: 1-1000 printable characters without spaces or '$'",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::{Attribute, Operation};
+
+    pub(crate) fn request() -> Request {
+        Request {
+            trust: TrustRequest {
+                issuer: crate::issuer::PULUMI_CLOUD.into(),
+                org: Some("acme".into()),
+                ..TrustRequest::default()
+            },
+            role_name: DEFAULT_ROLE_NAME.into(),
+            account_id: None,
+            policy_arns: vec![],
+            session_policy_arns: vec![],
+            duration: DEFAULT_DURATION.into(),
+            session_name: DEFAULT_SESSION_NAME.into(),
+            thumbprints: ThumbprintChoice::Omit,
+            existing_provider: false,
+            trust_policy_quota: DEFAULT_TRUST_POLICY_QUOTA,
+            templates: None,
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let cases = [
+            ("1h", Some(3600)),
+            ("15m", Some(900)),
+            ("1h30m", Some(5400)),
+            ("1h0m30s", Some(3630)),
+            ("12h", Some(43200)),
+            ("3600s", Some(3600)),
+            ("12h1s", None),
+            ("14m59s", None),
+            ("", None),
+            ("1", None),
+            ("h", None),
+            ("1m1h", None),
+            ("1h ", None),
+            ("99999999999999999999h", None),
+            ("-1h", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_duration(input).ok(), expected, "duration {input:?}");
+        }
+    }
+
+    #[test]
+    fn names_and_arns() {
+        assert!(validate_iam_name("--role-name", "a", 1, 64).is_ok());
+        assert!(validate_iam_name("--role-name", &"a".repeat(64), 1, 64).is_ok());
+        assert!(validate_iam_name("--role-name", &"a".repeat(65), 1, 64).is_err());
+        assert!(validate_iam_name("--role-name", "has space", 1, 64).is_err());
+        assert!(validate_iam_name("--role-name", "a${b}", 1, 64).is_err());
+        assert!(validate_iam_name("--session-name", "x", 2, 64).is_err());
+        assert!(validate_org("acme-corp_1.x").is_ok());
+        assert!(validate_org("acme/corp").is_err());
+        assert!(validate_org("").is_err());
+        assert!(validate_env("--env", "proj/dev").is_ok());
+        assert!(validate_env("--env", "dev").is_ok());
+        assert!(validate_env("--env", "proj/*").is_ok());
+        assert!(validate_env("--env", "a/b/c").is_err());
+        assert!(validate_env("--env", "proj/").is_err());
+        assert!(validate_env("--env", "proj/${x}").is_err());
+        assert!(validate_stack("infra/prod").is_ok());
+        assert!(validate_stack("*/prod").is_ok());
+        assert!(validate_stack("infra").is_err());
+        assert!(validate_stack("a/b/c").is_err());
+        assert!(validate_user("bot-*").is_ok());
+        assert!(validate_user("a b").is_err());
+        assert!(validate_claim_value("--subject", "repo:o/r:ref:refs/heads/main").is_ok());
+        assert!(validate_claim_value("--subject", "a b").is_err());
+        assert!(validate_claim_value("--subject", "${aws:username}").is_err());
+        assert!(validate_account_id("123456789012").is_ok());
+        assert!(validate_account_id("12345678901").is_err());
+        assert!(validate_account_id("12345678901x").is_err());
+        for ok in [
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:iam::123456789012:policy/team/MyPolicy",
+            "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess",
+        ] {
+            assert!(validate_policy_arn("--policy-arn", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ReadOnlyAccess",
+            "arn:aws:iam::aws:role/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam:us-east-1:aws:policy/x",
+            "arn:aws:iam::aws:policy/",
+            "arn:aws:iam::12345:policy/x",
+            "arn:aws:iam::aws:policy/a\"b",
+        ] {
+            assert!(validate_policy_arn("--policy-arn", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn thumbprints_are_lowercased_deduplicated_and_limited() {
+        let upper = "A".repeat(40);
+        let got = normalize_thumbprints(&[upper.clone(), "a".repeat(40)]).unwrap();
+        assert_eq!(got, vec!["a".repeat(40)]);
+        let six: Vec<String> = (0..6).map(|i| format!("{i:040x}")).collect();
+        assert!(normalize_thumbprints(&six).is_err());
+        assert!(normalize_thumbprints(&six[..5]).is_ok());
+        assert!(normalize_thumbprints(&["g".repeat(40)]).is_err());
+        assert!(normalize_thumbprints(&["a".repeat(39)]).is_err());
+    }
+
+    #[test]
+    fn every_environment_of_the_org_by_default_in_two_statements() {
+        let model = request().validate().unwrap().model(&[]);
+        let sids: Vec<_> = model.role.statements.iter().map(|s| s.sid).collect();
+        assert_eq!(sids, ["EscNamedProjects", "EscDefaultProject"]);
+        let named = &model.role.statements[0].conditions;
+        assert_eq!(named[0].operator, "StringEquals");
+        assert_eq!(named[0].keys[0].variable, "api.pulumi.com/oidc:aud");
+        assert_eq!(named[0].keys[0].values, ["aws:acme"]);
+        assert_eq!(named[1].operator, "StringLike");
+        assert_eq!(
+            named[1].keys[0].values,
+            ["pulumi:environments:org:acme:env:*/*"]
+        );
+        let legacy = &model.role.statements[1].conditions;
+        assert_eq!(legacy[0].keys[0].values, ["acme"]);
+        assert_eq!(
+            legacy[1].keys[0].values,
+            ["pulumi:environments:org:acme:env:*"]
+        );
+        assert_eq!(legacy[2].operator, "StringNotLike");
+        assert_eq!(
+            legacy[2].keys[0].values,
+            ["pulumi:environments:org:acme:env:*/*"]
+        );
+    }
+
+    #[test]
+    fn exact_environments_are_compared_exactly() {
+        let mut req = request();
+        req.trust.envs = vec!["proj/dev".into(), "legacy".into(), "proj/dev".into()];
+        let model = req.validate().unwrap().model(&[]);
+        assert_eq!(model.role.statements.len(), 2);
+        for (statement, sub) in model.role.statements.iter().zip([
+            "pulumi:environments:org:acme:env:proj/dev",
+            "pulumi:environments:org:acme:env:legacy",
+        ]) {
+            assert_eq!(statement.conditions.len(), 1);
+            assert_eq!(statement.conditions[0].operator, "StringEquals");
+            assert_eq!(statement.conditions[0].keys[1].values, [sub]);
+        }
+    }
+
+    #[test]
+    fn default_env_means_the_legacy_project() {
+        let mut req = request();
+        req.trust.envs = vec!["default/prod".into()];
+        let inputs = req.validate().unwrap();
+        let statements = &inputs.trust.claims.statements;
+        assert_eq!(statements.len(), 1);
+        assert_eq!(statements[0].sid, "EscDefaultProject");
+        assert_eq!(
+            statements[0].conditions[0].keys[1].values,
+            ["pulumi:environments:org:acme:env:prod"]
+        );
+        assert!(inputs.trust.notes[0].contains("legacy default project"));
+    }
+
+    #[test]
+    fn only_deployments_admits_no_esc_tokens() {
+        let mut req = request();
+        req.trust.deploy = vec!["infra/prod".into()];
+        req.trust.deploy_operations = vec![Operation::Update];
+        let inputs = req.validate().unwrap();
+        assert!(!inputs.admits_esc());
+        let statements = &inputs.trust.claims.statements;
+        assert_eq!(statements.len(), 1);
+        assert_eq!(
+            statements[0].conditions[0].keys[1].values,
+            ["pulumi:deploy:org:acme:project:infra:stack:prod:operation:update:scope:write"]
+        );
+    }
+
+    #[test]
+    fn usage_rules_between_options() {
+        let refused = |change: fn(&mut TrustRequest)| {
+            let mut req = request();
+            change(&mut req.trust);
+            req.validate().unwrap_err().exit_code()
+        };
+        assert_eq!(refused(|t| t.users = vec!["a".into()]), 2);
+        assert_eq!(
+            refused(|t| t.deploy_operations = vec![Operation::Update]),
+            2
+        );
+        assert_eq!(refused(|t| t.audiences = vec!["a".into()]), 2);
+        assert_eq!(
+            refused(|t| {
+                t.subject_attributes = vec![Attribute::UserLogin, Attribute::UserLogin];
+            }),
+            2
+        );
+        assert_eq!(
+            refused(|t| {
+                t.subject_attributes = vec![Attribute::UserLogin];
+                t.envs = vec!["p/e".into()];
+            }),
+            2
+        );
+        assert_eq!(
+            refused(|t| {
+                t.issuer = "https://gitlab.com".into();
+            }),
+            2
+        );
+    }
+
+    #[test]
+    fn max_session_duration_covers_the_esc_duration() {
+        let mut req = request();
+        req.duration = "2h30m".into();
+        assert_eq!(
+            req.validate().unwrap().model(&[]).role.max_session_duration,
+            9000
+        );
+        assert_eq!(
+            request()
+                .validate()
+                .unwrap()
+                .model(&[])
+                .role
+                .max_session_duration,
+            3600
+        );
+        let mut short = request();
+        short.duration = "20m".into();
+        assert_eq!(
+            short
+                .validate()
+                .unwrap()
+                .model(&[])
+                .role
+                .max_session_duration,
+            3600
+        );
+    }
+
+    #[test]
+    fn an_existing_provider_needs_no_thumbprint_and_gets_client_id_commands() {
+        let mut req = request();
+        req.existing_provider = true;
+        req.thumbprints = ThumbprintChoice::Live;
+        req.account_id = Some("123456789012".into());
+        let inputs = req.validate().unwrap();
+        assert_eq!(inputs.thumbprints, ThumbprintChoice::Omit);
+        assert!(inputs.model(&[]).provider.existing);
+        assert!(
+            inputs
+                .model(&[])
+                .generator
+                .command
+                .ends_with(" --existing-provider")
+        );
+        assert_eq!(
+            inputs.add_client_id_commands(),
+            [
+                "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn \
+                 arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc --client-id acme",
+                "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn \
+                 arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc --client-id aws:acme",
+            ]
+        );
+    }
+
+    #[test]
+    fn trust_policy_size_is_counted_and_limited() {
+        // The size of the default policy, counted by hand from its compact JSON.
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"EscNamedProjects","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::000000000000:oidc-provider/api.pulumi.com/oidc"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"api.pulumi.com/oidc:aud":["aws:acme"]},"StringLike":{"api.pulumi.com/oidc:sub":["pulumi:environments:org:acme:env:*/*"]}}},{"Sid":"EscDefaultProject","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::000000000000:oidc-provider/api.pulumi.com/oidc"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"api.pulumi.com/oidc:aud":["acme"]},"StringLike":{"api.pulumi.com/oidc:sub":["pulumi:environments:org:acme:env:*"]},"StringNotLike":{"api.pulumi.com/oidc:sub":["pulumi:environments:org:acme:env:*/*"]}}}]}"#;
+        assert_eq!(
+            request().validate().unwrap().trust_policy_size(),
+            policy.len()
+        );
+
+        let mut many = request();
+        many.trust.envs = (0..60)
+            .map(|i| format!("project-{i:02}/environment"))
+            .collect();
+        let error = many.clone().validate().unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("over the limit of 2048"),
+            "{error}"
+        );
+        many.trust_policy_quota = MAX_TRUST_POLICY_QUOTA;
+        let raised = many.validate().unwrap();
+        assert!(raised.trust_policy_size() > DEFAULT_TRUST_POLICY_QUOTA);
+        assert!(
+            raised
+                .model(&[])
+                .generator
+                .command
+                .contains("--trust-policy-quota 4096")
+        );
+    }
+
+    #[test]
+    fn command_reproduces_the_request() {
+        let mut req = request();
+        req.account_id = Some("123456789012".into());
+        req.trust.envs = vec!["p/e".into()];
+        req.role_name = "x+y".into();
+        let inputs = req.validate().unwrap();
+        assert_eq!(
+            inputs.model(&["ab".repeat(20)]).generator.command,
+            format!(
+                "oidc-gen --org acme --env p/e --role-name x+y --account-id 123456789012 --thumbprint {}",
+                "ab".repeat(20)
+            )
+        );
+        assert!(
+            inputs
+                .model(&[])
+                .generator
+                .command
+                .ends_with(" --no-thumbprint")
+        );
+    }
+}

@@ -1,0 +1,536 @@
+//! `oidc-gen simulate`: would IAM let this token assume the role, and if not, why?
+//!
+//! Evaluates one web-identity request (`sts:AssumeRoleWithWebIdentity` from the issuer's provider,
+//! with the token's `aud` and `sub` as the condition keys `<issuer>:aud` and `<issuer>:sub`)
+//! against a trust policy, with IAM's rules: statements OR together and an explicit `Deny` wins;
+//! inside a statement every condition must hold; a list of values matches if any value does;
+//! string operators are case-sensitive, condition keys and actions are not; `StringLike`'s `*`
+//! matches any run of characters, `/` and `:` included, and `?` one character. An operator or
+//! element it does not implement is an error, never a guess.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::claims::ASSUME_ACTION;
+use crate::error::{Error, Result};
+
+/// IAM's `StringLike`: `*` matches any run of characters (including none), `?` exactly one,
+/// everything else itself, case-sensitively.
+pub fn string_like(pattern: &str, value: &str) -> bool {
+    let (pattern, value): (Vec<char>, Vec<char>) =
+        (pattern.chars().collect(), value.chars().collect());
+    // Greedy matching with one backtrack point, as for shell globs: linear in practice.
+    let (mut p, mut v) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while v < value.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, v));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == value[v] => {
+                p += 1;
+                v += 1;
+            }
+            _ => match star {
+                Some((star_p, star_v)) => {
+                    p = star_p + 1;
+                    v = star_v + 1;
+                    star = Some((star_p, star_v + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
+/// The claims of a token that IAM tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The issuer, when known (from a decoded token).
+    pub iss: Option<String>,
+    /// The audience.
+    pub aud: String,
+    /// The subject.
+    pub sub: String,
+}
+
+impl Token {
+    /// Reads `iss`, `aud` and `sub` from a JWT's payload. The token is decoded, not verified: the
+    /// signature and expiry are not checked.
+    pub fn from_jwt(jwt: &str) -> Result<Self> {
+        let invalid = |hint: &str| Error::invalid("--token", &abbreviate(jwt), hint.to_owned());
+        let payload = jwt.trim().split('.').nth(1).ok_or_else(|| {
+            invalid("a JWT has three parts separated by '.'; paste the whole token")
+        })?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .map_err(|_| invalid("its payload (the second part) is not base64url"))?;
+        let claims: Value = serde_json::from_slice(&bytes)
+            .map_err(|_| invalid("its payload (the second part) is not JSON"))?;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        let aud = match claims.get("aud") {
+            Some(Value::String(aud)) => aud.clone(),
+            Some(Value::Array(list)) if list.len() == 1 && list[0].is_string() => {
+                list[0].as_str().unwrap_or_default().to_owned()
+            }
+            Some(Value::Array(_)) => {
+                return Err(invalid(
+                    "it has several audiences; pass the one IAM sees with --aud and --sub",
+                ));
+            }
+            _ => return Err(invalid("it has no \"aud\" claim")),
+        };
+        let sub = text("sub").ok_or_else(|| invalid("it has no \"sub\" claim"))?;
+        Ok(Token {
+            iss: text("iss"),
+            aud,
+            sub,
+        })
+    }
+}
+
+/// A long token shortened for an error message.
+fn abbreviate(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// What IAM would decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// An `Allow` statement admits the token and no `Deny` refuses it.
+    Allow {
+        /// The statement that admits it.
+        statement: String,
+    },
+    /// A `Deny` statement matches the token.
+    ExplicitDeny {
+        /// The statement that refuses it.
+        statement: String,
+    },
+    /// No statement admits the token.
+    ImplicitDeny {
+        /// Each `Allow` statement, with the conditions it failed.
+        reasons: Vec<(String, Vec<String>)>,
+    },
+}
+
+impl Verdict {
+    /// Whether the token gets in.
+    pub fn allowed(&self) -> bool {
+        matches!(self, Verdict::Allow { .. })
+    }
+
+    /// The answer in words: `ALLOW` or `DENY`, and why.
+    pub fn describe(&self, issuer: &str, token: &Token) -> String {
+        let claims = format!("aud {:?}, sub {:?}", token.aud, token.sub);
+        match self {
+            Verdict::Allow { statement } => {
+                format!("ALLOW: statement {statement} admits the token of {issuer} ({claims})\n")
+            }
+            Verdict::ExplicitDeny { statement } => {
+                format!(
+                    "DENY: statement {statement} denies the token of {issuer} ({claims}) explicitly\n"
+                )
+            }
+            Verdict::ImplicitDeny { reasons } if reasons.is_empty() => format!(
+                "DENY: the policy has no Allow statement, so nothing admits the token of {issuer} ({claims})\n"
+            ),
+            Verdict::ImplicitDeny { reasons } => {
+                let mut text =
+                    format!("DENY: no statement admits the token of {issuer} ({claims})\n");
+                for (statement, failures) in reasons {
+                    for failure in failures {
+                        text.push_str(&format!("  {statement}: {failure}\n"));
+                    }
+                }
+                text
+            }
+        }
+    }
+}
+
+/// Evaluates the web-identity request of `token`, issued by `host_path` (the issuer URL without
+/// `https://`), against `policy`.
+pub fn evaluate(policy: &Value, host_path: &str, token: &Token) -> Result<Verdict> {
+    let statements = statements(policy)?;
+    let context = [
+        (format!("{host_path}:aud"), token.aud.as_str()),
+        (format!("{host_path}:sub"), token.sub.as_str()),
+    ];
+    let mut allowed = None;
+    let mut reasons = Vec::new();
+    for (index, statement) in statements.iter().enumerate() {
+        let name = match statement.get("Sid").and_then(Value::as_str) {
+            Some(sid) if !sid.is_empty() => sid.to_owned(),
+            _ => format!("#{}", index + 1),
+        };
+        let failures = failures(statement, host_path, &context)?;
+        let effect = statement.get("Effect").and_then(Value::as_str);
+        match (effect, failures.is_empty()) {
+            (Some("Deny"), true) => return Ok(Verdict::ExplicitDeny { statement: name }),
+            (Some("Deny"), false) => {}
+            (Some("Allow"), true) => {
+                allowed.get_or_insert(name);
+            }
+            (Some("Allow"), false) => reasons.push((name, failures)),
+            (other, _) => {
+                return Err(Error::Unsupported(format!(
+                    "statement {name} has the Effect {other:?}; IAM knows \"Allow\" and \"Deny\""
+                )));
+            }
+        }
+    }
+    Ok(match allowed {
+        Some(statement) => Verdict::Allow { statement },
+        None => Verdict::ImplicitDeny { reasons },
+    })
+}
+
+/// The statements of a policy document, a single statement object counting as a list of one.
+fn statements(policy: &Value) -> Result<Vec<&Value>> {
+    match policy.get("Statement") {
+        Some(Value::Array(list)) => Ok(list.iter().collect()),
+        Some(one @ Value::Object(_)) => Ok(vec![one]),
+        _ => Err(Error::Unsupported(
+            "the policy has no \"Statement\"; give an IAM policy document".into(),
+        )),
+    }
+}
+
+/// Why a statement does not apply to the request; empty when it does.
+fn failures(statement: &Value, host_path: &str, context: &[(String, &str)]) -> Result<Vec<String>> {
+    for unsupported in ["NotPrincipal", "NotAction", "NotResource"] {
+        if statement.get(unsupported).is_some() {
+            return Err(Error::Unsupported(format!(
+                "{unsupported} is not implemented by oidc-gen simulate; evaluate this policy with the IAM policy simulator"
+            )));
+        }
+    }
+    // Another issuer's token goes to another provider: its conditions do not matter.
+    if let Some(reason) = principal_failure(statement.get("Principal"), host_path) {
+        return Ok(vec![reason]);
+    }
+    let mut failures = Vec::new();
+    let actions = string_list(statement.get("Action"), "Action")?;
+    if !actions
+        .iter()
+        .any(|a| string_like(&a.to_ascii_lowercase(), &ASSUME_ACTION.to_ascii_lowercase()))
+    {
+        failures.push(format!(
+            "its Action {actions:?} does not include {ASSUME_ACTION}"
+        ));
+    }
+    let Some(condition) = statement.get("Condition") else {
+        return Ok(failures);
+    };
+    let Some(operators) = condition.as_object() else {
+        return Err(Error::Unsupported("a Condition is not an object".into()));
+    };
+    for (operator, keys) in operators {
+        let Some(keys) = keys.as_object() else {
+            return Err(Error::Unsupported(format!(
+                "the {operator} condition is not an object"
+            )));
+        };
+        for (key, wanted) in keys {
+            let wanted = string_list(Some(wanted), key)?;
+            let actual = context
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                .map(|(_, value)| *value);
+            if let Some(failure) = test(operator, key, &wanted, actual)? {
+                failures.push(failure);
+            }
+        }
+    }
+    Ok(failures)
+}
+
+/// One condition: `None` when it holds, else why not.
+fn test(
+    operator: &str,
+    key: &str,
+    wanted: &[String],
+    actual: Option<&str>,
+) -> Result<Option<String>> {
+    let (like, negated) = match operator {
+        "StringEquals" => (false, false),
+        "StringLike" => (true, false),
+        "StringNotEquals" => (false, true),
+        "StringNotLike" => (true, true),
+        other => {
+            return Err(Error::Unsupported(format!(
+                "the condition operator {other} (on {key}) is not implemented by oidc-gen simulate, which \
+                 knows StringEquals, StringNotEquals, StringLike and StringNotLike; evaluate this policy with the IAM \
+                 policy simulator"
+            )));
+        }
+    };
+    let matches = |w: &String, a: &str| if like { string_like(w, a) } else { w == a };
+    let shown = |values: &[String]| {
+        values
+            .iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    Ok(match (actual, negated) {
+        (None, false) => Some(format!(
+            "{operator} {key} wants {}; the token does not set {key}",
+            shown(wanted)
+        )),
+        // A negated operator holds when the key is absent.
+        (None, true) => None,
+        (Some(actual), false) if !wanted.iter().any(|w| matches(w, actual)) => Some(format!(
+            "{operator} {key} wants {}; the token has {actual:?}",
+            shown(wanted)
+        )),
+        (Some(actual), true) => {
+            let hits: Vec<String> = wanted
+                .iter()
+                .filter(|w| matches(w, actual))
+                .cloned()
+                .collect();
+            (!hits.is_empty()).then(|| {
+                format!(
+                    "{operator} {key} refuses {}; the token has {actual:?}",
+                    shown(&hits)
+                )
+            })
+        }
+        (Some(_), false) => None,
+    })
+}
+
+/// Why the statement's principal is not the issuer's provider; `None` when it is.
+fn principal_failure(principal: Option<&Value>, host_path: &str) -> Option<String> {
+    let suffix = format!(":oidc-provider/{host_path}");
+    let names_provider = |value: &Value| match value {
+        Value::String(s) => s == "*" || s.ends_with(&suffix),
+        // An intrinsic (CloudFormation Ref, Fn::If, ...) stands for the template's provider.
+        Value::Object(_) => true,
+        _ => false,
+    };
+    let federated = match principal {
+        Some(Value::String(star)) if star == "*" => return None,
+        Some(Value::Object(map)) => map.get("Federated"),
+        _ => None,
+    };
+    let ok = match federated {
+        Some(Value::Array(list)) => list.iter().any(names_provider),
+        Some(one) => names_provider(one),
+        None => false,
+    };
+    (!ok).then(|| {
+        format!(
+            "its Principal {} is not the OIDC provider of {host_path} (…:oidc-provider/{host_path})",
+            principal.map(Value::to_string).unwrap_or_else(|| "(none)".into())
+        )
+    })
+}
+
+/// A string or a list of strings, as IAM allows for actions and condition values.
+fn string_list(value: Option<&Value>, what: &str) -> Result<Vec<String>> {
+    let bad = || Error::Unsupported(format!("{what} must be a string or a list of strings"));
+    match value {
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(bad))
+            .collect(),
+        Some(Value::Bool(b)) => Ok(vec![b.to_string()]),
+        Some(Value::Number(n)) => Ok(vec![n.to_string()]),
+        _ => Err(bad()),
+    }
+}
+
+/// Reads a trust policy from a file: a policy document, the output of `aws iam get-role`, or a
+/// CloudFormation template (JSON or YAML without short-form tags) with one `AWS::IAM::Role`.
+pub fn load_policy(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "cannot read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let unusable = |hint: String| Error::PolicyFile {
+        path: path.to_path_buf(),
+        hint,
+    };
+    let document: Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(json_error) => serde_yaml::from_str::<serde_yaml::Value>(&text)
+            .ok()
+            .and_then(|yaml| serde_json::to_value(yaml).ok())
+            .ok_or_else(|| unusable(format!("it is neither JSON ({json_error}) nor plain YAML")))?,
+    };
+    if document.get("Statement").is_some() {
+        return Ok(document);
+    }
+    if let Some(role) = document.get("Role") {
+        return match role.get("AssumeRolePolicyDocument") {
+            Some(Value::String(encoded)) => serde_json::from_str(encoded).map_err(|e| {
+                unusable(format!(
+                    "its Role.AssumeRolePolicyDocument is not JSON: {e}"
+                ))
+            }),
+            Some(policy) => Ok(policy.clone()),
+            None => Err(unusable("its Role has no AssumeRolePolicyDocument".into())),
+        };
+    }
+    if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
+        let roles: Vec<(&String, &Value)> = resources
+            .iter()
+            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role"))
+            .collect();
+        return match roles[..] {
+            [(_, role)] => role
+                .pointer("/Properties/AssumeRolePolicyDocument")
+                .cloned()
+                .ok_or_else(|| unusable("its role has no AssumeRolePolicyDocument".into())),
+            [] => Err(unusable("the template has no AWS::IAM::Role".into())),
+            _ => Err(unusable(format!(
+                "the template has {} roles ({}); save the one to check as a policy document",
+                roles.len(),
+                roles
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        };
+    }
+    Err(unusable(
+        "give a policy document (with \"Statement\"), the output of aws iam get-role, or a CloudFormation \
+         template with one AWS::IAM::Role"
+            .into(),
+    ))
+}
+
+/// The issuer a policy is written for, when its condition keys and principals name exactly one.
+pub fn policy_issuer(policy: &Value) -> Option<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for statement in statements(policy).ok()? {
+        if let Some(operators) = statement.get("Condition").and_then(Value::as_object) {
+            for keys in operators.values().filter_map(Value::as_object) {
+                for key in keys.keys() {
+                    if let Some(prefix) = key
+                        .strip_suffix(":aud")
+                        .or_else(|| key.strip_suffix(":sub"))
+                    {
+                        found.insert(prefix.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn string_like_follows_iam() {
+        let cases = [
+            ("a*", "a", true),
+            ("a*", "abc/def:g", true),
+            ("*", "", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("a*c", "abcbc", true),
+            ("a*c", "abcb", false),
+            ("*/*", "dev", false),
+            ("*/*", "p/dev", true),
+            ("env:dev*", "env:devtools/prod", true),
+            ("Acme", "acme", false),
+            ("a**b", "ab", true),
+            ("", "", true),
+            ("", "x", false),
+        ];
+        for (pattern, value, expected) in cases {
+            assert_eq!(
+                string_like(pattern, value),
+                expected,
+                "{pattern:?} vs {value:?}"
+            );
+        }
+    }
+
+    fn token(aud: &str, sub: &str) -> Token {
+        Token {
+            iss: None,
+            aud: aud.into(),
+            sub: sub.into(),
+        }
+    }
+
+    #[test]
+    fn deny_wins_and_reasons_are_given() {
+        let provider = "arn:aws:iam::123456789012:oidc-provider/issuer.example/oidc";
+        let policy = json!({"Statement": [
+            {"Sid": "Ok", "Effect": "Allow", "Principal": {"Federated": provider},
+             "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringEquals": {"issuer.example/oidc:aud": "a"},
+                           "StringLike": {"issuer.example/oidc:sub": ["x:*"]}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "sts:*",
+             "Condition": {"StringEquals": {"ISSUER.example/oidc:SUB": "x:bad"}}}
+        ]});
+        let host = "issuer.example/oidc";
+        assert!(
+            matches!(evaluate(&policy, host, &token("a", "x:good")).unwrap(), Verdict::Allow { statement } if statement == "Ok")
+        );
+        assert!(
+            matches!(evaluate(&policy, host, &token("a", "x:bad")).unwrap(), Verdict::ExplicitDeny { statement } if statement == "#2")
+        );
+        let Verdict::ImplicitDeny { reasons } = evaluate(&policy, host, &token("b", "y")).unwrap()
+        else {
+            panic!("denied");
+        };
+        assert_eq!(reasons.len(), 1);
+        assert_eq!(reasons[0].1.len(), 2, "{reasons:?}");
+        assert!(reasons[0].1[0].contains("wants \"a\""), "{reasons:?}");
+        let other_issuer = evaluate(&policy, "other/oidc", &token("a", "x:good")).unwrap();
+        assert!(!other_issuer.allowed());
+    }
+
+    #[test]
+    fn unknown_operators_are_refused() {
+        let policy = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"ForAnyValue:StringLike": {"h/oidc:sub": "*"}}}});
+        let error = evaluate(&policy, "h/oidc", &token("a", "b")).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("ForAnyValue:StringLike"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn tokens_are_decoded() {
+        let encode =
+            |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let jwt = format!(
+            "{}.{}.sig",
+            encode(&json!({"alg": "RS256"})),
+            encode(&json!({"iss": "https://api.pulumi.com/oidc", "aud": "aws:acme", "sub": "s"}))
+        );
+        let token = Token::from_jwt(&jwt).unwrap();
+        assert_eq!(token.aud, "aws:acme");
+        assert_eq!(token.iss.as_deref(), Some("https://api.pulumi.com/oidc"));
+        assert!(Token::from_jwt("nodots").is_err());
+        assert!(Token::from_jwt("a.!!!.c").is_err());
+    }
+}
