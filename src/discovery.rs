@@ -5,9 +5,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::connect::Route;
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
-use crate::trust::TrustAnchors;
+use crate::session::Session;
 
 /// At most this many redirects are followed, each to https only.
 const MAX_REDIRECTS: u32 = 3;
@@ -32,7 +33,7 @@ struct Document {
 }
 
 /// Fetches the issuer's discovery document over verified TLS and checks `issuer` and `jwks_uri`.
-pub fn fetch(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Result<Discovery> {
+pub fn fetch(issuer: &Issuer, session: &Session) -> Result<Discovery> {
     let url = issuer.discovery_url();
     let route = crate::connect::Route::for_url(&url).describe();
     let issuer_text = issuer.as_str();
@@ -44,31 +45,40 @@ pub fn fetch(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Resu
             source: source.map(|e| Box::new(e) as _),
         };
 
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .https_only(true)
-        .max_redirects(MAX_REDIRECTS)
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(anchors.ureq_roots())
-                .build(),
-        )
-        .build()
-        .into();
+    if let Route::Proxy(proxy) = Route::for_url(&url)
+        && proxy.protocol() != ureq::ProxyProtocol::Http
+    {
+        return Err(fail(
+            format!(
+                "the proxy {}:{} is {:?}, but oidc-gen reaches issuers through http:// (CONNECT) proxies only",
+                proxy.host(),
+                proxy.port(),
+                proxy.protocol()
+            ),
+            "set HTTPS_PROXY to an http:// proxy, or NO_PROXY for this host",
+            None,
+        ));
+    }
+    let timeout = session.timeout();
+    let agent = session.agent(
+        ureq::Agent::config_builder()
+            .https_only(true)
+            .max_redirects(MAX_REDIRECTS)
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build(),
+    );
 
     let mut response = agent
         .get(url.as_str())
         .header("Accept", "application/json")
         .call()
         .map_err(|e| {
-            if is_tls_failure(&e) {
-                // Repeat the handshake with the recording verifier, whose error shows the chain.
-                if let Err(detailed) = crate::tls::fetch_chain(&url, anchors, timeout) {
-                    return detailed;
-                }
+            // A refused handshake is told with the chain the server sent.
+            if let Some(refused) = session.take_refusal() {
+                return refused;
             }
-            let (problem, hint) = describe_request_error(&e);
+            let (problem, hint) = describe_request_error(&e, &url, timeout, "answer");
             fail(format!("GET {url}{route} failed: {problem}"), hint, Some(e))
         })?;
     let status = response.status();
@@ -85,7 +95,8 @@ pub fn fetch(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Resu
         .limit(MAX_BODY_BYTES)
         .read_to_vec()
         .map_err(|e| {
-            let (problem, hint) = describe_request_error(&e);
+            let (problem, hint) =
+                describe_request_error(&e, &url, timeout, "send the whole document");
             fail(
                 format!("reading {url}{route} failed: {problem}"),
                 hint,
@@ -150,19 +161,25 @@ pub fn fetch(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Resu
     })
 }
 
-fn is_tls_failure(error: &ureq::Error) -> bool {
-    match error {
-        ureq::Error::Rustls(_) => true,
-        ureq::Error::Io(e) => e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()),
-        _ => false,
-    }
-}
-
-fn describe_request_error(error: &ureq::Error) -> (String, &'static str) {
+/// What went wrong with a request, in words, and what to try; a timeout says that the host did
+/// not `what` within the limit.
+fn describe_request_error(
+    error: &ureq::Error,
+    url: &Url,
+    timeout: Duration,
+    what: &str,
+) -> (String, &'static str) {
     let network_hint = "check the issuer URL and the network (HTTPS_PROXY is honoured), raise --timeout, \
                         or pass --thumbprint or --no-thumbprint to skip the network";
     match error {
-        ureq::Error::Timeout(what) => (format!("timed out ({what})"), network_hint),
+        ureq::Error::Timeout(_) => (
+            format!(
+                "{} did not {what} within {} s",
+                url.host_str().unwrap_or_default(),
+                timeout.as_secs()
+            ),
+            network_hint,
+        ),
         ureq::Error::RequireHttpsOnly(to) => (
             format!("it redirected to a non-https URL ({to})"),
             "the issuer must be served over https at every step",

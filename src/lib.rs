@@ -20,6 +20,7 @@ pub mod issuer;
 pub mod output;
 pub mod render;
 pub mod request;
+pub mod session;
 pub mod simulate;
 pub mod thumbprint;
 pub mod tls;

@@ -9,10 +9,11 @@ use serde::Serialize;
 
 pub use crate::cert::{CertificateInfo, describe_certificate, sha1_hex, thumbprint_certificate};
 use crate::connect::host_and_port;
+use crate::discovery;
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
+use crate::session::Session;
 use crate::trust::TrustAnchors;
-use crate::{discovery, tls};
 
 /// IAM accepts at most this many thumbprints per OIDC provider.
 pub const MAX_THUMBPRINTS: usize = 5;
@@ -49,7 +50,8 @@ pub struct Endpoint {
 
 /// Computes the issuer's thumbprints live. Every connection is verified against `anchors`.
 pub fn lookup(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Result<Report> {
-    let discovery = discovery::fetch(issuer, anchors, timeout)?;
+    let session = Session::new(anchors.clone(), timeout);
+    let discovery = discovery::fetch(issuer, &session)?;
     let mut warnings = discovery.warnings;
 
     let mut targets = vec![("jwks_uri", &discovery.jwks_uri)];
@@ -61,7 +63,7 @@ pub fn lookup(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Res
     let mut thumbprints = Vec::new();
     for (purpose, url) in targets {
         let (host, port) = host_and_port(url);
-        let peer = tls::fetch_chain(url, anchors, timeout)?;
+        let peer = session.chain(url)?;
         let chain = peer.certificates;
         let selected =
             thumbprint_certificate(&chain).expect("a verified TLS connection has a certificate");

@@ -31,27 +31,135 @@ pub struct PeerChain {
 /// Connects to `url`'s host and port (through the environment's proxy, if any), completes a
 /// verified TLS handshake with SNI, and returns the chain the server sent.
 pub fn fetch_chain(url: &Url, anchors: &TrustAnchors, timeout: Duration) -> Result<PeerChain> {
-    let (host, port) = host_and_port(url);
     let route = Route::for_url(url);
     let deadline = Instant::now() + timeout;
-    let fail = |problem: String, hint: &'static str, source: Option<io::Error>| Error::Tls {
-        host: host.clone(),
-        port,
-        problem: format!("{problem}{}", route.describe()),
-        hint,
-        source: source.map(|e| Box::new(e) as _),
-    };
+    let (mut connection, handshake) = Handshake::start(url, anchors, timeout, &route)?;
     let network_hint = "check the network (and HTTPS_PROXY, NO_PROXY), raise --timeout, or pass --thumbprint or --no-thumbprint";
+    let mut socket = connect(&route, &handshake.host, handshake.port, deadline).map_err(|e| {
+        let problem = format!("cannot connect: {e}");
+        handshake.fail(problem, network_hint, Some(e))
+    })?;
+    while connection.is_handshaking() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            let problem = format!(
+                "{}:{} did not complete the handshake within {} s",
+                handshake.host,
+                handshake.port,
+                timeout.as_secs()
+            );
+            return Err(handshake.fail(problem, network_hint, None));
+        }
+        socket
+            .set_read_timeout(Some(remaining))
+            .and_then(|()| socket.set_write_timeout(Some(remaining)))
+            .map_err(|e| {
+                handshake.fail(format!("cannot set a timeout: {e}"), network_hint, None)
+            })?;
+        if let Err(e) = connection.complete_io(&mut socket) {
+            return Err(handshake.refusal(&e));
+        }
+    }
+    let chain = handshake.finish(&connection);
+    connection.send_close_notify();
+    let _ = connection.complete_io(&mut socket);
+    chain
+}
 
-    let server_name = server_name(url).map_err(|problem| fail(problem, "check the URL", None))?;
-    let verifier = Arc::new(RecordingVerifier {
-        inner: webpki_verifier(anchors.root_store()).map_err(|e| {
-            fail(
-                format!("no trust anchors are available ({e})"),
-                "install the system CA certificates or pass --ca-file",
+/// One TLS handshake with an issuer host: the names it uses, and the verifier that records the
+/// chain the server shows, for the report or for the error when it is refused.
+pub(crate) struct Handshake {
+    host: String,
+    port: u16,
+    server_name: ServerName<'static>,
+    route: String,
+    timeout: Duration,
+    verifier: Arc<RecordingVerifier>,
+}
+
+impl Handshake {
+    /// A client connection to `url`'s host, ready to run over any stream, and its handshake.
+    pub(crate) fn start(
+        url: &Url,
+        anchors: &TrustAnchors,
+        timeout: Duration,
+        route: &Route,
+    ) -> Result<(ClientConnection, Handshake)> {
+        let (host, port) = host_and_port(url);
+        let fail = |problem: String, hint: &'static str| Error::Tls {
+            host: host.clone(),
+            port,
+            problem: format!("{problem}{}", route.describe()),
+            hint,
+            source: None,
+        };
+        let server_name = server_name(url).map_err(|problem| fail(problem, "check the URL"))?;
+        let (config, verifier) = recording_config(anchors);
+        let connection = ClientConnection::new(config, server_name.clone())
+            .map_err(|e| fail(format!("cannot start TLS: {e}"), "check the URL"))?;
+        let handshake = Handshake {
+            host,
+            port,
+            server_name,
+            route: route.describe(),
+            timeout,
+            verifier,
+        };
+        Ok((connection, handshake))
+    }
+
+    /// The error for a handshake that failed with `error`, showing the chain a refused server sent.
+    pub(crate) fn refusal(&self, error: &io::Error) -> Error {
+        handshake_error(error, &self.verifier.seen(), self, self.timeout)
+    }
+
+    /// The chain of a completed handshake.
+    pub(crate) fn finish(&self, connection: &ClientConnection) -> Result<PeerChain> {
+        let certificates: Vec<CertificateDer<'static>> = connection
+            .peer_certificates()
+            .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default();
+        PeerChain::new(certificates, &self.server_name).ok_or_else(|| {
+            self.fail(
+                "the server sent no certificate".into(),
+                "check the URL",
                 None,
             )
-        })?,
+        })
+    }
+
+    fn fail(&self, problem: String, hint: &'static str, source: Option<io::Error>) -> Error {
+        Error::Tls {
+            host: self.host.clone(),
+            port: self.port,
+            problem: format!("{problem}{}", self.route),
+            hint,
+            source: source.map(|e| Box::new(e) as _),
+        }
+    }
+}
+
+impl PeerChain {
+    /// The chain a verified server sent; `None` when it sent none.
+    fn new(certificates: Vec<CertificateDer<'static>>, name: &ServerName<'_>) -> Option<Self> {
+        let (leaf, intermediates) = certificates.split_first()?;
+        let publicly_trusted = webpki_verifier(public_roots()).is_ok_and(|public| {
+            public
+                .verify_server_cert(leaf, intermediates, name, &[], UnixTime::now())
+                .is_ok()
+        });
+        Some(PeerChain {
+            certificates,
+            publicly_trusted,
+        })
+    }
+}
+
+/// A client configuration that verifies against `anchors` and records the chain it was shown.
+fn recording_config(anchors: &TrustAnchors) -> (Arc<ClientConfig>, Arc<RecordingVerifier>) {
+    let verifier = Arc::new(RecordingVerifier {
+        anchors: anchors.clone(),
+        provider: crypto_provider(),
         seen: Mutex::new(Vec::new()),
     });
     let config = ClientConfig::builder_with_provider(crypto_provider())
@@ -60,50 +168,7 @@ pub fn fetch_chain(url: &Url, anchors: &TrustAnchors, timeout: Duration) -> Resu
         .dangerous() // Only to record the chain: every decision is delegated to the WebPKI verifier.
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
-
-    let mut socket = connect(&route, &host, port, deadline).map_err(|e| {
-        let problem = format!("cannot connect: {e}");
-        fail(problem, network_hint, Some(e))
-    })?;
-    let mut connection = ClientConnection::new(Arc::new(config), server_name.clone())
-        .map_err(|e| fail(format!("cannot start TLS: {e}"), "check the URL", None))?;
-    while connection.is_handshaking() {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            let problem = format!("the handshake took longer than {}s", timeout.as_secs());
-            return Err(fail(problem, network_hint, None));
-        }
-        socket
-            .set_read_timeout(Some(remaining))
-            .and_then(|()| socket.set_write_timeout(Some(remaining)))
-            .map_err(|e| fail(format!("cannot set a timeout: {e}"), network_hint, None))?;
-        if let Err(e) = connection.complete_io(&mut socket) {
-            let seen = verifier.seen.lock().expect("not poisoned").clone();
-            return Err(handshake_error(e, &seen, timeout, &fail));
-        }
-    }
-    let certificates: Vec<CertificateDer<'static>> = connection
-        .peer_certificates()
-        .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
-        .unwrap_or_default();
-    connection.send_close_notify();
-    let _ = connection.complete_io(&mut socket);
-    let Some((leaf, intermediates)) = certificates.split_first() else {
-        return Err(fail(
-            "the server sent no certificate".into(),
-            "check the URL",
-            None,
-        ));
-    };
-    let publicly_trusted = webpki_verifier(public_roots()).is_ok_and(|public| {
-        public
-            .verify_server_cert(leaf, intermediates, &server_name, &[], UnixTime::now())
-            .is_ok()
-    });
-    Ok(PeerChain {
-        certificates,
-        publicly_trusted,
-    })
+    (Arc::new(config), verifier)
 }
 
 /// The TLS server name for a URL's host; IP literals are checked against IP SANs and send no SNI.
@@ -130,11 +195,12 @@ fn public_roots() -> RootCertStore {
 }
 
 fn handshake_error(
-    error: io::Error,
+    error: &io::Error,
     seen: &[CertificateDer<'static>],
+    handshake: &Handshake,
     timeout: Duration,
-    fail: &dyn Fn(String, &'static str, Option<io::Error>) -> Error,
 ) -> Error {
+    let fail = |problem, hint, source| handshake.fail(problem, hint, source);
     let tls_error = error
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -173,15 +239,20 @@ fn handshake_error(
         None if matches!(
             error.kind(),
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ) =>
+        ) || error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<ureq::Error>())
+            .is_some_and(|e| matches!(e, ureq::Error::Timeout(_))) =>
         {
             fail(
                 format!(
-                    "the server did not complete the handshake within {}s",
+                    "{}:{} did not complete the handshake within {} s",
+                    handshake.host,
+                    handshake.port,
                     timeout.as_secs()
                 ),
                 "check the URL and the network, or raise --timeout",
-                Some(error),
+                None,
             )
         }
         None => {
@@ -189,7 +260,7 @@ fn handshake_error(
             fail(
                 problem,
                 "check the URL and that the server speaks TLS",
-                Some(error),
+                None,
             )
         }
     }
@@ -210,12 +281,33 @@ fn refusal(reason: &rustls::CertificateError) -> String {
     }
 }
 
-/// Delegates every decision to the WebPKI verifier and remembers the chain it was shown, so that a
-/// refused server's chain can be reported.
+/// Verifies a chain with the WebPKI verifier and remembers it, so that a refused server's chain
+/// can be reported. The verifier gets the anchors that can have issued a certificate of the chain
+/// (those whose encoding holds the issuer's name, which WebPKI compares byte for byte), so that only
+/// those few are parsed; a chain they refuse gets a second opinion from these and the anchors of
+/// the system's certificate directories, read only then.
 #[derive(Debug)]
 struct RecordingVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    anchors: TrustAnchors,
+    provider: Arc<rustls::crypto::CryptoProvider>,
     seen: Mutex<Vec<CertificateDer<'static>>>,
+}
+
+impl RecordingVerifier {
+    /// The chain of the last certificate check, leaf first.
+    fn seen(&self) -> Vec<CertificateDer<'static>> {
+        self.seen.lock().expect("not poisoned").clone()
+    }
+}
+
+/// The raw issuer names of a chain's certificates.
+fn issuer_names(chain: &[CertificateDer<'_>]) -> Vec<Vec<u8>> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    chain
+        .iter()
+        .filter_map(|der| X509Certificate::from_der(der).ok())
+        .map(|(_, cert)| cert.issuer().as_raw().to_vec())
+        .collect()
 }
 
 impl ServerCertVerifier for RecordingVerifier {
@@ -227,12 +319,32 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        *self.seen.lock().expect("not poisoned") = std::iter::once(end_entity)
+        let chain: Vec<CertificateDer<'static>> = std::iter::once(end_entity)
             .chain(intermediates)
             .map(|c| c.clone().into_owned())
             .collect();
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        *self.seen.lock().expect("not poisoned") = chain.clone();
+        let issuers = issuer_names(&chain);
+        let verify = |store: RootCertStore| match webpki_verifier(store) {
+            Ok(verifier) => verifier.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ),
+            // No anchor could have issued the chain.
+            Err(_) => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+        };
+        // The second set holds the first, so it never refuses what the first accepts.
+        match verify(self.anchors.issuers_of(&issuers, false)) {
+            Err(_) if self.anchors.has_directories() => {
+                verify(self.anchors.issuers_of(&issuers, true))
+            }
+            verdict => verdict,
+        }
     }
 
     fn verify_tls12_signature(
@@ -241,7 +353,12 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -250,10 +367,17 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

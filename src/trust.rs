@@ -1,8 +1,12 @@
 //! The trust anchors every TLS connection is verified against: the system's roots (which honour
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR`) plus those of `--ca-file`. Verification is never turned off.
+//!
+//! As in OpenSSL, the CA bundle file is loaded, and the certificate directory is consulted only for
+//! a chain the bundle's anchors do not verify: on common systems the directory holds the same
+//! certificates one file each, and reading them all would cost more than the rest of the look-up.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
@@ -14,35 +18,119 @@ use crate::error::{Error, Result};
 /// The certificates TLS connections to the issuer are verified against.
 #[derive(Debug, Clone)]
 pub struct TrustAnchors {
+    /// The system's CA bundle file and `--ca-file`.
     certs: Arc<Vec<CertificateDer<'static>>>,
+    /// The system's certificate directories, read only when a chain's issuer is not among
+    /// the other anchors.
+    dirs: Arc<Vec<PathBuf>>,
+    with_dirs: Arc<OnceLock<Vec<CertificateDer<'static>>>>,
 }
 
 impl TrustAnchors {
     /// The system's roots, plus every certificate in the PEM file `ca_file`.
     pub fn load(ca_file: Option<&Path>) -> Result<Self> {
-        let mut certs = rustls_native_certs::load_native_certs().certs;
+        let (file, dirs) = system_paths();
+        let mut certs = file.as_deref().map(read_bundle).unwrap_or_default();
+        // Without a bundle, the directories are the system's store: read them now.
+        let dirs = if certs.is_empty() {
+            certs = load_directories(&dirs);
+            Vec::new()
+        } else {
+            dirs
+        };
         if let Some(path) = ca_file {
             certs.extend(read_pem_certificates(path)?);
         }
         Ok(TrustAnchors {
             certs: Arc::new(certs),
+            dirs: Arc::new(dirs),
+            with_dirs: Arc::default(),
         })
     }
 
-    /// The anchors as a rustls root store.
-    pub fn root_store(&self) -> RootCertStore {
-        let mut store = RootCertStore::empty();
-        store.add_parsable_certificates(self.certs.iter().cloned());
-        store
+    /// The anchors whose encoding holds one of `names` (raw issuer names of a chain), with those of
+    /// the system's certificate directories when `directories` is set. An anchor can issue a
+    /// certificate only if its subject is that certificate's issuer, byte for byte, so no other
+    /// anchor can change a verdict, and these few are all that need parsing.
+    pub fn issuers_of(&self, names: &[Vec<u8>], directories: bool) -> RootCertStore {
+        let extra: &[CertificateDer<'static>] = if directories {
+            self.with_dirs.get_or_init(|| load_directories(&self.dirs))
+        } else {
+            &[]
+        };
+        let finders: Vec<memchr::memmem::Finder<'_>> = names
+            .iter()
+            .filter(|name| !name.is_empty())
+            .map(memchr::memmem::Finder::new)
+            .collect();
+        store(self.certs.iter().chain(extra).filter(|anchor| {
+            finders
+                .iter()
+                .any(|finder| finder.find(anchor.as_ref()).is_some())
+        }))
     }
 
-    /// The anchors in the form ureq takes.
-    pub fn ureq_roots(&self) -> ureq::tls::RootCerts {
-        self.certs
-            .iter()
-            .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
-            .into()
+    /// Whether there are certificate directories left to consult.
+    pub fn has_directories(&self) -> bool {
+        !self.dirs.is_empty()
     }
+}
+
+fn store<'a>(certs: impl IntoIterator<Item = &'a CertificateDer<'static>>) -> RootCertStore {
+    let mut store = RootCertStore::empty();
+    store.add_parsable_certificates(certs.into_iter().cloned());
+    store
+}
+
+/// The system's CA bundle file and certificate directories: `SSL_CERT_FILE` and `SSL_CERT_DIR`
+/// when either is set, else where OpenSSL looks on this system.
+fn system_paths() -> (Option<PathBuf>, Vec<PathBuf>) {
+    let file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
+        .map(|dirs| {
+            std::env::split_paths(&dirs)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if file.is_some() || !dirs.is_empty() {
+        return (file, dirs);
+    }
+    let probed = openssl_probe::probe();
+    (probed.cert_file, probed.cert_dir)
+}
+
+/// The certificates of a PEM bundle; an unreadable bundle has none. Public certificates need no
+/// constant-time decoding (which rustls's PEM reader does, for keys): the base64 crate's decoder
+/// reads the system bundle several times faster.
+fn read_bundle(path: &Path) -> Vec<CertificateDer<'static>> {
+    use base64::Engine;
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut certs = Vec::new();
+    let mut body: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        match (line, &mut body) {
+            ("-----BEGIN CERTIFICATE-----", _) => body = Some(String::new()),
+            ("-----END CERTIFICATE-----", Some(base64)) => {
+                if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(base64.as_bytes())
+                {
+                    certs.push(CertificateDer::from(der));
+                }
+                body = None;
+            }
+            (line, Some(base64)) => base64.push_str(line),
+            _ => {}
+        }
+    }
+    certs
+}
+
+fn load_directories(dirs: &[PathBuf]) -> Vec<CertificateDer<'static>> {
+    dirs.iter()
+        .flat_map(|dir| rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs)
+        .collect()
 }
 
 /// The one crypto provider of the process (ring, as ureq uses), passed explicitly everywhere.

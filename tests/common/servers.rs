@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -91,10 +91,15 @@ pub struct TestIssuer {
     pub base: String,
     /// The port it listens on.
     pub port: u16,
-    _server: Server,
+    server: Server,
 }
 
 impl TestIssuer {
+    /// How many connections it has accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.server.accepted.load(Ordering::SeqCst)
+    }
+
     /// A well-behaved issuer whose discovery document and JWKS are on its own host.
     pub fn start(chain: &TestChain) -> Self {
         Self::start_with(chain, ServerOptions::default(), |base| {
@@ -146,7 +151,7 @@ impl TestIssuer {
             url: format!("{base}/oidc"),
             base,
             port,
-            _server: server,
+            server,
         }
     }
 }
@@ -166,6 +171,7 @@ pub fn well_behaved(base: &str, jwks_base: &str, path: &str) -> Reply {
 /// when dropped, and by itself after two minutes.
 struct Server {
     stop: Arc<AtomicBool>,
+    accepted: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -175,26 +181,32 @@ impl Server {
         handle: impl Fn(TcpStream, &AtomicBool) + Send + Sync + 'static,
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(AtomicUsize::new(0));
         let handle = Arc::new(handle);
         let thread = {
-            let stop = stop.clone();
+            let (stop, accepted) = (stop.clone(), accepted.clone());
             std::thread::spawn(move || {
                 listener.set_nonblocking(true).unwrap();
                 let deadline = Instant::now() + SERVER_LIFETIME;
                 while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
                     match listener.accept() {
                         Ok((stream, _)) => {
+                            accepted.fetch_add(1, Ordering::SeqCst);
                             let (handle, stop) = (handle.clone(), stop.clone());
                             let _ = stream.set_nonblocking(false);
+                            // Small writes go out at once, as a real server's do.
+                            let _ = stream.set_nodelay(true);
                             std::thread::spawn(move || handle(stream, &stop));
                         }
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                        // A short wait, so that a new connection is not kept waiting.
+                        Err(_) => std::thread::sleep(Duration::from_micros(200)),
                     }
                 }
             })
         };
         Server {
             stop,
+            accepted,
             thread: Some(thread),
         }
     }
