@@ -26,7 +26,7 @@ Exit codes:
 /// The provider's thumbprint is computed live from the issuer's TLS chain, exactly as AWS documents
 /// it, unless --thumbprint or --no-thumbprint is given. oidc-gen never calls AWS.
 #[derive(Debug, Parser)]
-#[command(name = "oidc-gen", version, after_help = EXIT_CODES)]
+#[command(name = "oidc-gen", version = env!("OIDC_GEN_VERSION"), after_help = EXIT_CODES)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,7 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the issuer's thumbprint(s) on stdout and the chain they come from on stderr.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = THUMBPRINT_EXIT_CODES)]
     Thumbprint(ThumbprintArgs),
 
     /// Would this token get in? Evaluate it against the trust policy the same flags would
@@ -52,7 +52,25 @@ pub enum Command {
     /// '/' and ':' included.
     #[command(after_help = SIMULATE_EXIT_CODES)]
     Simulate(Box<SimulateArgs>),
+
+    /// Print a shell completion script on stdout, e.g.
+    /// `oidc-gen completions bash > ~/.local/share/bash-completion/completions/oidc-gen`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff) on stdout, e.g.
+    /// `oidc-gen man > ~/.local/share/man/man1/oidc-gen.1`.
+    Man,
 }
+
+const THUMBPRINT_EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  2  invalid input or usage
+  3  the issuer could not be reached, read or trusted";
 
 const SIMULATE_EXIT_CODES: &str = "\
 Exit codes:
@@ -179,10 +197,11 @@ pub struct TrustArgs {
 }
 
 const WHO: &str = "Who may assume the role";
-const ROLE: &str = "The role";
+const WHAT: &str = "What to generate";
 const OUTPUT: &str = "Output";
 
-/// Options of the default command, which generates the files.
+/// Options of the default command, which generates the files. The headings follow the order of
+/// use: who may assume the role, what to generate, the thumbprint, the output.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     #[command(flatten)]
@@ -195,55 +214,42 @@ pub struct GenerateArgs {
         value_enum,
         value_delimiter = ',',
         default_value = "all",
-        help_heading = OUTPUT
+        help_heading = WHAT
     )]
     pub format: Vec<FormatArg>,
 
-    /// The output folder, or - to print one format's file on stdout.
-    #[arg(long, value_name = "DIR", default_value = "out", help_heading = OUTPUT)]
-    pub out: PathBuf,
-
-    /// Write nothing; exit 1 and show every file under --out that differs or is missing.
-    #[arg(long, help_heading = OUTPUT)]
-    pub check: bool,
-
-    /// A folder of templates (laid out like the built-in ones, e.g. terraform/main.tf.j2) tried
-    /// before the built-in templates.
-    #[arg(long, value_name = "DIR", help_heading = OUTPUT)]
-    pub templates: Option<PathBuf>,
-
     /// The IAM role's name.
-    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_ROLE_NAME, help_heading = ROLE)]
+    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_ROLE_NAME, help_heading = WHAT)]
     pub role_name: String,
 
     /// The 12-digit AWS account id that will hold the role; the ESC environment and the
     /// Deployments settings need it for the role's ARN.
-    #[arg(long, value_name = "ID", help_heading = ROLE)]
+    #[arg(long, value_name = "ID", help_heading = WHAT)]
     pub account_id: Option<String>,
 
     /// A managed policy to attach to the role (repeatable), e.g.
     /// arn:aws:iam::aws:policy/ReadOnlyAccess. It grants the role's permissions.
-    #[arg(long, value_name = "ARN", help_heading = ROLE)]
+    #[arg(long, value_name = "ARN", help_heading = WHAT)]
     pub policy_arn: Vec<String>,
 
     /// A session policy ESC and Deployments pass when they assume the role (repeatable; their
     /// policyArns). It is not attached: it narrows each session to what both it and the role's
     /// policies allow.
-    #[arg(long, value_name = "ARN", help_heading = ROLE)]
+    #[arg(long, value_name = "ARN", help_heading = WHAT)]
     pub session_policy_arn: Vec<String>,
 
     /// How long the AWS credentials last (ESC syntax: 1h, 1h30m, 45m); 15m to 12h. The role's
     /// MaxSessionDuration is set to cover it.
-    #[arg(long, value_name = "DURATION", default_value = request::DEFAULT_DURATION, help_heading = ROLE)]
+    #[arg(long, value_name = "DURATION", default_value = request::DEFAULT_DURATION, help_heading = WHAT)]
     pub duration: String,
 
     /// The STS session name ESC and Deployments use.
-    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_SESSION_NAME, help_heading = ROLE)]
+    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_SESSION_NAME, help_heading = WHAT)]
     pub session_name: String,
 
     /// The account's limit on the size of a role trust policy, in characters without whitespace:
     /// IAM's default is 2048, and a quota increase raises it up to 4096.
-    #[arg(long, value_name = "CHARS", default_value_t = request::DEFAULT_TRUST_POLICY_QUOTA, help_heading = ROLE)]
+    #[arg(long, value_name = "CHARS", default_value_t = request::DEFAULT_TRUST_POLICY_QUOTA, help_heading = WHAT)]
     pub trust_policy_quota: usize,
 
     /// Use this thumbprint (40 hex digits) instead of computing it; repeatable, at most 5.
@@ -264,6 +270,25 @@ pub struct GenerateArgs {
 
     #[command(flatten)]
     pub network: NetworkArgs,
+
+    /// The output folder, or - to print one format's file on stdout.
+    #[arg(long, value_name = "DIR", default_value = "out", help_heading = OUTPUT)]
+    pub out: PathBuf,
+
+    /// Write nothing; exit 1 and show every file under --out that is missing, differs (with a
+    /// short diff) or is stale (written by an earlier run, no longer generated).
+    #[arg(long, help_heading = OUTPUT)]
+    pub check: bool,
+
+    /// Remove stale files: those an earlier run wrote (as the folder's .oidc-gen-files lists)
+    /// that this one no longer generates. Other files are never touched.
+    #[arg(long, conflicts_with = "check", help_heading = OUTPUT)]
+    pub prune: bool,
+
+    /// A folder of templates (laid out like the built-in ones, e.g. terraform/main.tf.j2) tried
+    /// before the built-in templates.
+    #[arg(long, value_name = "DIR", help_heading = OUTPUT)]
+    pub templates: Option<PathBuf>,
 }
 
 /// A Pulumi Deployments operation on the command line.

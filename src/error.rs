@@ -111,7 +111,7 @@ pub enum Error {
 
     /// `--check` found files that differ from what would be written.
     #[error(
-        "{0} file(s) under the output folder differ from what oidc-gen would write; run it without --check to update them"
+        "{0} file(s) under the output folder are missing, differ or are stale; run the same command without --check (and with --prune for stale files) to update them"
     )]
     CheckFailed(usize),
 }

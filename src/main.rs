@@ -6,7 +6,7 @@ mod cli;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
 use oidc_gen::issuer::Issuer;
@@ -19,15 +19,30 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Thumbprint(args)) => thumbprint(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate(args),
+        Some(Command::Completions { shell }) => {
+            let mut command = Cli::command();
+            clap_complete::generate(*shell, &mut command, "oidc-gen", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(stdout_error),
         None => generate(&cli.generate).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error}");
+            // One line per cause: a cause the message already tells is not repeated.
+            let mut told = error.to_string();
+            eprintln!("error: {told}");
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {
-                eprintln!("caused by: {cause}");
+                let text = cause.to_string();
+                if !told.contains(&text) {
+                    eprintln!("caused by: {text}");
+                    told.push_str(&text);
+                }
                 source = cause.source();
             }
             ExitCode::from(error.exit_code())
@@ -87,9 +102,16 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     }
     if args.check {
         let differences = output::check(&args.out, &generation.files)?;
+        let mut stdout = std::io::stdout().lock();
         for difference in &differences {
-            eprintln!("differs: {}", difference.path.display());
-            print!("{}", difference.diff);
+            writeln!(
+                stdout,
+                "{}: {}",
+                difference.change.label(),
+                difference.path.display()
+            )
+            .and_then(|()| stdout.write_all(difference.diff.as_bytes()))
+            .map_err(stdout_error)?;
         }
         if !differences.is_empty() {
             return Err(Error::CheckFailed(differences.len()));
@@ -102,12 +124,22 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         return Ok(());
     }
 
-    for written in output::write_all(&args.out, &generation.files)? {
+    let outcome = output::write_all(&args.out, &generation.files, args.prune)?;
+    for written in outcome.written {
         match written {
             Written::Created(path) => eprintln!("created {}", path.display()),
             Written::Updated(path) => eprintln!("updated {}", path.display()),
             Written::Unchanged(path) => eprintln!("unchanged {}", path.display()),
         }
+    }
+    for path in outcome.removed {
+        eprintln!("removed {} (stale)", path.display());
+    }
+    for path in outcome.stale {
+        eprintln!(
+            "stale: {} was written by an earlier run and is no longer generated; --prune removes it",
+            path.display()
+        );
     }
     notes.iter().for_each(|note| eprintln!("note: {note}"));
     Ok(())

@@ -3,6 +3,11 @@
 //! Every file is first written in full to a temporary file beside its destination; only when all
 //! of them are ready are they renamed into place. A failure before that leaves the folder as it
 //! was; a failing rename puts back what the earlier renames replaced.
+//!
+//! oidc-gen knows which files it wrote from a manifest it writes beside them, [`MANIFEST`]. A file
+//! listed there that this run does not write is *stale*: `--check` reports it, `--prune` removes
+//! it, and a plain run keeps it (and keeps it listed). A file oidc-gen did not write is never
+//! touched.
 
 use std::fs;
 use std::io::Write;
@@ -17,6 +22,14 @@ use crate::render::RenderedFile;
 /// At most this many diff lines are shown per differing file.
 const MAX_DIFF_LINES: usize = 40;
 
+/// The manifest of the files oidc-gen wrote, relative to the output folder.
+pub const MANIFEST: &str = ".oidc-gen-files";
+
+const MANIFEST_HEADER: &str = "\
+# The files oidc-gen wrote in this folder. oidc-gen --check reports one it would no longer write
+# (stale) and --prune removes it; files not listed here are never touched.
+";
+
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
@@ -28,23 +41,45 @@ pub enum Written {
     Unchanged(PathBuf),
 }
 
-/// Writes `files` under `out`, atomically per file and all-or-nothing across files.
-pub fn write_all(out: &Path, files: &[RenderedFile]) -> Result<Vec<Written>> {
+/// What a run did under the output folder.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Each file written, and the manifest.
+    pub written: Vec<Written>,
+    /// Files an earlier run wrote that this one does not, kept (and still listed).
+    pub stale: Vec<PathBuf>,
+    /// Such files removed by `--prune`.
+    pub removed: Vec<PathBuf>,
+}
+
+/// Writes `files` under `out` with the manifest, atomically per file and all-or-nothing across
+/// files; with `prune`, then removes the stale files.
+pub fn write_all(out: &Path, files: &[RenderedFile], prune: bool) -> Result<Outcome> {
+    let stale = stale(out, files)?;
+    let mut listed: Vec<&str> = files.iter().map(|f| f.path).collect();
+    if !prune {
+        listed.extend(stale.iter().map(String::as_str));
+    }
+    let manifest = manifest_contents(&listed);
+    let mut contents: Vec<(PathBuf, &[u8])> = files
+        .iter()
+        .map(|f| (out.join(f.path), f.contents.as_bytes()))
+        .collect();
+    contents.push((out.join(MANIFEST), manifest.as_bytes()));
+
     let mut created_dirs = Vec::new();
-    let staged = stage(out, files, &mut created_dirs);
-    let staged = match staged {
+    let staged = match stage(&contents, &mut created_dirs) {
         Ok(staged) => staged,
         Err(e) => {
             remove_empty_dirs(&created_dirs);
             return Err(e);
         }
     };
-
     let mut done: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
-    let mut report = Vec::new();
+    let mut outcome = Outcome::default();
     for file in staged {
         let Some(temp) = file.temp else {
-            report.push(Written::Unchanged(file.path));
+            outcome.written.push(Written::Unchanged(file.path));
             continue;
         };
         if let Err(e) = temp.persist(&file.path) {
@@ -52,13 +87,65 @@ pub fn write_all(out: &Path, files: &[RenderedFile]) -> Result<Vec<Written>> {
             remove_empty_dirs(&created_dirs);
             return Err(io_error("cannot write", &file.path, e.error));
         }
-        report.push(match &file.previous {
+        outcome.written.push(match &file.previous {
             Some(_) => Written::Updated(file.path.clone()),
             None => Written::Created(file.path.clone()),
         });
         done.push((file.path, file.previous));
     }
-    Ok(report)
+    for relative in stale {
+        let path = out.join(&relative);
+        if !prune {
+            outcome.stale.push(path);
+            continue;
+        }
+        fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
+        // Its folder goes too when nothing else is left in it.
+        for dir in path.ancestors().skip(1).take_while(|d| *d != out) {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+        outcome.removed.push(path);
+    }
+    Ok(outcome)
+}
+
+/// The manifest listing `paths`.
+fn manifest_contents(paths: &[&str]) -> String {
+    let mut text = MANIFEST_HEADER.to_owned();
+    for path in paths {
+        text.push_str(path);
+        text.push('\n');
+    }
+    text
+}
+
+/// The files the manifest under `out` lists, relative; only plain paths inside the folder.
+fn listed(out: &Path) -> Result<Vec<String>> {
+    let Some(bytes) = read_if_exists(&out.join(MANIFEST))? else {
+        return Ok(Vec::new());
+    };
+    Ok(String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter(|line| {
+            Path::new(line)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        })
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Files the manifest lists that `files` does not hold and that are still there.
+fn stale(out: &Path, files: &[RenderedFile]) -> Result<Vec<String>> {
+    Ok(listed(out)?
+        .into_iter()
+        .filter(|path| path != MANIFEST && !files.iter().any(|f| f.path == path))
+        .filter(|path| out.join(path).is_file())
+        .collect())
 }
 
 struct Staged {
@@ -68,18 +155,14 @@ struct Staged {
     temp: Option<NamedTempFile>,
 }
 
-fn stage(
-    out: &Path,
-    files: &[RenderedFile],
-    created_dirs: &mut Vec<PathBuf>,
-) -> Result<Vec<Staged>> {
+fn stage(files: &[(PathBuf, &[u8])], created_dirs: &mut Vec<PathBuf>) -> Result<Vec<Staged>> {
     let mut staged = Vec::new();
-    for file in files {
-        let path = out.join(file.path);
+    for (path, contents) in files {
+        let path = path.clone();
         let dir = path.parent().expect("a rendered file is inside a folder");
         create_dirs(dir, created_dirs)?;
         let previous = read_if_exists(&path)?;
-        if previous.as_deref() == Some(file.contents.as_bytes()) {
+        if previous.as_deref() == Some(*contents) {
             staged.push(Staged {
                 path,
                 previous,
@@ -89,7 +172,7 @@ fn stage(
         }
         let mut temp =
             NamedTempFile::new_in(dir).map_err(|e| io_error("cannot create a file in", dir, e))?;
-        temp.write_all(file.contents.as_bytes())
+        temp.write_all(contents)
             .and_then(|()| temp.as_file().sync_all())
             .map_err(|e| io_error("cannot write", temp.path(), e))?;
         set_permissions(temp.as_file(), &path)
@@ -173,27 +256,67 @@ fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> Error 
     }
 }
 
+/// How a file under the output folder differs from what would be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// It would be created.
+    Missing,
+    /// It holds other contents.
+    Differs,
+    /// An earlier run wrote it, and this one would not.
+    Stale,
+}
+
+impl Change {
+    /// The word `--check` prints before the file's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Change::Missing => "missing",
+            Change::Differs => "differs",
+            Change::Stale => "stale",
+        }
+    }
+}
+
 /// A file under the output folder that differs from what would be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
+    /// How.
+    pub change: Change,
     /// The file.
     pub path: PathBuf,
-    /// A short unified diff from the file on disk to what would be written, or why it is missing.
+    /// For a file that differs, a short unified diff from the file on disk to what would be
+    /// written; empty otherwise.
     pub diff: String,
 }
 
-/// Compares `files` with what is under `out`, writing nothing.
+/// Compares `files` and their manifest with what is under `out`, writing nothing.
 pub fn check(out: &Path, files: &[RenderedFile]) -> Result<Vec<Difference>> {
+    let stale = stale(out, files)?;
+    let listed: Vec<&str> = files.iter().map(|f| f.path).collect();
+    let manifest = manifest_contents(&listed);
+    let expected = files
+        .iter()
+        .map(|f| (f.path, f.contents.as_str()))
+        .chain([(MANIFEST, manifest.as_str())]);
     let mut differences = Vec::new();
-    for file in files {
-        let path = out.join(file.path);
-        let diff = match read_if_exists(&path)? {
-            None => "missing: it would be created\n".to_owned(),
-            Some(bytes) if bytes == file.contents.as_bytes() => continue,
-            Some(bytes) => short_diff(&String::from_utf8_lossy(&bytes), &file.contents, &path),
+    for (relative, contents) in expected {
+        let path = out.join(relative);
+        let (change, diff) = match read_if_exists(&path)? {
+            None => (Change::Missing, String::new()),
+            Some(bytes) if bytes == contents.as_bytes() => continue,
+            Some(bytes) => (
+                Change::Differs,
+                short_diff(&String::from_utf8_lossy(&bytes), contents, &path),
+            ),
         };
-        differences.push(Difference { path, diff });
+        differences.push(Difference { change, path, diff });
     }
+    differences.extend(stale.into_iter().map(|relative| Difference {
+        change: Change::Stale,
+        path: out.join(relative),
+        diff: String::new(),
+    }));
     Ok(differences)
 }
 
@@ -236,16 +359,25 @@ mod tests {
     fn writes_then_reports_unchanged_then_updated() {
         let dir = tempfile::tempdir().unwrap();
         let files = [file(Format::Terraform, "a\n"), file(Format::Esc, "b\n")];
-        let first = write_all(dir.path(), &files).unwrap();
+        let first = write_all(dir.path(), &files, false).unwrap().written;
         assert!(matches!(first[0], Written::Created(_)));
         assert_eq!(
             fs::read_to_string(dir.path().join("esc/environment.yaml")).unwrap(),
             "b\n"
         );
-        let second = write_all(dir.path(), &files).unwrap();
+        let second = write_all(dir.path(), &files, false).unwrap().written;
         assert!(second.iter().all(|w| matches!(w, Written::Unchanged(_))));
-        let third = write_all(dir.path(), &[file(Format::Terraform, "c\n")]).unwrap();
-        assert!(matches!(third[0], Written::Updated(_)));
+        let third = write_all(dir.path(), &[file(Format::Terraform, "c\n")], false).unwrap();
+        assert!(matches!(third.written[0], Written::Updated(_)));
+        // The ESC file is stale now: kept, listed, reported by --check.
+        assert_eq!(third.stale, [dir.path().join("esc/environment.yaml")]);
+        let differences = check(dir.path(), &[file(Format::Terraform, "c\n")]).unwrap();
+        let changes: Vec<Change> = differences.iter().map(|d| d.change).collect();
+        assert_eq!(changes, [Change::Differs, Change::Stale], "{differences:?}");
+        // --prune removes it and its folder, and the check is clean.
+        let pruned = write_all(dir.path(), &[file(Format::Terraform, "c\n")], true).unwrap();
+        assert_eq!(pruned.removed, [dir.path().join("esc/environment.yaml")]);
+        assert!(!dir.path().join("esc").exists());
         assert!(
             check(dir.path(), &[file(Format::Terraform, "c\n")])
                 .unwrap()
@@ -253,12 +385,36 @@ mod tests {
         );
     }
 
+    #[test]
+    fn files_oidc_gen_did_not_write_are_never_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("esc")).unwrap();
+        fs::write(dir.path().join("esc/mine.yaml"), "mine\n").unwrap();
+        write_all(dir.path(), &[file(Format::Terraform, "a\n")], true).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("esc/mine.yaml")).unwrap(),
+            "mine\n"
+        );
+        assert!(
+            check(dir.path(), &[file(Format::Terraform, "a\n")])
+                .unwrap()
+                .is_empty()
+        );
+        // A manifest naming files outside the folder cannot reach them.
+        fs::write(
+            dir.path().join(MANIFEST),
+            "../outside\n/etc/passwd\nesc/../x\n",
+        )
+        .unwrap();
+        assert!(listed(dir.path()).unwrap().is_empty());
+    }
+
     #[cfg(unix)]
     #[test]
     fn new_files_are_readable_by_others() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        write_all(dir.path(), &[file(Format::Pulumi, "x\n")]).unwrap();
+        write_all(dir.path(), &[file(Format::Pulumi, "x\n")], false).unwrap();
         let mode = fs::metadata(dir.path().join("pulumi/Pulumi.yaml"))
             .unwrap()
             .permissions()
@@ -278,7 +434,7 @@ mod tests {
             file(Format::CloudFormation, "{}\n"),
             file(Format::Esc, "b\n"),
         ];
-        let error = write_all(dir.path(), &files).unwrap_err();
+        let error = write_all(dir.path(), &files, false).unwrap_err();
         assert_eq!(error.exit_code(), 4);
         assert_eq!(
             fs::read_to_string(dir.path().join("terraform/main.tf")).unwrap(),
@@ -295,7 +451,7 @@ mod tests {
     #[test]
     fn check_names_missing_and_different_files() {
         let dir = tempfile::tempdir().unwrap();
-        write_all(dir.path(), &[file(Format::Terraform, "one\ntwo\n")]).unwrap();
+        write_all(dir.path(), &[file(Format::Terraform, "one\ntwo\n")], false).unwrap();
         let differences = check(
             dir.path(),
             &[
@@ -304,8 +460,9 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(differences.len(), 2);
+        let changes: Vec<Change> = differences.iter().map(|d| d.change).collect();
+        // The manifest differs too: it would list the ESC file.
+        assert_eq!(changes, [Change::Differs, Change::Missing, Change::Differs]);
         assert!(differences[0].diff.contains("-two") && differences[0].diff.contains("+three"));
-        assert!(differences[1].diff.starts_with("missing"));
     }
 }

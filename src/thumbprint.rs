@@ -98,12 +98,11 @@ pub fn lookup(issuer: &Issuer, anchors: &TrustAnchors, timeout: Duration) -> Res
         first
     });
     if thumbprints.len() > MAX_THUMBPRINTS {
-        return Err(Error::Discovery {
-            issuer: issuer.to_string(),
-            problem: format!("it needs {} thumbprints", thumbprints.len()),
-            hint: "IAM accepts at most 5; pass the ones to keep with --thumbprint",
-            source: None,
-        });
+        return Err(Error::Limit(format!(
+            "{issuer} needs {} thumbprints, but IAM accepts at most {MAX_THUMBPRINTS} per provider; pass the \
+             ones to keep with --thumbprint, or --no-thumbprint",
+            thumbprints.len()
+        )));
     }
     Ok(Report {
         issuer: issuer.to_string(),

@@ -45,7 +45,8 @@ fn same_inputs_same_bytes() {
     );
     let a = tree(&dir.path().join("a"));
     assert_eq!(a, tree(&dir.path().join("b")));
-    assert_eq!(a.iter().filter(|(_, bytes)| !bytes.is_empty()).count(), 4);
+    // Four files and the manifest.
+    assert_eq!(a.iter().filter(|(_, bytes)| !bytes.is_empty()).count(), 5);
 }
 
 #[test]
@@ -66,22 +67,65 @@ fn exit_1_when_check_finds_a_difference_and_nothing_is_written() {
     let output = oidc_gen(dir.path(), &[&ARGS[..], &["--check"]].concat());
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // Each file's name, then its diff, on one stream.
+    let differs = stdout
+        .find("differs: out/terraform/main.tf\n")
+        .expect(&stdout);
+    let diff = stdout
+        .find("-  client_id_list  = [\"evil\"")
+        .expect(&stdout);
+    assert!(differs < diff, "{stdout}");
     assert!(
-        stderr.contains("differs: out/terraform/main.tf"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("differs: out/esc/environment.yaml"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("cloudformation"), "{stderr}");
-    assert!(
-        stdout.contains("-  client_id_list  = [\"evil\"")
-            && stdout.contains("+  client_id_list  = [\"acme\""),
+        stdout.contains("+  client_id_list  = [\"acme\""),
         "{stdout}"
     );
-    assert!(stdout.contains("missing"), "{stdout}");
+    assert!(
+        stdout.contains("missing: out/esc/environment.yaml\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("cloudformation"), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(tree(dir.path()), before, "--check wrote something");
+}
+
+#[test]
+fn a_file_an_earlier_run_wrote_is_stale_until_pruned_and_others_are_never_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    // With the account id the ESC file is written; without it, it is not.
+    assert!(oidc_gen(dir.path(), &ARGS).status.success());
+    fs::write(dir.path().join("out/esc/mine.yaml"), "mine\n").unwrap();
+    let without_account = ["--org", "acme", "--thumbprint", THUMBPRINT];
+    let output = oidc_gen(dir.path(), &without_account);
+    let (_, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("stale: out/esc/environment.yaml was written by an earlier run"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("out/esc/environment.yaml").exists());
+
+    let check = oidc_gen(dir.path(), &[&without_account[..], &["--check"]].concat());
+    let (stdout, _) = text(&check);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        stdout.contains("stale: out/esc/environment.yaml\n"),
+        "{stdout}"
+    );
+
+    let prune = oidc_gen(dir.path(), &[&without_account[..], &["--prune"]].concat());
+    let (_, stderr) = text(&prune);
+    assert!(prune.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("removed out/esc/environment.yaml (stale)"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/esc/environment.yaml").exists());
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out/esc/mine.yaml")).unwrap(),
+        "mine\n"
+    );
+    let check = oidc_gen(dir.path(), &[&without_account[..], &["--check"]].concat());
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check).0);
 }
 
 #[test]

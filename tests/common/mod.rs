@@ -349,19 +349,42 @@ pub fn tools_required() -> bool {
     std::env::var("IAC_TOOLS_REQUIRED").is_ok_and(|v| v == "1")
 }
 
-/// Whether `program` can be run; when it cannot, a test skips with a printed reason, or fails
-/// when the tools are required.
+/// Whether `program` can be run; when it cannot, the test skips (see [`skip`]).
 pub fn have_tool(program: &str, version_arg: &str) -> bool {
     let found = Command::new(program)
         .arg(version_arg)
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(
-            !tools_required(),
-            "{program} is required (IAC_TOOLS_REQUIRED=1) but cannot be run"
-        );
-        eprintln!("skipped: {program} is not installed");
+        skip(&format!("{program} is not installed"));
     }
     found
+}
+
+/// Records that the running test does not do its real-tool part, and why; fails instead when
+/// `.ci/run` said every tool is required. cargo hides a passing test's output, so the reason is
+/// also left where `tests/zz_skipped.rs`, which runs last, finds it and prints a summary.
+pub fn skip(reason: &str) {
+    assert!(
+        !tools_required(),
+        "{reason}, but every tool is required here (IAC_TOOLS_REQUIRED=1)"
+    );
+    eprintln!("skipped: {reason}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .replace("::", "-");
+    let folder = skipped_folder(std::os::unix::process::parent_id());
+    let _ = std::fs::create_dir_all(&folder);
+    let _ = std::fs::write(
+        folder.join(format!("{}--{test}", env!("CARGO_CRATE_NAME"))),
+        reason,
+    );
+}
+
+/// Where the tests of one `cargo test` run (the process `run`) leave their skip reasons.
+pub fn skipped_folder(run: u32) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("skipped")
+        .join(run.to_string())
 }
