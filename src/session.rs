@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::{ClientConnection, StreamOwned};
-use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
     Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
     TcpConnector, Transport, TransportAdapter,
@@ -63,7 +63,7 @@ impl Session {
                     timeout: self.timeout,
                     records: self.records.clone(),
                 });
-        ureq::Agent::with_parts(config, connector, DefaultResolver::default())
+        ureq::Agent::with_parts(config, connector, LiteralsFirst::default())
     }
 
     /// The chain `url`'s host and port sent: recorded by an earlier request of this session, or
@@ -91,6 +91,37 @@ impl Session {
     /// The detailed error of a handshake this session's agent had refused, if one was.
     pub fn take_refusal(&self) -> Option<Error> {
         self.records.lock().expect("not poisoned").refused.take()
+    }
+}
+
+/// Resolves an IP address literal itself, and anything else as ureq does: ureq resolves on a
+/// thread of its own whenever a timeout is set, which an address needs no time for.
+#[derive(Debug, Default)]
+struct LiteralsFirst(DefaultResolver);
+
+impl Resolver for LiteralsFirst {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri
+            .host()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']'));
+        let port = uri.port_u16().or(match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        });
+        match (host.and_then(|h| h.parse::<std::net::IpAddr>().ok()), port) {
+            (Some(ip), Some(port)) => {
+                let mut addresses = self.empty();
+                addresses.push(std::net::SocketAddr::new(ip, port));
+                Ok(addresses)
+            }
+            _ => self.0.resolve(uri, config, timeout),
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! certificates one file each, and reading them all would cost more than the rest of the look-up.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
@@ -18,33 +19,56 @@ use crate::error::{Error, Result};
 /// The certificates TLS connections to the issuer are verified against.
 #[derive(Debug, Clone)]
 pub struct TrustAnchors {
-    /// The system's CA bundle file and `--ca-file`.
-    certs: Arc<Vec<CertificateDer<'static>>>,
-    /// The system's certificate directories, read only when a chain's issuer is not among
-    /// the other anchors.
-    dirs: Arc<Vec<PathBuf>>,
-    with_dirs: Arc<OnceLock<Vec<CertificateDer<'static>>>>,
+    /// The anchors of `--ca-file`.
+    given: Arc<Vec<CertificateDer<'static>>>,
+    /// The system's store, read on a thread of its own while the connection is being made.
+    system: Arc<SystemStore>,
 }
+
+/// The system's CA bundle and certificate directories.
+#[derive(Debug)]
+struct SystemStore {
+    reading: Mutex<Option<JoinHandle<Bundle>>>,
+    read: OnceLock<Bundle>,
+    /// The directories' certificates, read only when a chain's issuer is not in the bundle.
+    with_dirs: OnceLock<Vec<CertificateDer<'static>>>,
+}
+
+/// The bundle's certificates, and the directories not read yet.
+type Bundle = (Vec<CertificateDer<'static>>, Vec<PathBuf>);
 
 impl TrustAnchors {
     /// The system's roots, plus every certificate in the PEM file `ca_file`.
     pub fn load(ca_file: Option<&Path>) -> Result<Self> {
-        let (file, dirs) = system_paths();
-        let mut certs = file.as_deref().map(read_bundle).unwrap_or_default();
-        // Without a bundle, the directories are the system's store: read them now.
-        let dirs = if certs.is_empty() {
-            certs = load_directories(&dirs);
-            Vec::new()
-        } else {
-            dirs
+        let reading = std::thread::spawn(|| {
+            let (file, dirs) = system_paths();
+            let certs = file.as_deref().map(read_bundle).unwrap_or_default();
+            // Without a bundle, the directories are the system's store: read them now.
+            match certs.is_empty() {
+                true => (load_directories(&dirs), Vec::new()),
+                false => (certs, dirs),
+            }
+        });
+        let given = match ca_file {
+            Some(path) => read_pem_certificates(path)?,
+            None => Vec::new(),
         };
-        if let Some(path) = ca_file {
-            certs.extend(read_pem_certificates(path)?);
-        }
         Ok(TrustAnchors {
-            certs: Arc::new(certs),
-            dirs: Arc::new(dirs),
-            with_dirs: Arc::default(),
+            given: Arc::new(given),
+            system: Arc::new(SystemStore {
+                reading: Mutex::new(Some(reading)),
+                read: OnceLock::new(),
+                with_dirs: OnceLock::new(),
+            }),
+        })
+    }
+
+    fn bundle(&self) -> &Bundle {
+        self.system.read.get_or_init(|| {
+            let reading = self.system.reading.lock().expect("not poisoned").take();
+            reading
+                .and_then(|thread| thread.join().ok())
+                .unwrap_or_default()
         })
     }
 
@@ -53,8 +77,9 @@ impl TrustAnchors {
     /// certificate only if its subject is that certificate's issuer, byte for byte, so no other
     /// anchor can change a verdict, and these few are all that need parsing.
     pub fn issuers_of(&self, names: &[Vec<u8>], directories: bool) -> RootCertStore {
+        let (bundle, dirs) = self.bundle();
         let extra: &[CertificateDer<'static>] = if directories {
-            self.with_dirs.get_or_init(|| load_directories(&self.dirs))
+            self.system.with_dirs.get_or_init(|| load_directories(dirs))
         } else {
             &[]
         };
@@ -63,7 +88,8 @@ impl TrustAnchors {
             .filter(|name| !name.is_empty())
             .map(memchr::memmem::Finder::new)
             .collect();
-        store(self.certs.iter().chain(extra).filter(|anchor| {
+        let anchors = self.given.iter().chain(bundle).chain(extra);
+        store(anchors.filter(|anchor| {
             finders
                 .iter()
                 .any(|finder| finder.find(anchor.as_ref()).is_some())
@@ -72,7 +98,7 @@ impl TrustAnchors {
 
     /// Whether there are certificate directories left to consult.
     pub fn has_directories(&self) -> bool {
-        !self.dirs.is_empty()
+        !self.bundle().1.is_empty()
     }
 }
 
