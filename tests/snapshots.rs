@@ -5,7 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{ChainShape, LocalIssuer, TestChain, TestIssuer, fixtures, oidc_gen, settings, text};
+use common::{
+    ChainShape, LocalIssuer, TestChain, TestIssuer, fixtures, oidc_gen, regex_escape, settings,
+    text,
+};
 use oidc_gen::render::Format;
 
 /// Generates into a fresh folder and snapshots each file whole, as `{fixture}__{format}`.
@@ -179,18 +182,6 @@ fn simulate() {
             insta::assert_snapshot!(name, format!("{stdout}{stderr}"));
         }
     });
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_ascii_alphanumeric() {
-                vec![c]
-            } else {
-                vec!['\\', c]
-            }
-        })
-        .collect()
 }
 
 #[test]

@@ -28,7 +28,8 @@ pub fn settings() -> insta::Settings {
     settings
 }
 
-fn regex_escape(text: &str) -> String {
+/// `text` as a regex that matches it literally.
+pub fn regex_escape(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             if c.is_ascii_alphanumeric() {
