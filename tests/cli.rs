@@ -472,3 +472,59 @@ fn simulate_reads_a_committed_template_a_policy_document_and_a_token() {
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("invalid --token"), "{said}");
 }
+
+#[test]
+fn completions_and_the_man_page_install_as_the_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = oidc_gen(dir.path(), &["completions", shell]);
+        assert!(output.status.success(), "{shell}");
+        assert!(text(&output).0.contains("--org"), "{shell}");
+    }
+    // bash loads the script and completes oidc-gen with it.
+    let script = dir.path().join("oidc-gen.bash");
+    fs::write(
+        &script,
+        oidc_gen(dir.path(), &["completions", "bash"]).stdout,
+    )
+    .unwrap();
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p oidc-gen",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(loaded.status.success(), "{}", text(&loaded).1);
+    assert!(text(&loaded).0.contains("oidc-gen"), "{}", text(&loaded).0);
+
+    // man renders the page.
+    let page = dir.path().join("oidc-gen.1");
+    let man = oidc_gen(dir.path(), &["man"]);
+    assert!(man.status.success());
+    fs::write(&page, &man.stdout).unwrap();
+    assert!(text(&man).0.contains(".TH oidc-gen 1"));
+    let Ok(rendered) = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+    else {
+        return common::skip("man is not installed");
+    };
+    let (shown, _) = text(&rendered);
+    assert!(
+        shown.contains("--org") && shown.contains("--subject-attribute"),
+        "{shown}"
+    );
+
+    // --version names the crate version (and the commit when built from git).
+    let version = oidc_gen(dir.path(), &["--version"]);
+    assert!(
+        text(&version)
+            .0
+            .starts_with(&format!("oidc-gen {}", env!("CARGO_PKG_VERSION")))
+    );
+}
