@@ -43,6 +43,20 @@ impl Route {
         }
     }
 
+    /// Why oidc-gen cannot take this route, when it cannot: it speaks to proxies with CONNECT only.
+    pub fn unsupported(&self) -> Option<String> {
+        match self {
+            Route::Proxy(proxy) if proxy.protocol() != ureq::ProxyProtocol::Http => Some(format!(
+                "the proxy {}:{} is {:?}, but oidc-gen reaches issuers through http:// (CONNECT) \
+                 proxies only; set HTTPS_PROXY to one, or NO_PROXY for this host",
+                proxy.host(),
+                proxy.port(),
+                proxy.protocol()
+            )),
+            _ => None,
+        }
+    }
+
     /// How the route reads in a message: empty when direct.
     pub fn describe(&self) -> String {
         match self {
@@ -61,15 +75,9 @@ pub fn connect(route: &Route, host: &str, port: u16, deadline: Instant) -> io::R
             tunnel(&mut stream, proxy, host, port, deadline)?;
             Ok(stream)
         }
-        Route::Proxy(proxy) => Err(io::Error::new(
+        Route::Proxy(_) => Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            format!(
-                "the proxy {}:{} is {:?}, but the certificate handshake goes through http:// \
-                 (CONNECT) proxies only; set HTTPS_PROXY to one, or NO_PROXY for this host",
-                proxy.host(),
-                proxy.port(),
-                proxy.protocol()
-            ),
+            route.unsupported().unwrap_or_default(),
         )),
     }
 }

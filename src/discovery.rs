@@ -45,17 +45,10 @@ pub fn fetch(issuer: &Issuer, session: &Session) -> Result<Discovery> {
             source: source.map(|e| Box::new(e) as _),
         };
 
-    if let Route::Proxy(proxy) = Route::for_url(&url)
-        && proxy.protocol() != ureq::ProxyProtocol::Http
-    {
+    if let Some(problem) = Route::for_url(&url).unsupported() {
         return Err(fail(
-            format!(
-                "the proxy {}:{} is {:?}, but oidc-gen reaches issuers through http:// (CONNECT) proxies only",
-                proxy.host(),
-                proxy.port(),
-                proxy.protocol()
-            ),
-            "set HTTPS_PROXY to an http:// proxy, or NO_PROXY for this host",
+            problem,
+            "the handshake AWS documents needs a tunnel",
             None,
         ));
     }

@@ -110,7 +110,7 @@ impl Handshake {
 
     /// The error for a handshake that failed with `error`, showing the chain a refused server sent.
     pub(crate) fn refusal(&self, error: &io::Error) -> Error {
-        handshake_error(error, &self.verifier.seen(), self, self.timeout)
+        handshake_error(error, &self.verifier.seen(), self)
     }
 
     /// The chain of a completed handshake.
@@ -198,7 +198,6 @@ fn handshake_error(
     error: &io::Error,
     seen: &[CertificateDer<'static>],
     handshake: &Handshake,
-    timeout: Duration,
 ) -> Error {
     let fail = |problem, hint, source| handshake.fail(problem, hint, source);
     let tls_error = error
@@ -249,7 +248,7 @@ fn handshake_error(
                     "{}:{} did not complete the handshake within {} s",
                     handshake.host,
                     handshake.port,
-                    timeout.as_secs()
+                    handshake.timeout.as_secs()
                 ),
                 "check the URL and the network, or raise --timeout",
                 None,

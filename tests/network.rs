@@ -188,3 +188,26 @@ fn the_certificate_directory_is_consulted_for_what_the_bundle_lacks() {
     assert_eq!(stdout.trim(), sha1_hex(&chain.sent[1]));
     assert_eq!(issuer.accepted(), 2, "one connection per run");
 }
+
+/// A SOCKS proxy cannot carry the handshake AWS documents: exit 3, naming the proxy, without
+/// going around it.
+#[test]
+fn a_socks_proxy_is_refused_naming_it() {
+    let chain = TestChain::new(ChainShape::RootNotSent);
+    let issuer = TestIssuer::start(&chain);
+    let (code, _, stderr) = thumbprint_json(
+        &issuer.url,
+        &[&chain],
+        &[("ALL_PROXY", "socks5://127.0.0.1:1")],
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("127.0.0.1:1") && stderr.contains("(CONNECT) proxies only"),
+        "{stderr}"
+    );
+    assert_eq!(
+        issuer.accepted(),
+        0,
+        "the issuer was reached around the proxy"
+    );
+}
