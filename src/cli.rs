@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use oidc_gen::claims::{Attribute, Operation};
 use oidc_gen::issuer::PULUMI_CLOUD;
 use oidc_gen::render::Format;
-use oidc_gen::request::{self, Request, ThumbprintChoice, TrustRequest};
+use oidc_gen::request::{self, Partition, Request, RoleOptions, ThumbprintChoice, TrustRequest};
 use oidc_gen::{Network, Selection};
 
 const EXIT_CODES: &str = "\
@@ -194,6 +194,11 @@ pub struct TrustArgs {
     /// (a bare '*' is refused). Repeatable; needs --audience.
     #[arg(long = "subject", value_name = "PATTERN", help_heading = WHO)]
     pub subjects: Vec<String>,
+
+    /// The AWS partition of the account: every ARN oidc-gen builds (provider, role, the
+    /// principal in the trust policy) names it, and policy ARNs must be in it.
+    #[arg(long, value_name = "PARTITION", value_enum, default_value = "aws", help_heading = WHO)]
+    pub partition: PartitionArg,
 }
 
 const WHO: &str = "Who may assume the role";
@@ -231,6 +236,24 @@ pub struct GenerateArgs {
     /// arn:aws:iam::aws:policy/ReadOnlyAccess. It grants the role's permissions.
     #[arg(long, value_name = "ARN", help_heading = WHAT)]
     pub policy_arn: Vec<String>,
+
+    /// The role's path, e.g. /pulumi/ (it becomes part of the role's ARN).
+    #[arg(long, value_name = "PATH", help_heading = WHAT)]
+    pub role_path: Option<String>,
+
+    /// A managed policy that bounds the role's permissions: whatever the attached policies
+    /// grant, the role can do no more than this allows.
+    #[arg(long, value_name = "ARN", help_heading = WHAT)]
+    pub permissions_boundary: Option<String>,
+
+    /// A tag on the role, as KEY=VALUE (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_tag, help_heading = WHAT)]
+    pub tag: Vec<(String, String)>,
+
+    /// The role's MaxSessionDuration (1h to 12h, ESC syntax such as 2h). Default: 1h, or
+    /// --duration when that is longer.
+    #[arg(long, value_name = "DURATION", help_heading = WHAT)]
+    pub max_session_duration: Option<String>,
 
     /// A session policy ESC and Deployments pass when they assume the role (repeatable; their
     /// policyArns). It is not attached: it narrows each session to what both it and the role's
@@ -321,6 +344,37 @@ pub enum AttributeArg {
     OrganizationLogin,
 }
 
+/// An AWS partition on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartitionArg {
+    /// The commercial regions.
+    Aws,
+    /// AWS GovCloud (US).
+    AwsUsGov,
+    /// The China regions.
+    AwsCn,
+}
+
+impl From<PartitionArg> for Partition {
+    fn from(arg: PartitionArg) -> Self {
+        match arg {
+            PartitionArg::Aws => Partition::Aws,
+            PartitionArg::AwsUsGov => Partition::AwsUsGov,
+            PartitionArg::AwsCn => Partition::AwsCn,
+        }
+    }
+}
+
+/// `KEY=VALUE`, split at the first `=`.
+fn parse_tag(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
+        None => Err(format!(
+            "write the tag as KEY=VALUE (e.g. team=platform), not {value:?}"
+        )),
+    }
+}
+
 /// A format on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -382,6 +436,7 @@ impl TrustArgs {
             users: self.users.clone(),
             audiences: self.audiences.clone(),
             subjects: self.subjects.clone(),
+            partition: self.partition.into(),
         }
     }
 
@@ -419,6 +474,12 @@ impl GenerateArgs {
             role_name: self.role_name.clone(),
             account_id: self.account_id.clone(),
             policy_arns: self.policy_arn.clone(),
+            role: RoleOptions {
+                path: self.role_path.clone(),
+                permissions_boundary: self.permissions_boundary.clone(),
+                tags: self.tag.clone(),
+                max_session_duration: self.max_session_duration.clone(),
+            },
             session_policy_arns: self.session_policy_arn.clone(),
             duration: self.duration.clone(),
             session_name: self.session_name.clone(),

@@ -7,7 +7,7 @@ use crate::claims::{Operation, Statement, Trust};
 use crate::issuer::PULUMI_CLOUD;
 use crate::request::{
     DEFAULT_DURATION, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Inputs,
-    ROLE_MAX_SESSION_RANGE,
+    Partition, Tag,
 };
 
 /// The context every template is rendered with.
@@ -62,6 +62,12 @@ pub struct Role {
     pub description: String,
     /// `MaxSessionDuration` in seconds, at least the login duration.
     pub max_session_duration: u32,
+    /// The role's path; absent for `/`.
+    pub path: Option<String>,
+    /// The ARN of the permissions boundary, if any.
+    pub permissions_boundary: Option<String>,
+    /// Tags, sorted by key.
+    pub tags: Vec<Tag>,
     /// Managed policies to attach.
     pub policy_arns: Vec<String>,
     /// The trust policy's statements, one per token shape.
@@ -112,7 +118,10 @@ impl Inputs {
             role: Role {
                 name: self.role_name.clone(),
                 description: self.description(),
-                max_session_duration: self.duration_seconds.max(ROLE_MAX_SESSION_RANGE.0),
+                max_session_duration: self.max_session_seconds,
+                path: (self.role_path != "/").then(|| self.role_path.clone()),
+                permissions_boundary: self.permissions_boundary.clone(),
+                tags: self.tags.clone(),
                 policy_arns: self.policy_arns.clone(),
                 statements: self.trust.claims.statements.clone(),
             },
@@ -159,6 +168,9 @@ impl Inputs {
         if issuer != PULUMI_CLOUD {
             push("--issuer", issuer);
         }
+        if self.trust.partition != Partition::Aws {
+            push("--partition", self.trust.partition.as_str());
+        }
         match &self.trust.trust {
             Trust::Pulumi(pulumi) => {
                 push("--org", &pulumi.org);
@@ -203,6 +215,18 @@ impl Inputs {
         }
         for arn in &self.policy_arns {
             push("--policy-arn", arn);
+        }
+        if self.role_path != "/" {
+            push("--role-path", &self.role_path);
+        }
+        if let Some(arn) = &self.permissions_boundary {
+            push("--permissions-boundary", arn);
+        }
+        for tag in &self.tags {
+            push("--tag", &format!("{}={}", tag.key, tag.value));
+        }
+        if let Some(duration) = &self.max_session_given {
+            push("--max-session-duration", duration);
         }
         for arn in &self.session_policy_arns {
             push("--session-policy-arn", arn);

@@ -102,6 +102,38 @@ pub fn comment(value: &str) -> Value {
     )
 }
 
+/// The `hcl_attributes` filter: a list of `{key, value}` as HCL map lines, each indented by
+/// `indent` spaces, keys quoted and `=` aligned the way `terraform fmt` aligns them.
+pub fn hcl_attributes(pairs: Value, indent: usize) -> Result<Value, minijinja::Error> {
+    let mut lines = Vec::new();
+    for pair in pairs.try_iter()? {
+        let field = |name| -> Result<String, minijinja::Error> {
+            let value = pair.get_attr(name)?;
+            value.as_str().map(hcl_string).ok_or_else(|| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("hcl_attributes needs a string {name}, not {value}"),
+                )
+            })
+        };
+        lines.push((field("key")?, field("value")?));
+    }
+    let width = lines
+        .iter()
+        .map(|(key, _)| key.chars().count())
+        .max()
+        .unwrap_or(0);
+    let text = lines
+        .iter()
+        .map(|(key, value)| {
+            let pad = width - key.chars().count();
+            format!("{:indent$}{key}{:pad$} = {value}", "", "")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(Value::from_safe_string(text))
+}
+
 /// A quoted HCL string: `\`, `"` and control characters escaped, template sequences doubled.
 fn hcl_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);

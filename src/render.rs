@@ -169,6 +169,7 @@ impl Renderer {
         });
         env.set_formatter(escape::formatter);
         env.add_filter("comment", |value: String| escape::comment(&value));
+        env.add_filter("hcl_attributes", escape::hcl_attributes);
         let overrides = overrides.map(Path::to_path_buf);
         env.set_loader(move |name| load(overrides.as_deref(), name));
         Renderer { env }
@@ -313,6 +314,7 @@ mod tests {
                 role_name: "r".into(),
                 account_id: None,
                 policy_arns: vec![],
+                role: Default::default(),
                 session_policy_arns: vec![],
                 duration: "1h".into(),
                 session_name: "s-s".into(),

@@ -29,10 +29,48 @@ pub const MAX_SESSION_POLICIES: usize = 10;
 const MIN_SESSION_SECONDS: u32 = 900;
 /// The range of an IAM role's `MaxSessionDuration`, in seconds.
 pub(crate) const ROLE_MAX_SESSION_RANGE: (u32, u32) = (3600, 43200);
-/// The AWS partition of generated ARNs.
-pub(crate) const PARTITION: &str = "aws";
+/// Tags IAM takes on one role.
+const MAX_TAGS: usize = 50;
 /// The account id that stands in for an unknown one where its length matters (the size check).
 const LONGEST_ACCOUNT: &str = "000000000000";
+
+/// The AWS partition the account is in; every ARN oidc-gen builds names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(into = "&'static str")]
+pub enum Partition {
+    /// The commercial regions.
+    #[default]
+    Aws,
+    /// AWS GovCloud (US).
+    AwsUsGov,
+    /// The China regions.
+    AwsCn,
+}
+
+impl Partition {
+    /// Every partition, as `--partition` lists them.
+    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsUsGov, Partition::AwsCn];
+
+    /// The name in ARNs, e.g. `aws-us-gov`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsCn => "aws-cn",
+        }
+    }
+
+    /// The partition called `name`.
+    pub fn parse(name: &str) -> Option<Partition> {
+        Partition::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+impl From<Partition> for &'static str {
+    fn from(partition: Partition) -> Self {
+        partition.as_str()
+    }
+}
 
 /// Where the provider's thumbprints come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +106,30 @@ pub struct TrustRequest {
     pub audiences: Vec<String>,
     /// Another issuer's accepted subjects.
     pub subjects: Vec<String>,
+    /// The partition of the provider's ARN.
+    pub partition: Partition,
+}
+
+/// The role's own settings beyond its name and policies, as given and not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct RoleOptions {
+    /// The role's path, `/` when not given.
+    pub path: Option<String>,
+    /// A managed policy that bounds the role's permissions.
+    pub permissions_boundary: Option<String>,
+    /// Tags, as `(key, value)`.
+    pub tags: Vec<(String, String)>,
+    /// The role's `MaxSessionDuration` (ESC syntax); by default what the login duration needs.
+    pub max_session_duration: Option<String>,
+}
+
+/// A tag on the role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Tag {
+    /// The key.
+    pub key: String,
+    /// The value, possibly empty.
+    pub value: String,
 }
 
 /// What the user asked for, as given on the command line and not yet checked.
@@ -81,6 +143,8 @@ pub struct Request {
     pub account_id: Option<String>,
     /// Managed policies to attach to the role.
     pub policy_arns: Vec<String>,
+    /// The role's path, boundary, tags and longest session.
+    pub role: RoleOptions,
     /// Session policies ESC and Deployments pass when they assume the role.
     pub session_policy_arns: Vec<String>,
     /// The login duration, e.g. `1h` or `1h30m`.
@@ -102,6 +166,8 @@ pub struct Request {
 pub struct TrustInputs {
     /// The issuer.
     pub issuer: Issuer,
+    /// The partition of the provider's ARN.
+    pub partition: Partition,
     /// Whose tokens the role admits.
     pub trust: Trust,
     /// The statements and client IDs.
@@ -118,9 +184,13 @@ pub struct Inputs {
     pub(crate) role_name: String,
     pub(crate) account_id: Option<String>,
     pub(crate) policy_arns: Vec<String>,
+    pub(crate) role_path: String,
+    pub(crate) permissions_boundary: Option<String>,
+    pub(crate) tags: Vec<Tag>,
+    pub(crate) max_session_seconds: u32,
+    pub(crate) max_session_given: Option<String>,
     pub(crate) session_policy_arns: Vec<String>,
     pub(crate) duration: String,
-    pub(crate) duration_seconds: u32,
     pub(crate) session_name: String,
     /// Where thumbprints come from; given ones are lowercase, unique and at most five. Always
     /// `Omit` with an existing provider, which oidc-gen does not write.
@@ -164,6 +234,7 @@ impl TrustRequest {
         notes.extend(claims.notes.iter().cloned());
         Ok(TrustInputs {
             issuer,
+            partition: self.partition,
             trust,
             claims,
             notes,
@@ -305,7 +376,8 @@ impl TrustInputs {
     /// The ARN IAM gives the issuer's provider in `account`.
     pub fn provider_arn(&self, account: &str) -> String {
         format!(
-            "arn:{PARTITION}:iam::{account}:oidc-provider/{}",
+            "arn:{}:iam::{account}:oidc-provider/{}",
+            self.partition.as_str(),
             self.issuer.host_path()
         )
     }
@@ -334,12 +406,21 @@ impl Request {
         if let Some(account) = &self.account_id {
             validate_account_id(account)?;
         }
+        let partition = trust.partition;
         for arn in &self.policy_arns {
-            validate_policy_arn("--policy-arn", arn)?;
+            validate_policy_arn("--policy-arn", arn, partition)?;
         }
         for arn in &self.session_policy_arns {
-            validate_policy_arn("--session-policy-arn", arn)?;
+            validate_policy_arn("--session-policy-arn", arn, partition)?;
         }
+        let role_path = match self.role.path {
+            Some(path) => validate_role_path(path)?,
+            None => "/".to_owned(),
+        };
+        if let Some(arn) = &self.role.permissions_boundary {
+            validate_policy_arn("--permissions-boundary", arn, partition)?;
+        }
+        let tags = validate_tags(self.role.tags)?;
         let pulumi = trust.pulumi();
         if !self.session_policy_arns.is_empty() && pulumi.is_none() {
             return Err(Error::Usage(
@@ -348,7 +429,25 @@ impl Request {
                     .into(),
             ));
         }
-        let duration_seconds = parse_duration(&self.duration)?;
+        let duration_seconds = parse_duration("--duration", &self.duration)?;
+        let max_session_seconds = match &self.role.max_session_duration {
+            Some(given) => {
+                let seconds = parse_duration("--max-session-duration", given)?;
+                if seconds < ROLE_MAX_SESSION_RANGE.0 || seconds < duration_seconds {
+                    return Err(Error::invalid(
+                        "--max-session-duration",
+                        given,
+                        format!(
+                            "IAM takes 1h to 12h, and ESC and Deployments ask for --duration {}; give at least \
+                             the larger of the two",
+                            self.duration
+                        ),
+                    ));
+                }
+                seconds
+            }
+            None => duration_seconds.max(ROLE_MAX_SESSION_RANGE.0),
+        };
         validate_iam_name("--session-name", &self.session_name, 2, 64)?;
         let thumbprints = match self.thumbprints {
             _ if self.existing_provider => ThumbprintChoice::Omit,
@@ -388,9 +487,13 @@ impl Request {
             role_name: self.role_name,
             account_id: self.account_id,
             policy_arns: claims::dedup(self.policy_arns),
+            role_path,
+            permissions_boundary: self.role.permissions_boundary,
+            tags,
+            max_session_seconds,
+            max_session_given: self.role.max_session_duration,
             session_policy_arns,
             duration: self.duration,
-            duration_seconds,
             session_name: self.session_name,
             thumbprints,
             existing_provider: self.existing_provider,
@@ -447,7 +550,17 @@ impl Inputs {
     pub fn role_arn(&self) -> Option<String> {
         self.account_id
             .as_ref()
-            .map(|account| format!("arn:{PARTITION}:iam::{account}:role/{}", self.role_name))
+            .map(|account| self.role_arn_in(account))
+    }
+
+    /// The role's ARN in `account`: partition, path and name.
+    pub fn role_arn_in(&self, account: &str) -> String {
+        format!(
+            "arn:{}:iam::{account}:role{}{}",
+            self.trust.partition.as_str(),
+            self.role_path,
+            self.role_name
+        )
     }
 
     /// The trust policy's size as IAM counts it (characters, whitespace excluded), every
@@ -543,18 +656,30 @@ fn validate_account_id(value: &str) -> Result<()> {
     Ok(())
 }
 
-/// `arn:<partition>:iam::<aws|account>:policy/<path/name>`.
-fn validate_policy_arn(what: &'static str, value: &str) -> Result<()> {
-    let hint = "give a managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess \
-                or arn:aws:iam::123456789012:policy/MyPolicy";
+/// `arn:<partition>:iam::<aws|account>:policy/<path/name>`, in the role's partition.
+fn validate_policy_arn(what: &'static str, value: &str, expected: Partition) -> Result<()> {
+    let hint = format!(
+        "give a managed policy ARN such as arn:{0}:iam::aws:policy/ReadOnlyAccess or \
+         arn:{0}:iam::123456789012:policy/MyPolicy",
+        expected.as_str()
+    );
     let parts: Vec<&str> = value.splitn(6, ':').collect();
     let [arn, partition, service, region, account, resource] = parts[..] else {
         return Err(Error::invalid(what, value, hint));
     };
-    let partition_ok = partition.starts_with("aws")
-        && partition
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '-');
+    if let Some(other) = Partition::parse(partition).filter(|p| *p != expected) {
+        return Err(Error::invalid(
+            what,
+            value,
+            format!(
+                "it is in the {} partition, but the role is in {} (--partition); write arn:{}:...",
+                other.as_str(),
+                expected.as_str(),
+                expected.as_str()
+            ),
+        ));
+    }
+    let partition_ok = Partition::parse(partition).is_some();
     let account_ok =
         account == "aws" || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
     let name = resource.strip_prefix("policy/").unwrap_or_default();
@@ -576,12 +701,81 @@ fn validate_policy_arn(what: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// `/` or `/a/b/`: IAM's path syntax, 1-512 printable ASCII characters.
+fn validate_role_path(path: String) -> Result<String> {
+    let well_formed = path.starts_with('/')
+        && path.ends_with('/')
+        && path.len() <= 512
+        && !path.contains("//")
+        && path.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        && !path.contains('$');
+    if !well_formed {
+        return Err(Error::invalid(
+            "--role-path",
+            &path,
+            "an IAM path starts and ends with '/' (e.g. /pulumi/), has up to 512 printable characters and no \
+             spaces or '$'",
+        ));
+    }
+    Ok(path)
+}
+
+/// IAM's tag rules: at most 50, keys 1-128 and values 0-256 characters of letters, digits,
+/// spaces and `_.:/=+-@`, keys unique and not starting with `aws:`. Sorted by key.
+fn validate_tags(given: Vec<(String, String)>) -> Result<Vec<Tag>> {
+    let allowed = |text: &str| {
+        text.chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+    };
+    let mut tags: Vec<Tag> = Vec::new();
+    for (key, value) in given {
+        let shown = format!("{key}={value}");
+        if key.is_empty() || key.chars().count() > 128 || !allowed(&key) {
+            return Err(Error::invalid(
+                "--tag",
+                &shown,
+                "a tag key has 1-128 letters, digits, spaces or _.:/=+-@; write KEY=VALUE",
+            ));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(Error::invalid(
+                "--tag",
+                &shown,
+                "keys starting with aws: are reserved for AWS",
+            ));
+        }
+        if value.chars().count() > 256 || !allowed(&value) {
+            return Err(Error::invalid(
+                "--tag",
+                &shown,
+                "a tag value has up to 256 letters, digits, spaces or _.:/=+-@",
+            ));
+        }
+        if tags.iter().any(|tag| tag.key == key) {
+            return Err(Error::invalid(
+                "--tag",
+                &shown,
+                "the key is given twice; a role has one value per tag key",
+            ));
+        }
+        tags.push(Tag { key, value });
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(Error::Limit(format!(
+            "{} tags, but IAM takes at most {MAX_TAGS} on a role",
+            tags.len()
+        )));
+    }
+    tags.sort();
+    Ok(tags)
+}
+
 /// Parses ESC's duration syntax (`^([0-9]+h)?([0-9]+m)?([0-9]+s)?$`) into seconds, within STS's range.
-fn parse_duration(value: &str) -> Result<u32> {
+fn parse_duration(what: &'static str, value: &str) -> Result<u32> {
     let (min, max) = (MIN_SESSION_SECONDS, ROLE_MAX_SESSION_RANGE.1);
     let bad = || {
         Error::invalid(
-            "--duration",
+            what,
             value,
             "write hours, minutes and seconds such as 1h, 1h30m or 45m, between 15m and 12h",
         )
@@ -694,6 +888,7 @@ mod tests {
             role_name: DEFAULT_ROLE_NAME.into(),
             account_id: None,
             policy_arns: vec![],
+            role: RoleOptions::default(),
             session_policy_arns: vec![],
             duration: DEFAULT_DURATION.into(),
             session_name: DEFAULT_SESSION_NAME.into(),
@@ -724,7 +919,11 @@ mod tests {
             ("-1h", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(parse_duration(input).ok(), expected, "duration {input:?}");
+            assert_eq!(
+                parse_duration("--duration", input).ok(),
+                expected,
+                "duration {input:?}"
+            );
         }
     }
 
@@ -757,12 +956,44 @@ mod tests {
         assert!(validate_account_id("123456789012").is_ok());
         assert!(validate_account_id("12345678901").is_err());
         assert!(validate_account_id("12345678901x").is_err());
-        for ok in [
-            "arn:aws:iam::aws:policy/ReadOnlyAccess",
-            "arn:aws:iam::123456789012:policy/team/MyPolicy",
-            "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess",
+        for (ok, partition) in [
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", Partition::Aws),
+            (
+                "arn:aws:iam::123456789012:policy/team/MyPolicy",
+                Partition::Aws,
+            ),
+            (
+                "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess",
+                Partition::AwsUsGov,
+            ),
         ] {
-            assert!(validate_policy_arn("--policy-arn", ok).is_ok(), "{ok}");
+            assert!(
+                validate_policy_arn("--policy-arn", ok, partition).is_ok(),
+                "{ok}"
+            );
+        }
+        let other = validate_policy_arn(
+            "--policy-arn",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            Partition::AwsCn,
+        );
+        assert!(other.unwrap_err().to_string().contains("write arn:aws-cn:"));
+        assert!(validate_role_path("/".into()).is_ok());
+        assert!(validate_role_path("/pulumi/esc/".into()).is_ok());
+        for bad in ["pulumi/", "/pulumi", "/a b/", "//", "/a//b/"] {
+            assert!(validate_role_path(bad.into()).is_err(), "{bad}");
+        }
+        let tag = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let tags = validate_tags(vec![tag("team", "platform"), tag("cost center", "")]).unwrap();
+        assert_eq!(tags[0].key, "cost center");
+        for bad in [
+            vec![tag("", "x")],
+            vec![tag("aws:x", "y")],
+            vec![tag("a", "b"), tag("a", "c")],
+            vec![tag("a", "$b")],
+            (0..51).map(|i| tag(&i.to_string(), "")).collect(),
+        ] {
+            assert!(validate_tags(bad.clone()).is_err(), "{bad:?}");
         }
         for bad in [
             "ReadOnlyAccess",
@@ -773,7 +1004,10 @@ mod tests {
             "arn:aws:iam::12345:policy/x",
             "arn:aws:iam::aws:policy/a\"b",
         ] {
-            assert!(validate_policy_arn("--policy-arn", bad).is_err(), "{bad}");
+            assert!(
+                validate_policy_arn("--policy-arn", bad, Partition::Aws).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -40,15 +40,26 @@ fn all_artifacts_say_the_same() {
             "{name}: terraform vs pulumi"
         );
 
+        if name == "role_options" {
+            assert_eq!(tf.path, "/pulumi/esc/");
+            assert_eq!(
+                tf.permissions_boundary.as_deref(),
+                Some("arn:aws:iam::aws:policy/PowerUserAccess")
+            );
+            assert_eq!(
+                tf.tags,
+                [("cost center", "4 2"), ("team", "platform")]
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .into()
+            );
+            assert_eq!(tf.max_session_duration, 4 * 3600);
+        }
+
         let esc_file = dir.path().join("esc/environment.yaml");
         match (tf_esc, esc_file.exists()) {
             (Some(tf_esc), true) => {
                 let esc = esc(&read(dir.path(), "esc/environment.yaml"));
-                assert_eq!(
-                    esc.role_arn,
-                    format!("arn:aws:iam::123456789012:role/{}", tf.role_name),
-                    "{name}"
-                );
+                assert_eq!(esc.role_arn, tf.role_arn(), "{name}");
                 assert_eq!(
                     Esc {
                         role_arn: ROLE_ARN.into(),
@@ -71,10 +82,7 @@ fn all_artifacts_say_the_same() {
                 let settings: Value =
                     serde_json::from_str(&read(dir.path(), "deployments/settings.json")).unwrap();
                 let aws = &settings["operationContext"]["oidc"]["aws"];
-                assert_eq!(
-                    aws["roleArn"],
-                    format!("arn:aws:iam::123456789012:role/{}", tf.role_name)
-                );
+                assert_eq!(aws["roleArn"], tf.role_arn());
                 assert_eq!(
                     tf_settings["operationContext"]["oidc"]["aws"]["roleArn"],
                     ROLE_ARN

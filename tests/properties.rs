@@ -50,6 +50,7 @@ fn request() -> Request {
         role_name: request::DEFAULT_ROLE_NAME.into(),
         account_id: Some("123456789012".into()),
         policy_arns: Vec::new(),
+        role: Default::default(),
         session_policy_arns: Vec::new(),
         duration: request::DEFAULT_DURATION.into(),
         session_name: request::DEFAULT_SESSION_NAME.into(),

@@ -1,7 +1,7 @@
 //! The generated files parsed back with each language's own parser into one description, so that
 //! tests can compare what the four formats say and check values against the inputs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
 use serde_json::{Value, json};
@@ -27,9 +27,54 @@ pub enum Provider {
 pub struct Iam {
     pub provider: Provider,
     pub role_name: String,
+    /// The role's path, `/` when the artifact sets none.
+    pub path: String,
+    pub permissions_boundary: Option<String>,
+    pub tags: BTreeMap<String, String>,
     pub max_session_duration: u64,
     pub trust_policy: Value,
     pub policies: BTreeSet<String>,
+}
+
+impl Iam {
+    /// The role's ARN in the test account.
+    pub fn role_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::123456789012:role{}{}",
+            self.path, self.role_name
+        )
+    }
+}
+
+/// A role's path, boundary and tags as an artifact writes them (tags as a map, or as CloudFormation's
+/// list of `Key`/`Value`).
+fn role_settings(
+    path: &Value,
+    boundary: &Value,
+    tags: &Value,
+) -> (String, Option<String>, BTreeMap<String, String>) {
+    let tags = match tags {
+        Value::Null => BTreeMap::new(),
+        Value::Array(list) => list
+            .iter()
+            .map(|tag| {
+                (
+                    tag["Key"].as_str().unwrap().to_owned(),
+                    tag["Value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| (key.clone(), value.as_str().unwrap().to_owned()))
+            .collect(),
+        other => panic!("tags as {other}"),
+    };
+    (
+        path.as_str().unwrap_or("/").to_owned(),
+        boundary.as_str().map(str::to_owned),
+        tags,
+    )
 }
 
 /// What an ESC definition says.
@@ -169,9 +214,14 @@ fn terraform_iam(module: &Value) -> (Iam, Option<Esc>) {
     let attachments = &module["resource"]["aws_iam_role_policy_attachment"]["pulumi_esc"];
     let trust_policy =
         with_placeholder_provider(role["assume_role_policy"].clone(), &json!(PROVIDER_ARN));
+    let (path, permissions_boundary, tags) =
+        role_settings(&role["path"], &role["permissions_boundary"], &role["tags"]);
     let iam = Iam {
         provider,
         role_name: role["name"].as_str().unwrap().to_owned(),
+        path,
+        permissions_boundary,
+        tags,
         max_session_duration: role["max_session_duration"].as_u64().unwrap(),
         trust_policy,
         policies: strings(&attachments["for_each"]).into_iter().collect(),
@@ -224,9 +274,18 @@ pub fn cloudformation(source: &str) -> Iam {
         json!({"Fn::GetAtt": ["PulumiEscRole", "Arn"]})
     );
     assert_eq!(template["Outputs"]["OidcProviderArn"]["Value"], principal);
+    let properties = &role["Properties"];
+    let (path, permissions_boundary, tags) = role_settings(
+        &properties["Path"],
+        &properties["PermissionsBoundary"],
+        &properties["Tags"],
+    );
     Iam {
         provider,
         role_name: role["Properties"]["RoleName"].as_str().unwrap().to_owned(),
+        path,
+        permissions_boundary,
+        tags,
         max_session_duration: role["Properties"]["MaxSessionDuration"].as_u64().unwrap(),
         trust_policy,
         policies: strings(&role["Properties"]["ManagedPolicyArns"])
@@ -303,9 +362,17 @@ pub fn pulumi(source: &str) -> Iam {
     let role_properties = pulumi_unescape(role["properties"].clone());
     assert_eq!(program["outputs"]["roleArn"], "${escRole.arn}");
     assert_eq!(program["outputs"]["oidcProviderArn"], "${oidcProvider.arn}");
+    let (path, permissions_boundary, tags) = role_settings(
+        &role_properties["path"],
+        &role_properties["permissionsBoundary"],
+        &role_properties["tags"],
+    );
     Iam {
         provider,
         role_name: role_properties["name"].as_str().unwrap().to_owned(),
+        path,
+        permissions_boundary,
+        tags,
         max_session_duration: role_properties["maxSessionDuration"].as_u64().unwrap(),
         trust_policy: pulumi_unescape(trust_policy),
         policies,

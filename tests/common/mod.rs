@@ -47,7 +47,7 @@ pub const THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 /// Offline inputs that the snapshot and real-tool tests share: a name and the arguments.
 pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
     let second_thumbprint = THUMBPRINT.to_uppercase().replace('9', "1");
-    let fixtures: [(&str, Vec<&str>); 9] = [
+    let fixtures: [(&str, Vec<&str>); 10] = [
         (
             "scoped",
             vec![
@@ -196,6 +196,35 @@ pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
                 "platform/prod",
                 "--thumbprint",
                 THUMBPRINT,
+            ],
+        ),
+        (
+            // The role's own settings: path, boundary, tags and a longer session than the login's.
+            "role_options",
+            vec![
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--env",
+                "platform/*",
+                "--role-name",
+                "esc-platform",
+                "--role-path",
+                "/pulumi/esc/",
+                "--permissions-boundary",
+                "arn:aws:iam::aws:policy/PowerUserAccess",
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "--tag",
+                "team=platform",
+                "--tag",
+                "cost center=4 2",
+                "--duration",
+                "2h",
+                "--max-session-duration",
+                "4h",
+                "--no-thumbprint",
             ],
         ),
         (
