@@ -201,6 +201,35 @@ pub struct TrustArgs {
     pub partition: PartitionArg,
 }
 
+/// The options a spec file (--config) replaces.
+const SPEC_FIELDS: [&str; 25] = [
+    "org",
+    "envs",
+    "deploy",
+    "deploy_operation",
+    "subject_attribute",
+    "root_envs",
+    "users",
+    "audiences",
+    "subjects",
+    "partition",
+    "role_name",
+    "account_id",
+    "policy_arn",
+    "session_policy_arn",
+    "duration",
+    "session_name",
+    "trust_policy_quota",
+    "thumbprint",
+    "no_thumbprint",
+    "existing_provider",
+    "role_path",
+    "permissions_boundary",
+    "tag",
+    "max_session_duration",
+    "templates",
+];
+
 const WHO: &str = "Who may assume the role";
 const WHAT: &str = "What to generate";
 const OUTPUT: &str = "Output";
@@ -211,6 +240,12 @@ const OUTPUT: &str = "Output";
 pub struct GenerateArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
+
+    /// Read the roles and accounts from a spec file (YAML) instead of the flags that describe
+    /// one role: many roles, many accounts, and a StackSet over organizational units. Every
+    /// generation flag has a field (--policy-arn -> policy_arns); see the README, "Many accounts".
+    #[arg(long, value_name = "FILE", help_heading = WHAT, conflicts_with_all = SPEC_FIELDS)]
+    pub config: Option<PathBuf>,
 
     /// What to generate; repeat the flag or separate with commas.
     #[arg(

@@ -16,6 +16,19 @@ pub enum Error {
         hint: String,
     },
 
+    /// A spec file (`--config`) that cannot be used, with where the problem is.
+    #[error("{}", spec_location(file, *line, field, message))]
+    Spec {
+        /// The spec file as given.
+        file: PathBuf,
+        /// The 1-based line, when known.
+        line: Option<usize>,
+        /// The field, e.g. `roles[1].envs`; empty when the problem is the whole file.
+        field: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// Options that cannot be used together, or a combination that needs another option.
     #[error("{0}")]
     Usage(String),
@@ -122,6 +135,7 @@ impl Error {
         match self {
             Error::CheckFailed(_) => 1,
             Error::Invalid { .. }
+            | Error::Spec { .. }
             | Error::Usage(_)
             | Error::Limit(_)
             | Error::CaFile { .. }
@@ -141,6 +155,23 @@ impl Error {
             hint: hint.into(),
         }
     }
+}
+
+/// `FILE:LINE: FIELD: MESSAGE`, leaving out what is not known.
+fn spec_location(
+    file: &std::path::Path,
+    line: Option<usize>,
+    field: &str,
+    message: &str,
+) -> String {
+    let mut text = file.display().to_string();
+    if let Some(line) = line {
+        text.push_str(&format!(":{line}"));
+    }
+    if !field.is_empty() {
+        text.push_str(&format!(": {field}"));
+    }
+    format!("{text}: {message}")
 }
 
 /// The library's result type.

@@ -134,6 +134,47 @@ pub fn hcl_attributes(pairs: Value, indent: usize) -> Result<Value, minijinja::E
     Ok(Value::from_safe_string(text))
 }
 
+/// The `bare` filter: `value` unquoted, for identifiers and parts of a longer literal. Only
+/// letters, digits and `_-+=,.@/` pass, which no language here reads as syntax; anything else is
+/// an error rather than a value printed raw.
+pub fn bare(value: String) -> Result<Value, minijinja::Error> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-+=,.@/".contains(c);
+    if value.is_empty() || !value.chars().all(plain) {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{value:?} cannot be printed bare"),
+        ));
+    }
+    Ok(Value::from_safe_string(value))
+}
+
+/// The `reference` filter: a Pulumi YAML reference `${name}` or `${name.property}`. Names and
+/// properties may hold letters, digits, `-` and `_` only.
+pub fn reference(name: String, property: Option<String>) -> Result<Value, minijinja::Error> {
+    let plain = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let property = property.map(|p| format!(".{p}")).unwrap_or_default();
+    if !plain(&name) || !plain(property.trim_start_matches('.')) && !property.is_empty() {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{name:?}{property:?} cannot be referenced"),
+        ));
+    }
+    Ok(Value::from_safe_string(format!("${{{name}{property}}}")))
+}
+
+/// The `hcl_key` filter: `value` as a quoted HCL map key followed by the spaces that align the `=`
+/// after it with keys of up to `width` characters (unquoted), as `terraform fmt` does.
+pub fn hcl_key(value: String, width: usize) -> Value {
+    let key = hcl_string(&value);
+    let pad = (width + 2).saturating_sub(key.chars().count());
+    Value::from_safe_string(format!("{key}{:pad$}", ""))
+}
+
 /// A quoted HCL string: `\`, `"` and control characters escaped, template sequences doubled.
 fn hcl_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);

@@ -4,6 +4,7 @@
 mod cli;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -12,7 +13,8 @@ use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
 use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
 use oidc_gen::simulate::{self, Token};
-use oidc_gen::{Error, Result};
+use oidc_gen::spec;
+use oidc_gen::{Error, Generation, Result};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -71,6 +73,9 @@ fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
 }
 
 fn generate(args: &GenerateArgs) -> Result<()> {
+    if let Some(config) = &args.config {
+        return generate_from_spec(args, config);
+    }
     let inputs = args.request().validate()?;
     let (formats, notes) = oidc_gen::plan(&args.selection(), &inputs)?;
     if args.to_stdout() {
@@ -100,6 +105,33 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         notes.iter().for_each(|note| eprintln!("note: {note}"));
         return Ok(());
     }
+    write_or_check(args, &generation, &notes)
+}
+
+/// `oidc-gen --config FILE`: many roles in many accounts.
+fn generate_from_spec(args: &GenerateArgs, config: &Path) -> Result<()> {
+    if args.trust.issuer.is_some() {
+        return Err(Error::Usage(
+            "--issuer (or OIDC_GEN_ISSUER) cannot be used with --config; write issuer: in the spec"
+                .into(),
+        ));
+    }
+    if args.to_stdout() {
+        return Err(Error::Usage(
+            "--out - prints one file, but a spec writes a folder of them; give --out DIR".into(),
+        ));
+    }
+    let fleet = spec::load(config)?;
+    let (formats, notes) = fleet.plan(&args.selection())?;
+    let generation = fleet.generate(&formats, &args.network.network())?;
+    if let Some(report) = &generation.report {
+        print_chain_report(report);
+    }
+    write_or_check(args, &generation, &notes)
+}
+
+/// Compares the files with the folder (`--check`), or writes them; then the notes.
+fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]) -> Result<()> {
     if args.check {
         let differences = output::check(&args.out, &generation.files)?;
         let mut stdout = std::io::stdout().lock();

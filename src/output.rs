@@ -56,14 +56,14 @@ pub struct Outcome {
 /// files; with `prune`, then removes the stale files.
 pub fn write_all(out: &Path, files: &[RenderedFile], prune: bool) -> Result<Outcome> {
     let stale = stale(out, files)?;
-    let mut listed: Vec<&str> = files.iter().map(|f| f.path).collect();
+    let mut listed: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     if !prune {
         listed.extend(stale.iter().map(String::as_str));
     }
     let manifest = manifest_contents(&listed);
     let mut contents: Vec<(PathBuf, &[u8])> = files
         .iter()
-        .map(|f| (out.join(f.path), f.contents.as_bytes()))
+        .map(|f| (out.join(&f.path), f.contents.as_bytes()))
         .collect();
     contents.push((out.join(MANIFEST), manifest.as_bytes()));
 
@@ -143,7 +143,7 @@ fn listed(out: &Path) -> Result<Vec<String>> {
 fn stale(out: &Path, files: &[RenderedFile]) -> Result<Vec<String>> {
     Ok(listed(out)?
         .into_iter()
-        .filter(|path| path != MANIFEST && !files.iter().any(|f| f.path == path))
+        .filter(|path| path != MANIFEST && !files.iter().any(|f| f.path == *path))
         .filter(|path| out.join(path).is_file())
         .collect())
 }
@@ -293,11 +293,11 @@ pub struct Difference {
 /// Compares `files` and their manifest with what is under `out`, writing nothing.
 pub fn check(out: &Path, files: &[RenderedFile]) -> Result<Vec<Difference>> {
     let stale = stale(out, files)?;
-    let listed: Vec<&str> = files.iter().map(|f| f.path).collect();
+    let listed: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let manifest = manifest_contents(&listed);
     let expected = files
         .iter()
-        .map(|f| (f.path, f.contents.as_str()))
+        .map(|f| (f.path.as_str(), f.contents.as_str()))
         .chain([(MANIFEST, manifest.as_str())]);
     let mut differences = Vec::new();
     for (relative, contents) in expected {
@@ -350,7 +350,7 @@ mod tests {
     fn file(format: Format, contents: &str) -> RenderedFile {
         RenderedFile {
             format,
-            path: format.path(),
+            path: format.path().into(),
             contents: contents.into(),
         }
     }

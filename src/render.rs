@@ -139,8 +139,8 @@ impl Format {
 pub struct RenderedFile {
     /// The format it belongs to.
     pub format: Format,
-    /// The path relative to the output folder.
-    pub path: &'static str,
+    /// The path relative to the output folder, with `/` between folders.
+    pub path: String,
     /// The whole file.
     pub contents: String,
 }
@@ -170,6 +170,9 @@ impl Renderer {
         env.set_formatter(escape::formatter);
         env.add_filter("comment", |value: String| escape::comment(&value));
         env.add_filter("hcl_attributes", escape::hcl_attributes);
+        env.add_filter("hcl_key", escape::hcl_key);
+        env.add_filter("bare", escape::bare);
+        env.add_filter("reference", escape::reference);
         let overrides = overrides.map(Path::to_path_buf);
         env.set_loader(move |name| load(overrides.as_deref(), name));
         Renderer { env }
@@ -177,19 +180,29 @@ impl Renderer {
 
     /// Renders one format, then parses the result to prove it is valid in its language.
     pub fn render(&self, format: Format, model: &Model) -> Result<RenderedFile> {
-        let name = format.template();
+        self.render_as(format.template(), format, format.path().into(), model)
+    }
+
+    /// Renders `name` with `context` into the file at `path`, checked in `format`'s language.
+    pub fn render_as(
+        &self,
+        name: &str,
+        format: Format,
+        path: String,
+        context: &impl serde::Serialize,
+    ) -> Result<RenderedFile> {
         let template_error = |source| Error::Template {
             name: name.to_owned(),
             source,
         };
         let template = self.env.get_template(name).map_err(template_error)?;
         let rendered = template
-            .render(Value::from(Serde(model)))
+            .render(Value::from(Serde(context)))
             .map_err(template_error)?;
-        let contents = check_syntax(format, rendered)?;
+        let contents = check_syntax(name, format.language(), rendered)?;
         Ok(RenderedFile {
             format,
-            path: format.path(),
+            path,
             contents,
         })
     }
@@ -226,19 +239,20 @@ fn built_in(name: &str) -> Option<&'static str> {
         .iter()
         .map(|spec| (spec.template, spec.source))
         .chain(PARTIALS)
+        .chain(crate::fleet::templates())
         .find(|(template, _)| *template == name)
         .map(|(_, source)| source)
 }
 
 /// Parses a rendered file in its language. JSON is also re-indented, so templates need not
 /// care about commas and indentation inside loops.
-fn check_syntax(format: Format, rendered: String) -> Result<String> {
+fn check_syntax(name: &str, language: Language, rendered: String) -> Result<String> {
     let invalid = |language, reason: String| Error::InvalidOutput {
-        name: format.template().to_owned(),
+        name: name.to_owned(),
         language,
         reason,
     };
-    match format.language() {
+    match language {
         Language::Json => {
             let value: serde_json::Value =
                 serde_json::from_str(&rendered).map_err(|e| invalid("JSON", e.to_string()))?;
@@ -266,7 +280,7 @@ mod tests {
             renderer.env.get_template(format.template()).unwrap();
             assert_eq!(Format::of_template(format.template()), Some(format));
         }
-        for (name, _) in PARTIALS {
+        for (name, _) in PARTIALS.into_iter().chain(crate::fleet::templates()) {
             renderer.env.get_template(name).unwrap();
         }
     }

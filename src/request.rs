@@ -516,6 +516,11 @@ impl Request {
 }
 
 impl Inputs {
+    /// The role's name.
+    pub fn role_name(&self) -> &str {
+        &self.role_name
+    }
+
     /// The user's template folder, if any.
     pub fn templates(&self) -> Option<&std::path::Path> {
         self.templates.as_deref()
@@ -631,7 +636,12 @@ fn validate_env(what: &'static str, value: &str) -> Result<()> {
 }
 
 /// IAM names (roles, session names): `[\w+=,.@-]` between `min` and `max` characters.
-fn validate_iam_name(what: &'static str, value: &str, min: usize, max: usize) -> Result<()> {
+pub(crate) fn validate_iam_name(
+    what: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<()> {
     let valid_chars = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-'));
@@ -799,7 +809,7 @@ fn parse_duration(what: &'static str, value: &str) -> Result<u32> {
     }
 }
 
-fn normalize_thumbprints(given: &[String]) -> Result<Vec<String>> {
+pub(crate) fn normalize_thumbprints(given: &[String]) -> Result<Vec<String>> {
     let mut thumbprints = Vec::new();
     for value in given {
         if value.len() != 40 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -1,0 +1,508 @@
+//! Many roles in many accounts, from a spec file: one provider per account that every role
+//! trusts, rolled out by a CloudFormation StackSet over organizational units, or by Terraform and
+//! Pulumi with one AWS provider per account.
+//!
+//! The files: `terraform/main.tf` (one module call and one provider per account) and the module
+//! `terraform/modules/pulumi-oidc/main.tf`; `cloudformation/template.json` (the member template)
+//! and, with organizational units, `cloudformation/stackset.json`; `pulumi/Pulumi.yaml`;
+//! `esc/<account>/<role>.yaml`; `deployments/<account>/<role>.json`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::context::{Generator, Login, Provider, Role};
+use crate::error::{Error, Result};
+use crate::issuer::Issuer;
+use crate::render::{Format, RenderedFile, Renderer};
+use crate::request::{Inputs, Partition, ThumbprintChoice};
+use crate::spec::{DEFAULT_ACCESS_ROLE, DEFAULT_REGION};
+use crate::{Generation, Network, Selection};
+
+/// The Terraform module's folder name and the StackSet's name.
+pub const MODULE_NAME: &str = "pulumi-oidc";
+/// The most a StackSet's `TemplateBody` may hold, in bytes.
+pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// A template of the spec's layout and the file it writes.
+struct FleetFile {
+    template: &'static str,
+    path: &'static str,
+    format: Format,
+    source: &'static str,
+}
+
+/// The spec's files that do not repeat per account, in the order they are written.
+const FLEET_FILES: [FleetFile; 5] = [
+    FleetFile {
+        template: "terraform/root.tf.j2",
+        path: "terraform/main.tf",
+        format: Format::Terraform,
+        source: include_str!("../templates/terraform/root.tf.j2"),
+    },
+    FleetFile {
+        template: "terraform/module.tf.j2",
+        path: "terraform/modules/pulumi-oidc/main.tf",
+        format: Format::Terraform,
+        source: include_str!("../templates/terraform/module.tf.j2"),
+    },
+    FleetFile {
+        template: "cloudformation/member.json.j2",
+        path: MEMBER_TEMPLATE,
+        format: Format::CloudFormation,
+        source: include_str!("../templates/cloudformation/member.json.j2"),
+    },
+    FleetFile {
+        template: "cloudformation/stackset.json.j2",
+        path: "cloudformation/stackset.json",
+        format: Format::CloudFormation,
+        source: include_str!("../templates/cloudformation/stackset.json.j2"),
+    },
+    FleetFile {
+        template: "pulumi/accounts.yaml.j2",
+        path: "pulumi/Pulumi.yaml",
+        format: Format::Pulumi,
+        source: include_str!("../templates/pulumi/accounts.yaml.j2"),
+    },
+];
+
+/// The member template's file, which the StackSet carries.
+const MEMBER_TEMPLATE: &str = "cloudformation/template.json";
+
+/// Roles and accounts from a spec, every value checked.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    /// The spec file, as given on the command line.
+    pub spec: PathBuf,
+    /// The issuer every role trusts.
+    pub issuer: Issuer,
+    /// The accounts' partition.
+    pub partition: Partition,
+    /// The roles, each made in every account.
+    pub roles: Vec<Inputs>,
+    /// The accounts.
+    pub accounts: Vec<Account>,
+    /// How the accounts are reached, and the StackSet's targets.
+    pub organization: Organization,
+    /// Where thumbprints come from.
+    pub thumbprints: ThumbprintChoice,
+    /// A folder of templates tried before the built-in ones.
+    pub templates: Option<PathBuf>,
+}
+
+/// An AWS account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// The 12-digit id.
+    pub id: String,
+    /// A short name: folders, Terraform aliases and Pulumi names use it.
+    pub name: String,
+    /// The account has an OIDC provider for the issuer already.
+    pub existing_provider: bool,
+}
+
+/// The organization's side: the StackSet's targets, and the role Terraform and Pulumi assume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// Organizational units (or the root) the StackSet deploys to; none for no StackSet.
+    pub ou_ids: Vec<String>,
+    /// The one region stack instances go to.
+    pub region: String,
+    /// The role assumed in each account.
+    pub access_role: String,
+}
+
+impl Default for Organization {
+    fn default() -> Self {
+        Organization {
+            ou_ids: Vec::new(),
+            region: DEFAULT_REGION.into(),
+            access_role: DEFAULT_ACCESS_ROLE.into(),
+        }
+    }
+}
+
+/// What the spec's templates see.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetModel {
+    /// Who generated the files, and the command that does it again.
+    pub generator: Generator,
+    /// The Pulumi organization, when the roles admit Pulumi Cloud's tokens.
+    pub org: Option<String>,
+    /// The accounts' partition, e.g. `aws`.
+    pub partition: Partition,
+    /// The provider each account gets (or has).
+    pub provider: Provider,
+    /// The roles each account gets.
+    pub roles: Vec<FleetRole>,
+    /// The accounts.
+    pub accounts: Vec<FleetAccount>,
+    /// The region API calls and stack instances go to.
+    pub region: String,
+    /// The Terraform module's folder and the StackSet's name.
+    pub module: &'static str,
+    /// The StackSet, when the spec names organizational units.
+    pub stack_set: Option<StackSet>,
+}
+
+/// A role, with the names each language gives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetRole {
+    /// The role itself.
+    #[serde(flatten)]
+    pub role: Role,
+    /// Its CloudFormation logical id, e.g. `PulumiAdminRole`.
+    pub logical_id: String,
+    /// The name with only letters, digits, `-` and `_`, for Pulumi's resource names.
+    pub slug: String,
+    /// ESC's login settings, without the role ARN (it differs per account).
+    pub esc: Option<Login>,
+    /// The Deployments settings, without the role ARN.
+    pub deployments: Option<Login>,
+}
+
+/// An account, with the role Terraform and Pulumi assume in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetAccount {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// The ARN of the role assumed in it.
+    pub access_role_arn: String,
+    /// The access role's name.
+    pub access_role: String,
+}
+
+/// The StackSet's settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackSet {
+    /// Its targets.
+    pub ou_ids: Vec<String>,
+    /// Accounts in those units that have a provider already.
+    pub existing_provider_accounts: Vec<String>,
+    /// The member template, compact.
+    pub template_body: String,
+}
+
+impl Fleet {
+    /// Whether some role admits ESC tokens.
+    fn admits_esc(&self) -> bool {
+        self.roles.iter().any(Inputs::admits_esc)
+    }
+
+    /// Whether some role admits Deployments tokens.
+    fn admits_deployments(&self) -> bool {
+        self.roles.iter().any(Inputs::admits_deployments)
+    }
+
+    /// The audiences of every role: the provider's client IDs.
+    fn client_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .roles
+            .iter()
+            .flat_map(|role| role.trust.claims.client_ids.iter().cloned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// Decides the formats to render, and the notes to show.
+    pub fn plan(&self, selection: &Selection) -> Result<(Vec<Format>, Vec<String>)> {
+        let mut notes: Vec<String> = Vec::new();
+        for role in &self.roles {
+            for note in &role.trust.notes {
+                let note = format!("role {}: {note}", role.role_name());
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+        }
+        let logins = [
+            (Format::Esc, self.admits_esc(), "no role admits ESC tokens"),
+            (
+                Format::Deployments,
+                self.admits_deployments(),
+                "no role has deploy",
+            ),
+        ];
+        let formats = match selection {
+            Selection::All => Format::ALL
+                .into_iter()
+                .filter(|f| {
+                    logins
+                        .iter()
+                        .all(|(login, admitted, _)| f != login || *admitted)
+                })
+                .collect(),
+            Selection::Only(formats) => {
+                for (format, admitted, why_not) in logins {
+                    if formats.contains(&format) && !admitted {
+                        return Err(Error::Usage(format!(
+                            "--format {} cannot be written: {why_not}",
+                            format.name()
+                        )));
+                    }
+                }
+                Format::ALL
+                    .into_iter()
+                    .filter(|f| formats.contains(f))
+                    .collect()
+            }
+        };
+        let existing: Vec<&Account> = self
+            .accounts
+            .iter()
+            .filter(|a| a.existing_provider)
+            .collect();
+        if !existing.is_empty() {
+            let mut commands = Vec::new();
+            for account in existing {
+                let arn = self.roles[0].trust.provider_arn(&account.id);
+                for client_id in self.client_ids() {
+                    commands.push(shell_words::join([
+                        "aws",
+                        "iam",
+                        "add-client-id-to-open-id-connect-provider",
+                        "--open-id-connect-provider-arn",
+                        &arn,
+                        "--client-id",
+                        &client_id,
+                    ]));
+                }
+            }
+            notes.push(format!(
+                "accounts with existing_provider keep their OIDC provider. It must list the audiences the \
+                 tokens carry as client IDs; add any it lacks with:\n  {}",
+                commands.join("\n  ")
+            ));
+        }
+        Ok((formats, notes))
+    }
+
+    /// Who generated the files, and the command line that writes them again.
+    fn generator(&self) -> Generator {
+        Generator {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            command: shell_words::join([
+                env!("CARGO_PKG_NAME"),
+                "--config",
+                &self.spec.to_string_lossy(),
+            ]),
+        }
+    }
+
+    /// The context of the spec's templates (the StackSet's template body still empty).
+    pub fn model(&self, thumbprints: &[String]) -> FleetModel {
+        let mut logical_ids: Vec<String> = Vec::new();
+        let mut slugs: Vec<String> = Vec::new();
+        let roles = self
+            .roles
+            .iter()
+            .map(|inputs| {
+                let model = inputs.model(&[]);
+                let mut logical_id = logical_id(inputs.role_name());
+                if logical_ids.contains(&logical_id) {
+                    logical_id = format!("{logical_id}{}", logical_ids.len() + 1);
+                }
+                logical_ids.push(logical_id.clone());
+                let mut slug = slug(inputs.role_name());
+                if slugs.contains(&slug) {
+                    slug = format!("{slug}-{}", slugs.len() + 1);
+                }
+                slugs.push(slug.clone());
+                FleetRole {
+                    role: model.role,
+                    logical_id,
+                    slug,
+                    esc: model.esc,
+                    deployments: model.deployments,
+                }
+            })
+            .collect();
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|account| FleetAccount {
+                account: account.clone(),
+                access_role_arn: format!(
+                    "arn:{}:iam::{}:role/{}",
+                    self.partition.as_str(),
+                    account.id,
+                    self.organization.access_role
+                ),
+                access_role: self.organization.access_role.clone(),
+            })
+            .collect();
+        let stack_set = (!self.organization.ou_ids.is_empty()).then(|| StackSet {
+            ou_ids: self.organization.ou_ids.clone(),
+            existing_provider_accounts: self
+                .accounts
+                .iter()
+                .filter(|a| a.existing_provider)
+                .map(|a| a.id.clone())
+                .collect(),
+            template_body: String::new(),
+        });
+        FleetModel {
+            generator: self.generator(),
+            org: self
+                .roles
+                .iter()
+                .find_map(|r| r.trust.pulumi().map(|p| p.org.clone())),
+            partition: self.partition,
+            provider: Provider {
+                url: self.issuer.as_str().to_owned(),
+                existing: false,
+                host_path: self.issuer.host_path().to_owned(),
+                client_ids: self.client_ids(),
+                thumbprints: thumbprints.to_vec(),
+            },
+            roles,
+            accounts,
+            region: self.organization.region.clone(),
+            module: MODULE_NAME,
+            stack_set,
+        }
+    }
+
+    /// Resolves the thumbprints (live once, whatever the number of accounts) and renders `formats`.
+    pub fn generate(&self, formats: &[Format], network: &Network) -> Result<Generation> {
+        let (thumbprints, report) = match &self.thumbprints {
+            ThumbprintChoice::Given(given) => (given.clone(), None),
+            ThumbprintChoice::Omit => (Vec::new(), None),
+            ThumbprintChoice::Live => {
+                let report = network.lookup(&self.issuer)?;
+                (report.thumbprints.clone(), Some(report))
+            }
+        };
+        let mut model = self.model(&thumbprints);
+        let renderer = Renderer::new(self.templates.as_deref());
+        let mut files = Vec::new();
+        for file in &FLEET_FILES {
+            if !formats.contains(&file.format) {
+                continue;
+            }
+            if file.path == "cloudformation/stackset.json" {
+                let Some(stack_set) = &mut model.stack_set else {
+                    continue;
+                };
+                let member: &RenderedFile = files
+                    .iter()
+                    .find(|f: &&RenderedFile| f.path == MEMBER_TEMPLATE)
+                    .expect("the member template is rendered before the StackSet");
+                let value: serde_json::Value =
+                    serde_json::from_str(&member.contents).expect("rendered JSON parses");
+                stack_set.template_body = value.to_string();
+                if stack_set.template_body.len() > MAX_TEMPLATE_BODY {
+                    return Err(Error::Limit(format!(
+                        "the member template is {} bytes, over the {MAX_TEMPLATE_BODY} a StackSet's \
+                         TemplateBody takes; use fewer roles or statements",
+                        stack_set.template_body.len()
+                    )));
+                }
+            }
+            files.push(renderer.render_as(file.template, file.format, file.path.into(), &model)?);
+        }
+        for account in &self.accounts {
+            for inputs in &self.roles {
+                let arn = inputs.role_arn_in(&account.id);
+                let model = inputs.model(&[]);
+                let logins = [
+                    (Format::Esc, model.esc, "yaml"),
+                    (Format::Deployments, model.deployments, "json"),
+                ];
+                for (format, login, extension) in logins {
+                    let Some(login) = login.filter(|_| formats.contains(&format)) else {
+                        continue;
+                    };
+                    let context = LoginContext {
+                        generator: self.generator(),
+                        login: Login {
+                            role_arn: Some(arn.clone()),
+                            ..login
+                        },
+                    };
+                    let path = format!(
+                        "{}/{}/{}.{extension}",
+                        format.name(),
+                        account.name,
+                        inputs.role_name()
+                    );
+                    files.push(renderer.render_as(
+                        format.template(),
+                        format,
+                        path,
+                        &context.view(format),
+                    )?);
+                }
+            }
+        }
+        Ok(Generation { files, report })
+    }
+}
+
+/// The context of one ESC or Deployments file.
+struct LoginContext {
+    generator: Generator,
+    login: Login,
+}
+
+impl LoginContext {
+    /// What the single-role template reads: `esc` or `deployments`.
+    fn view(self, format: Format) -> serde_json::Value {
+        let key = if format == Format::Esc {
+            "esc"
+        } else {
+            "deployments"
+        };
+        serde_json::json!({ "generator": self.generator, key: self.login })
+    }
+}
+
+/// A CloudFormation logical id for the role called `name`: its letters and digits in CamelCase,
+/// then `Role` (`pulumi-esc-readonly` -> `PulumiEscReadonlyRole`).
+fn logical_id(name: &str) -> String {
+    let mut id: String = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase());
+            first.into_iter().chain(chars).collect::<String>()
+        })
+        .collect();
+    id.push_str("Role");
+    id
+}
+
+/// `name` with every character but letters, digits, `-` and `_` replaced by `-`.
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The templates of the spec's layout, for the renderer's loader.
+pub(crate) fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FLEET_FILES.iter().map(|file| (file.template, file.source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_are_camel_case() {
+        assert_eq!(logical_id("pulumi-esc-readonly"), "PulumiEscReadonlyRole");
+        assert_eq!(logical_id("a.b+c@d"), "ABCDRole");
+        assert_eq!(logical_id("Admin"), "AdminRole");
+    }
+}
