@@ -212,7 +212,11 @@ impl Fleet {
         let mut notes: Vec<String> = Vec::new();
         for role in &self.roles {
             for note in &role.trust.notes {
-                let note = format!("role {}: {note}", role.role_name());
+                let note = format!(
+                    "role {}: {}",
+                    role.role_name(),
+                    crate::spec::with_fields(note)
+                );
                 if !notes.contains(&note) {
                     notes.push(note);
                 }

@@ -132,10 +132,11 @@ impl Place<'_> {
 
 /// Reads and checks the spec at `path`.
 pub fn load(path: &Path) -> Result<Fleet> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        action: "cannot read the spec",
-        path: path.to_path_buf(),
-        source,
+    let text = std::fs::read_to_string(path).map_err(|error| Error::Spec {
+        file: path.to_path_buf(),
+        line: None,
+        field: String::new(),
+        message: format!("cannot read the spec: {error}"),
     })?;
     let spec: Spec = serde_yaml::from_str(&text).map_err(|error| {
         let location = error.location();
@@ -212,16 +213,27 @@ impl Spec {
         for (index, role) in self.roles.into_iter().enumerate() {
             if let Some(first) = roles
                 .iter()
-                .position(|r: &request::Inputs| r.role_name() == role.name)
+                .position(|r: &request::Inputs| r.role_name().eq_ignore_ascii_case(&role.name))
             {
                 return Err(place.item(
                     "roles",
                     index,
                     "name",
                     format!(
-                        "{:?} is the name of roles[{first}] too; IAM names a role once per account",
+                        "{:?} is the name of roles[{first}] too (IAM role names ignore case); give each \
+                         role its own name",
                         role.name
                     ),
+                ));
+            }
+            if role.names_no_tokens() {
+                return Err(place.item(
+                    "roles",
+                    index,
+                    "",
+                    "the role names no tokens that may assume it: list envs (\"*/*\" and \"*\" for every \
+                     environment), deploy, or audiences and subjects"
+                        .into(),
                 ));
             }
             let request = role.request(
@@ -353,6 +365,14 @@ impl OrganizationSpec {
 }
 
 impl RoleSpec {
+    /// Whether the role lists none of the workloads that may assume it. On the command line that
+    /// means every ESC environment of the org; in a spec of many roles it must be said.
+    fn names_no_tokens(&self) -> bool {
+        [&self.envs, &self.deploy, &self.audiences, &self.subjects]
+            .iter()
+            .all(|values| values.is_empty())
+    }
+
     /// The role as a command-line request; an unknown operation or attribute is `(field, message)`.
     fn request(
         self,
@@ -478,7 +498,7 @@ fn in_spec(place: &Place, index: usize, error: Error) -> Error {
 }
 
 /// `text` with every flag replaced by its field.
-fn with_fields(text: &str) -> String {
+pub(crate) fn with_fields(text: &str) -> String {
     let mut out = text.to_owned();
     for (flag, field) in FIELDS {
         let mut result = String::with_capacity(out.len());

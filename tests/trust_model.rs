@@ -816,75 +816,164 @@ fn every_shape_admits_exactly_the_named_tokens_by_three_judges() {
             .request
             .validate()
             .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
-        let policy = trust.trust_policy(Some(ACCOUNT));
-        let tokens = if scenario.issuer == GITHUB {
-            let mut tokens = github_tokens();
-            tokens.extend(tokens_sample(PULUMI));
-            tokens
-        } else {
-            let mut tokens = tokens(scenario.issuer);
-            let other = if scenario.issuer == PULUMI {
-                SELF_HOSTED
-            } else {
-                PULUMI
-            };
-            tokens.extend(tokens_sample(other));
-            tokens
-        };
-        let ours: Vec<bool> = tokens
-            .iter()
-            .map(|t| {
-                let token = Token {
-                    iss: None,
-                    aud: t.aud.clone(),
-                    sub: t.sub.clone(),
-                };
-                simulate::evaluate(&policy, t.issuer, &token)
-                    .unwrap()
-                    .allowed()
-            })
-            .collect();
-        let oracle: Vec<bool> = tokens.iter().map(|t| named(&scenario, t)).collect();
-        for (i, token) in tokens.iter().enumerate() {
-            assert_eq!(
-                ours[i],
-                oracle[i],
-                "{}: oidc-gen simulate says {} but the flags {} name this token {token:?}\npolicy: {policy:#}",
-                scenario.name,
-                if ours[i] { "ALLOW" } else { "DENY" },
-                if oracle[i] { "do" } else { "do not" },
-            );
-        }
-        let admitted = oracle.iter().filter(|a| **a).count();
-        assert!(admitted > 0, "{}: no token is admitted", scenario.name);
-        assert!(
-            admitted < tokens.len() / 2,
-            "{}: most tokens are admitted",
-            scenario.name
-        );
-        if let Some(theirs) = independent(&policy, &tokens) {
-            for (i, token) in tokens.iter().enumerate() {
-                assert_eq!(
-                    theirs[i], ours[i],
-                    "{}: the independent evaluator disagrees on {token:?}\npolicy: {policy:#}",
-                    scenario.name
-                );
-            }
-        }
-        eprintln!(
-            "{}: {} tokens, {admitted} admitted",
-            scenario.name,
-            tokens.len()
-        );
-        assert!(
-            tokens.len() >= 2000,
-            "{}: {} tokens",
-            scenario.name,
-            tokens.len()
-        );
-        total += tokens.len();
+        total += judge(&scenario, &trust.trust_policy(Some(ACCOUNT)));
     }
     eprintln!("{total} tokens evaluated");
+}
+
+/// The roles of a spec file (`--config`), each read from the CloudFormation member template with
+/// the account's provider ARN, admit exactly what the same flags admit.
+#[test]
+fn every_role_of_a_spec_admits_exactly_its_named_tokens() {
+    let chosen: Vec<Scenario> = scenarios()
+        .into_iter()
+        .filter(|s| {
+            s.issuer == PULUMI && !(s.request.envs.is_empty() && s.request.deploy.is_empty())
+        })
+        .collect();
+    assert!(chosen.len() >= 5, "{} scenarios", chosen.len());
+    let roles: Vec<Value> = chosen
+        .iter()
+        .map(|scenario| {
+            let mut role = json!({ "name": scenario.name.replace('_', "-") });
+            let mut rest = scenario.args.iter();
+            while let (Some(flag), Some(value)) = (rest.next(), rest.next()) {
+                let field = match *flag {
+                    "--org" => continue,
+                    "--env" => "envs",
+                    "--deploy" => "deploy",
+                    "--deploy-operation" => "deploy_operations",
+                    "--subject-attribute" => "subject_attributes",
+                    "--root-env" => "root_envs",
+                    "--user" => "users",
+                    other => panic!("{}: no field for {other}", scenario.name),
+                };
+                let values = role[field].as_array().cloned().unwrap_or_default();
+                role[field] = [values, vec![json!(value)]].concat().into();
+            }
+            role
+        })
+        .collect();
+    let spec = serde_yaml::to_string(&json!({
+        "org": "acme",
+        "thumbprint": "none",
+        "roles": roles,
+        "accounts": [{ "id": ACCOUNT, "name": "test" }],
+    }))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("oidc-gen.yaml"), &spec).unwrap();
+    let output = oidc_gen(
+        dir.path(),
+        &[
+            "--config",
+            "oidc-gen.yaml",
+            "--format",
+            "cloudformation",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(output.status.success(), "{}\n{spec}", text(&output).1);
+    let template: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/cloudformation/template.json")).unwrap(),
+    )
+    .unwrap();
+    let mut total = 0;
+    for scenario in &chosen {
+        let name = scenario.name.replace('_', "-");
+        let role = template["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find(|r| r["Properties"]["RoleName"] == name.as_str())
+            .unwrap_or_else(|| panic!("no role {name}"));
+        let mut policy = role["Properties"]["AssumeRolePolicyDocument"].clone();
+        for statement in policy["Statement"].as_array_mut().unwrap() {
+            assert_eq!(
+                statement["Principal"]["Federated"]["Fn::If"][0], "CreateOidcProvider",
+                "{name}"
+            );
+            statement["Principal"]["Federated"] =
+                format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{PULUMI}").into();
+        }
+        total += judge(scenario, &policy);
+    }
+    eprintln!(
+        "{} roles of one spec, {total} tokens evaluated",
+        chosen.len()
+    );
+}
+
+/// Evaluates the scenario's tokens against `policy` three ways and checks they agree with the
+/// oracle; returns how many tokens were evaluated.
+fn judge(scenario: &Scenario, policy: &Value) -> usize {
+    let tokens = if scenario.issuer == GITHUB {
+        let mut tokens = github_tokens();
+        tokens.extend(tokens_sample(PULUMI));
+        tokens
+    } else {
+        let mut tokens = tokens(scenario.issuer);
+        let other = if scenario.issuer == PULUMI {
+            SELF_HOSTED
+        } else {
+            PULUMI
+        };
+        tokens.extend(tokens_sample(other));
+        tokens
+    };
+    let ours: Vec<bool> = tokens
+        .iter()
+        .map(|t| {
+            let token = Token {
+                iss: None,
+                aud: t.aud.clone(),
+                sub: t.sub.clone(),
+            };
+            simulate::evaluate(policy, t.issuer, &token)
+                .unwrap()
+                .allowed()
+        })
+        .collect();
+    let oracle: Vec<bool> = tokens.iter().map(|t| named(scenario, t)).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        assert_eq!(
+            ours[i],
+            oracle[i],
+            "{}: oidc-gen simulate says {} but the flags {} name this token {token:?}\npolicy: {policy:#}",
+            scenario.name,
+            if ours[i] { "ALLOW" } else { "DENY" },
+            if oracle[i] { "do" } else { "do not" },
+        );
+    }
+    let admitted = oracle.iter().filter(|a| **a).count();
+    assert!(admitted > 0, "{}: no token is admitted", scenario.name);
+    assert!(
+        admitted < tokens.len() / 2,
+        "{}: most tokens are admitted",
+        scenario.name
+    );
+    if let Some(theirs) = independent(policy, &tokens) {
+        for (i, token) in tokens.iter().enumerate() {
+            assert_eq!(
+                theirs[i], ours[i],
+                "{}: the independent evaluator disagrees on {token:?}\npolicy: {policy:#}",
+                scenario.name
+            );
+        }
+    }
+    eprintln!(
+        "{}: {} tokens, {admitted} admitted",
+        scenario.name,
+        tokens.len()
+    );
+    assert!(
+        tokens.len() >= 2000,
+        "{}: {} tokens",
+        scenario.name,
+        tokens.len()
+    );
+    tokens.len()
 }
 
 /// A slice of another issuer's tokens: right claims, wrong provider.

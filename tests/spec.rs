@@ -1,0 +1,239 @@
+//! The spec file (`--config`): what it generates for many roles in many accounts, and how a bad
+//! spec is refused (exit 2, naming the file, the line and the field, and nothing written).
+
+mod common;
+
+use std::path::Path;
+
+use common::{oidc_gen, settings, text, tree};
+
+const SPEC: &str = include_str!("fixtures/organization.yaml");
+
+/// Writes `spec` as `oidc-gen.yaml` in a new folder and runs `oidc-gen --config oidc-gen.yaml`.
+fn run(spec: &str, extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("oidc-gen.yaml"), spec).unwrap();
+    let mut args = vec!["--config", "oidc-gen.yaml", "--out", "out"];
+    args.extend(extra);
+    let output = oidc_gen(dir.path(), &args);
+    (dir, output)
+}
+
+/// The files under `dir/out`, relative to it, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    tree(&dir.join("out"))
+        .into_iter()
+        .filter(|(path, _)| dir.join("out").join(path).is_file())
+        .map(|(path, _)| path.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn three_accounts_and_two_roles_in_every_format() {
+    let (dir, output) = run(SPEC, &[]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let expected = [
+        ".oidc-gen-files",
+        "cloudformation/stackset.json",
+        "cloudformation/template.json",
+        "deployments/dev/pulumi-admin.json",
+        "deployments/prod/pulumi-admin.json",
+        "deployments/staging/pulumi-admin.json",
+        "esc/dev/pulumi-admin.yaml",
+        "esc/dev/pulumi-esc-readonly.yaml",
+        "esc/prod/pulumi-admin.yaml",
+        "esc/prod/pulumi-esc-readonly.yaml",
+        "esc/staging/pulumi-admin.yaml",
+        "esc/staging/pulumi-esc-readonly.yaml",
+        "pulumi/Pulumi.yaml",
+        "terraform/main.tf",
+        "terraform/modules/pulumi-oidc/main.tf",
+    ];
+    assert_eq!(files(dir.path()), expected);
+
+    // Every file names the spec; the role ARNs carry the account, the path and the name.
+    for path in files(dir.path()) {
+        let contents = std::fs::read_to_string(dir.path().join("out").join(&path)).unwrap();
+        let path = Path::new(&path);
+        let json = path.extension().is_some_and(|e| e == "json");
+        if !json && path != Path::new(".oidc-gen-files") {
+            assert!(
+                contents.contains("#   oidc-gen --config oidc-gen.yaml\n"),
+                "{}",
+                path.display()
+            );
+        }
+    }
+    let esc = std::fs::read_to_string(dir.path().join("out/esc/prod/pulumi-admin.yaml")).unwrap();
+    assert!(esc.contains(r#"roleArn: "arn:aws:iam::333333333333:role/pulumi/pulumi-admin""#));
+    let stack_set =
+        std::fs::read_to_string(dir.path().join("out/cloudformation/stackset.json")).unwrap();
+    assert!(stack_set.contains(r#""Command": "oidc-gen --config oidc-gen.yaml""#));
+
+    // Same spec, same bytes; --check agrees; a second run changes nothing.
+    let before = tree(&dir.path().join("out"));
+    let check = oidc_gen(
+        dir.path(),
+        &["--config", "oidc-gen.yaml", "--out", "out", "--check"],
+    );
+    assert!(check.status.success(), "{}", text(&check).0);
+    let again = oidc_gen(dir.path(), &["--config", "oidc-gen.yaml", "--out", "out"]);
+    assert!(again.status.success());
+    assert_eq!(tree(&dir.path().join("out")), before);
+
+    // Dropping an account leaves its files stale: --check says so, --prune removes them.
+    let fewer = SPEC.replace("  - {id: \"222222222222\", name: staging}\n", "");
+    std::fs::write(dir.path().join("oidc-gen.yaml"), fewer).unwrap();
+    let check = oidc_gen(
+        dir.path(),
+        &["--config", "oidc-gen.yaml", "--out", "out", "--check"],
+    );
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        text(&check)
+            .0
+            .contains("stale: out/esc/staging/pulumi-admin.yaml"),
+        "{}",
+        text(&check).0
+    );
+    let pruned = oidc_gen(
+        dir.path(),
+        &["--config", "oidc-gen.yaml", "--out", "out", "--prune"],
+    );
+    assert!(pruned.status.success());
+    assert!(!files(dir.path()).iter().any(|f| f.contains("staging")));
+}
+
+#[test]
+fn every_file_of_the_spec() {
+    let (dir, output) = run(SPEC, &[]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    settings().bind(|| {
+        insta::assert_snapshot!("spec__stderr", text(&output).1);
+        for path in files(dir.path()) {
+            let contents = std::fs::read(dir.path().join("out").join(&path)).unwrap();
+            // One account's ESC and Deployments files stand for the others.
+            if path.starts_with("esc/") && !path.starts_with("esc/dev/")
+                || path.starts_with("deployments/") && !path.starts_with("deployments/dev/")
+            {
+                continue;
+            }
+            let name = format!("spec__{}", path.replace(['/', '.'], "_"));
+            insta::assert_snapshot!(name, String::from_utf8(contents).unwrap());
+        }
+    });
+}
+
+#[test]
+fn the_stack_set_does_not_grow_with_the_accounts() {
+    let size = |accounts: usize| {
+        let list: String = (0..accounts)
+            .map(|i| {
+                format!(
+                    "  - {{id: \"{:012}\", name: a{i}}}\n",
+                    100_000_000_000u64 + i as u64
+                )
+            })
+            .collect();
+        let start = SPEC.find("accounts:\n").unwrap();
+        let end = SPEC.find("organization:").unwrap();
+        let spec = format!("{}accounts:\n{list}{}", &SPEC[..start], &SPEC[end..]);
+        let (dir, output) = run(&spec, &["--format", "cloudformation"]);
+        assert!(output.status.success(), "{}", text(&output).1);
+        std::fs::metadata(dir.path().join("out/cloudformation/stackset.json"))
+            .unwrap()
+            .len()
+    };
+    assert_eq!(size(1), size(40));
+}
+
+/// A bad spec: exit 2, a message naming the file, line and field, and nothing written.
+fn refused(spec: &str, location: &str, words: &str) {
+    let (dir, output) = run(spec, &[]);
+    let stderr = text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(location),
+        "wanted {location:?} in: {stderr}"
+    );
+    assert!(stderr.contains(words), "wanted {words:?} in: {stderr}");
+    assert!(!dir.path().join("out").exists(), "{stderr}");
+}
+
+#[test]
+fn bad_specs_are_refused_with_file_line_and_field() {
+    refused(
+        &SPEC.replace(
+            "    envs: [platform/prod]",
+            "    environments: [platform/prod]",
+        ),
+        "oidc-gen.yaml:10: roles[1]:",
+        "unknown field `environments`",
+    );
+    refused(
+        &SPEC.replace("  - name: pulumi-admin", "  - name: Pulumi-ESC-Readonly"),
+        "oidc-gen.yaml:8: roles[1].name:",
+        "roles[0]",
+    );
+    refused(
+        &SPEC.replace("name: staging}", "name: dev}"),
+        "oidc-gen.yaml:18: accounts[1].name:",
+        "accounts[0] has this name too",
+    );
+    refused(
+        &SPEC.replace("id: \"222222222222\"", "id: \"22222222222\""),
+        "oidc-gen.yaml:18: accounts[1].id:",
+        "\"22222222222\" is not an AWS account id",
+    );
+    refused(
+        &SPEC.replace("    envs: [\"*/dev\", \"*/staging\"]\n", ""),
+        "oidc-gen.yaml:5: roles[0]:",
+        "names no tokens",
+    );
+    refused(
+        &SPEC.replace("ou-abcd-12345678", "ou-12345678"),
+        "oidc-gen.yaml:20: organization:",
+        "ou_ids: \"ou-12345678\" is not an organizational unit id",
+    );
+    refused(
+        &SPEC.replace("envs: [platform/prod]", "envs: [platform/prod/x]"),
+        "oidc-gen.yaml:8: roles[1].envs:",
+        "invalid \"platform/prod/x\"",
+    );
+    refused(
+        &SPEC.replace("max_session_duration: 2h", "max_session_duration: 13h"),
+        "oidc-gen.yaml:8: roles[1].max_session_duration:",
+        "between 15m and 12h",
+    );
+    refused(
+        &SPEC.replace("deploy: [infra/prod]", "deploy_operations: [update]"),
+        "oidc-gen.yaml:8: roles[1]:",
+        "deploy_operations narrows deploy",
+    );
+    refused(
+        &SPEC.replace("org: acme\n", "org: acme\ncolour: blue\n"),
+        "oidc-gen.yaml:3:",
+        "unknown field `colour`",
+    );
+    refused("roles: [\n", "oidc-gen.yaml:", "did not find expected");
+}
+
+#[test]
+fn the_spec_replaces_the_flags_that_describe_a_role() {
+    let (_dir, output) = run(SPEC, &["--env", "platform/prod"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("cannot be used with"),
+        "{}",
+        text(&output).1
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let missing = oidc_gen(dir.path(), &["--config", "no-such.yaml", "--out", "out"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing).1);
+    assert!(
+        text(&missing)
+            .1
+            .contains("no-such.yaml: cannot read the spec")
+    );
+    assert!(!dir.path().join("out").exists());
+}
