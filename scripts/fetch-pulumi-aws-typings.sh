@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Extracts, from the @pulumi/aws npm package, the TypeScript typings and JavaScript of the IAM
-# resources and functions oidc-gen's Pulumi YAML uses. tests/pulumi_typings.rs checks the generated
+# resources and functions oidc-gen's Pulumi YAML uses, and of the provider resource
+# (pulumi:providers:aws) with its input types. tests/pulumi_typings.rs checks the generated
 # program's type tokens and property names against them (set PULUMI_AWS_TYPINGS to DEST).
 #
 # usage: scripts/fetch-pulumi-aws-typings.sh DEST [VERSION]
@@ -12,14 +13,15 @@ trap 'rm -rf "$work"' EXIT
 
 (cd "$work" && npm pack --silent "@pulumi/aws@$version" >/dev/null)
 members=(openIdConnectProvider role rolePolicyAttachment getOpenIdConnectProvider)
-files=(package/package.json)
+files=(package/package.json package/provider.d.ts package/provider.js package/types/input.d.ts)
 for member in "${members[@]}"; do
   files+=("package/iam/$member.d.ts" "package/iam/$member.js")
 done
 tar -xzf "$work"/pulumi-aws-*.tgz -C "$work" "${files[@]}"
 
-mkdir -p "$dest/iam"
-cp "$work/package/package.json" "$dest/"
+mkdir -p "$dest/iam" "$dest/types"
+cp "$work/package/package.json" "$work/package/provider.d.ts" "$work/package/provider.js" "$dest/"
+cp "$work/package/types/input.d.ts" "$dest/types/"
 for member in "${members[@]}"; do
   cp "$work/package/iam/$member.d.ts" "$work/package/iam/$member.js" "$dest/iam/"
 done

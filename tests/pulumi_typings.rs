@@ -92,8 +92,47 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
         }
     }
 
-    for (name, resource) in program["resources"].as_mapping().unwrap() {
+    let resources = program["resources"].as_mapping().unwrap();
+    let providers: BTreeSet<String> = resources
+        .iter()
+        .filter(|(_, r)| r["type"] == "pulumi:providers:aws")
+        .map(|(name, _)| format!("${{{}}}", name.as_str().unwrap()))
+        .collect();
+    let invokes = program["variables"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .map(|(_, v)| &v["fn::invoke"]);
+    for options in resources
+        .values()
+        .map(|r| &r["options"])
+        .chain(invokes.map(|i| &i["options"]))
+    {
+        if let Some(provider) = options["provider"].as_str() {
+            if !providers.contains(provider) {
+                problems.push(format!(
+                    "provider {provider} is no pulumi:providers:aws resource"
+                ));
+            }
+        }
+    }
+
+    for (name, resource) in resources {
         let token = resource["type"].as_str().unwrap();
+        if token == "pulumi:providers:aws" {
+            provider_problems(resource, typings, &mut problems);
+            let dts = std::fs::read_to_string(typings.join("provider.d.ts")).unwrap();
+            let class_members = members(
+                &dts,
+                "export declare class Provider extends pulumi.ProviderResource {",
+            )
+            .unwrap_or_default();
+            outputs.push((
+                name.as_str().unwrap().to_owned(),
+                class_members.into_iter().map(|(n, _)| n).collect(),
+            ));
+            continue;
+        }
         let (member, class) = member_of(token);
         let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
             problems.push(format!("no resource {token} in @pulumi/aws"));
@@ -133,7 +172,7 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
         ));
     }
 
-    let reference = Regex::new(r"\$\{(\w+)\.(\w+)\}").unwrap();
+    let reference = Regex::new(r"\$\{([\w-]+)\.(\w+)\}").unwrap();
     let text = serde_yaml::to_string(&program).unwrap();
     for capture in reference.captures_iter(&text) {
         let (name, property) = (&capture[1], &capture[2]);
@@ -150,6 +189,42 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
     problems
 }
 
+/// The problems of a `pulumi:providers:aws` resource: its token, its inputs, and the fields of
+/// each `assumeRoles` item.
+fn provider_problems(resource: &Value, typings: &Path, problems: &mut Vec<String>) {
+    let Ok(dts) = std::fs::read_to_string(typings.join("provider.d.ts")) else {
+        problems
+            .push("no provider.d.ts in the typings (scripts/fetch-pulumi-aws-typings.sh)".into());
+        return;
+    };
+    let js = std::fs::read_to_string(typings.join("provider.js")).unwrap();
+    if !(js.contains("static __pulumiType = 'aws';")
+        && js.contains("\"pulumi:providers:\" + Provider.__pulumiType"))
+    {
+        problems.push("pulumi:providers:aws is not the provider's type".into());
+    }
+    let inputs = members(&dts, "export interface ProviderArgs {").unwrap_or_default();
+    let input_types = std::fs::read_to_string(typings.join("types/input.d.ts")).unwrap();
+    let assume_role =
+        members(&input_types, "export interface ProviderAssumeRole {").unwrap_or_default();
+    for (property, value) in resource["properties"].as_mapping().unwrap() {
+        let property = property.as_str().unwrap();
+        if !inputs.iter().any(|(known, _)| known == property) {
+            problems.push(format!("pulumi:providers:aws has no input {property}"));
+        }
+        if property == "assumeRoles" {
+            for item in value.as_sequence().into_iter().flatten() {
+                for (field, _) in item.as_mapping().into_iter().flatten() {
+                    let field = field.as_str().unwrap();
+                    if !assume_role.iter().any(|(known, _)| known == field) {
+                        problems.push(format!("ProviderAssumeRole has no field {field}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn generated_programs() -> Vec<(&'static str, String)> {
     fixtures()
         .into_iter()
@@ -161,7 +236,23 @@ fn generated_programs() -> Vec<(&'static str, String)> {
             assert!(output.status.success(), "{name}: {}", text(&output).1);
             (name, text(&output).0)
         })
+        .chain([("organization", spec_program())])
         .collect()
+}
+
+/// The program of the spec of many accounts: one provider per account.
+fn spec_program() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/organization.yaml"
+    );
+    let output = oidc_gen(
+        dir.path(),
+        &["--config", spec, "--format", "pulumi", "--out", "out"],
+    );
+    assert!(output.status.success(), "{}", text(&output).1);
+    std::fs::read_to_string(dir.path().join("out/pulumi/Pulumi.yaml")).unwrap()
 }
 
 #[test]
@@ -195,6 +286,33 @@ fn a_misspelled_property_or_missing_input_is_caught() {
     );
     let wrong_type = program.replace("type: aws:iam:Role", "type: aws:iam:IamRole");
     assert!(!problems(&wrong_type, &typings).is_empty());
+    let fleet = spec_program();
+    let found = problems(&fleet.replace("- roleArn:", "- role_arn:"), &typings);
+    assert!(
+        found.contains(&"ProviderAssumeRole has no field role_arn".to_owned()),
+        "{found:?}"
+    );
+    let found = problems(
+        &fleet.replace("provider: ${dev-aws}", "provider: ${dev}"),
+        &typings,
+    );
+    assert!(
+        found.contains(&"provider ${dev} is no pulumi:providers:aws resource".to_owned()),
+        "{found:?}"
+    );
+    let found = problems(&fleet.replace("assumeRoles:", "assumeRole:"), &typings);
+    assert!(
+        found.contains(&"pulumi:providers:aws has no input assumeRole".to_owned()),
+        "{found:?}"
+    );
+    let found = problems(
+        &fleet.replace("${dev-pulumi-admin.arn}", "${dev-pulumi-admin.id2}"),
+        &typings,
+    );
+    assert!(
+        found.iter().any(|p| p.contains("no output id2")),
+        "{found:?}"
+    );
     let wrong_output = program.replace("${escRole.arn}", "${escRole.roleArn}");
     assert!(
         problems(&wrong_output, &typings)

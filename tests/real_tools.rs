@@ -1,4 +1,4 @@
-//! The generated files, judged by the real tools: `terraform fmt` and cfn-lint.
+//! The generated files, judged by the real tools: `terraform fmt`, cfn-lint and checkov.
 //! A missing tool skips the test with a printed reason, unless IAC_TOOLS_REQUIRED=1.
 
 mod common;
@@ -8,10 +8,19 @@ use std::process::Command;
 
 use common::{fixtures, have_tool, oidc_gen, text};
 
-/// Generates every offline fixture into its own folder under `root`.
+/// Generates every offline fixture, and the spec of many accounts, into its own folder under `root`.
 fn generate_fixtures(root: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    let spec = vec![
+        "--config".to_owned(),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/organization.yaml"
+        )
+        .to_owned(),
+    ];
     fixtures()
         .into_iter()
+        .chain([("organization", spec)])
         .map(|(name, args)| {
             let out = root.join(name);
             let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -21,6 +30,15 @@ fn generate_fixtures(root: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
             assert!(output.status.success(), "{name}: {}", text(&output).1);
             (name, out)
         })
+        .collect()
+}
+
+/// The CloudFormation templates in a generated folder: the template, and the StackSet's.
+fn cloudformation_templates(out: &Path) -> Vec<std::path::PathBuf> {
+    ["template.json", "stackset.json"]
+        .iter()
+        .map(|file| out.join("cloudformation").join(file))
+        .filter(|path| path.is_file())
         .collect()
 }
 
@@ -34,7 +52,7 @@ fn terraform_output_is_what_terraform_fmt_writes() {
     std::fs::write(&config, "").unwrap();
     for (name, out) in generate_fixtures(root.path()) {
         let output = Command::new("terraform")
-            .args(["fmt", "-check", "-diff", "-no-color"])
+            .args(["fmt", "-check", "-diff", "-no-color", "-recursive"])
             .arg(out.join("terraform"))
             .env("TF_CLI_CONFIG_FILE", &config)
             .env("CHECKPOINT_DISABLE", "1")
@@ -54,10 +72,13 @@ fn cloudformation_template_has_no_cfn_lint_findings() {
         return;
     }
     let root = tempfile::tempdir().unwrap();
+    let mut linted = 0;
     for (name, out) in generate_fixtures(root.path()) {
+        let templates = cloudformation_templates(&out);
+        linted += templates.len();
         let output = Command::new("cfn-lint")
             .args(["--format", "json", "--"])
-            .arg(out.join("cloudformation/template.json"))
+            .args(&templates)
             .output()
             .unwrap();
         let (stdout, stderr) = text(&output);
@@ -68,6 +89,11 @@ fn cloudformation_template_has_no_cfn_lint_findings() {
         );
         assert_eq!(stdout.trim(), "[]", "{name}");
     }
+    assert_eq!(
+        linted,
+        fixtures().len() + 2,
+        "the spec's two templates are linted"
+    );
 }
 
 /// checkov, from its own virtualenv (`CHECKOV` names the binary) or PATH.
