@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use common::aws::{Moto, Terraform};
+use common::aws::{Moto, Terraform, normalized_policy};
 use common::{THUMBPRINT, fixtures, oidc_gen, text};
 use serde_json::{Value, json};
 
@@ -43,30 +43,6 @@ fn generated_policy(template: &Path) -> Value {
     policy
 }
 
-/// A policy with every list as a sorted list and every one-element list as IAM may store it.
-fn normalized(value: &Value) -> Value {
-    match value {
-        Value::String(s) => json!([s]),
-        Value::Array(items) => {
-            let mut items: Vec<Value> = items.iter().map(normalized).collect();
-            if items
-                .iter()
-                .all(|i| i.is_array() && i.as_array().unwrap().len() == 1 && i[0].is_string())
-            {
-                items = items.into_iter().map(|i| i[0].clone()).collect();
-                items.sort_by_key(|i| i.to_string());
-            }
-            Value::Array(items)
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), normalized(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 fn sorted(value: &Value) -> BTreeSet<String> {
     value
         .as_array()
@@ -92,8 +68,8 @@ fn check_role(moto: &Moto, expected: &Expected, provider_arn: &str) -> Value {
         statement["Principal"]["Federated"] = json!(provider_arn);
     }
     assert_eq!(
-        normalized(policy),
-        normalized(&generated),
+        normalized_policy(policy),
+        normalized_policy(&generated),
         "the trust policy read back"
     );
     for statement in statements {

@@ -21,6 +21,18 @@ pub struct Moto {
 impl Moto {
     /// Starts moto with AWS-managed policies loaded; `None` (test skipped) when it is missing.
     pub fn start() -> Option<Self> {
+        Self::launch(&["moto_server"])
+    }
+
+    /// Starts moto through `tests/moto/launcher.py`, which adds what its CloudFormation lacks for
+    /// the generated templates (the OIDC provider, managed policy attachments, and StackSet
+    /// targets filtered by account).
+    pub fn start_with_cloudformation() -> Option<Self> {
+        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/launcher.py");
+        Self::launch(&["python3", launcher])
+    }
+
+    fn launch(program: &[&str]) -> Option<Self> {
         if !have_tool("moto_server", "--help") || !have_tool("aws", "--version") {
             return None;
         }
@@ -30,14 +42,9 @@ impl Moto {
             .unwrap()
             .port();
         let child = Command::new("timeout")
-            .args([
-                MOTO_LIFETIME_SECONDS,
-                "moto_server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .arg(MOTO_LIFETIME_SECONDS)
+            .args(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -62,14 +69,20 @@ impl Moto {
 
     /// Runs `aws --endpoint-url ... ARGS` against moto.
     pub fn aws_output(&self, args: &[&str]) -> Output {
+        self.aws_output_as(&Credentials::default(), args)
+    }
+
+    /// Runs `aws --endpoint-url ... ARGS` against moto with `credentials`.
+    pub fn aws_output_as(&self, credentials: &Credentials, args: &[&str]) -> Output {
         let home = tempfile::tempdir().unwrap();
-        Command::new("aws")
+        let mut command = Command::new("aws");
+        command
             .arg("--endpoint-url")
             .arg(self.endpoint())
             .args(["--output", "json"])
             .args(args)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", home.path().join("config"))
             .env(
@@ -77,14 +90,21 @@ impl Moto {
                 home.path().join("credentials"),
             )
             .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .output()
-            .expect("the aws CLI runs")
+            .env_remove("AWS_SESSION_TOKEN");
+        if let Some(token) = &credentials.session_token {
+            command.env("AWS_SESSION_TOKEN", token);
+        }
+        command.output().expect("the aws CLI runs")
     }
 
     /// Runs an aws command that must succeed, and parses its JSON output (null when empty).
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
-        let output = self.aws_output(args);
+        self.aws_as(&Credentials::default(), args)
+    }
+
+    /// Runs an aws command with `credentials` that must succeed, and parses its JSON output.
+    pub fn aws_as(&self, credentials: &Credentials, args: &[&str]) -> serde_json::Value {
+        let output = self.aws_output_as(credentials, args);
         let (stdout, stderr) = text(&output);
         assert!(output.status.success(), "aws {args:?} failed:\n{stderr}");
         if stdout.trim().is_empty() {
@@ -92,6 +112,81 @@ impl Moto {
         } else {
             serde_json::from_str(&stdout).unwrap()
         }
+    }
+
+    /// Credentials in `account`, through its `OrganizationAccountAccessRole`.
+    pub fn assume(&self, account: &str) -> Credentials {
+        let role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+        let answer = self.aws(&[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &role,
+            "--role-session-name",
+            "oidc-gen-test",
+        ]);
+        let field = |name: &str| answer["Credentials"][name].as_str().unwrap().to_owned();
+        Credentials {
+            access_key_id: field("AccessKeyId"),
+            secret_access_key: field("SecretAccessKey"),
+            session_token: Some(field("SessionToken")),
+        }
+    }
+
+    /// The variables that point the AWS SDKs (and Terraform's provider) at moto.
+    pub fn sdk_environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+/// AWS credentials for the aws CLI against moto.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl Default for Credentials {
+    /// moto's default account, 123456789012.
+    fn default() -> Self {
+        Credentials {
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+            session_token: None,
+        }
+    }
+}
+
+/// A policy with every list sorted and every one-element list as IAM may store it (a string),
+/// so that documents that mean the same compare equal.
+pub fn normalized_policy(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value, json};
+    match value {
+        Value::String(s) => json!([s]),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalized_policy).collect();
+            if items
+                .iter()
+                .all(|i| i.is_array() && i.as_array().unwrap().len() == 1 && i[0].is_string())
+            {
+                items = items.into_iter().map(|i| i[0].clone()).collect();
+                items.sort_by_key(|i| i.to_string());
+            }
+            Value::Array(items)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalized_policy(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -135,6 +230,7 @@ fn provider_mirror() -> Option<PathBuf> {
 pub struct Terraform {
     module: PathBuf,
     config: PathBuf,
+    environment: Vec<(&'static str, String)>,
 }
 
 impl Terraform {
@@ -168,6 +264,7 @@ impl Terraform {
         Some(Terraform {
             module: module.to_path_buf(),
             config,
+            environment: Vec::new(),
         })
     }
 
@@ -198,9 +295,16 @@ impl Terraform {
         .unwrap();
     }
 
+    /// Points every AWS provider of the module, aliases included, at moto through the
+    /// environment (the module is left as generated).
+    pub fn use_moto_environment(&mut self, moto: &Moto) {
+        self.environment = moto.sdk_environment();
+    }
+
     /// Runs `terraform ARGS` in the module.
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new("terraform")
+            .envs(self.environment.iter().map(|(k, v)| (k, v)))
             .args(args)
             .arg("-no-color")
             .current_dir(&self.module)
