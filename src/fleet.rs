@@ -434,12 +434,8 @@ impl Fleet {
                         account.name,
                         inputs.role_name()
                     );
-                    files.push(renderer.render_as(
-                        format.template(),
-                        format,
-                        path,
-                        &context.view(format),
-                    )?);
+                    let context = context.view(format, &path);
+                    files.push(renderer.render_as(format.template(), format, path, &context)?);
                 }
             }
         }
@@ -454,14 +450,15 @@ struct LoginContext {
 }
 
 impl LoginContext {
-    /// What the single-role template reads: `esc` or `deployments`.
-    fn view(self, format: Format) -> serde_json::Value {
+    /// What the single-role template reads: `esc` or `deployments`, and the file's name.
+    fn view(self, format: Format, path: &str) -> serde_json::Value {
         let key = if format == Format::Esc {
             "esc"
         } else {
             "deployments"
         };
-        serde_json::json!({ "generator": self.generator, key: self.login })
+        let file = path.rsplit('/').next().unwrap_or(path);
+        serde_json::json!({ "generator": self.generator, key: self.login, "file": file })
     }
 }
 
