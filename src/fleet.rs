@@ -410,23 +410,14 @@ impl Fleet {
             files.push(renderer.render_as(file.template, file.format, file.path.into(), &model)?);
         }
         for account in &self.accounts {
-            for inputs in &self.roles {
-                let arn = inputs.role_arn_in(&account.id);
-                let model = inputs.model(&[]);
+            for (inputs, role) in self.roles.iter().zip(&model.roles) {
                 let logins = [
-                    (Format::Esc, model.esc, "yaml"),
-                    (Format::Deployments, model.deployments, "json"),
+                    (Format::Esc, &role.esc, "yaml"),
+                    (Format::Deployments, &role.deployments, "json"),
                 ];
                 for (format, login, extension) in logins {
-                    let Some(login) = login.filter(|_| formats.contains(&format)) else {
+                    let Some(login) = login.as_ref().filter(|_| formats.contains(&format)) else {
                         continue;
-                    };
-                    let context = LoginContext {
-                        generator: self.generator(),
-                        login: Login {
-                            role_arn: Some(arn.clone()),
-                            ..login
-                        },
                     };
                     let path = format!(
                         "{}/{}/{}.{extension}",
@@ -434,7 +425,14 @@ impl Fleet {
                         account.name,
                         inputs.role_name()
                     );
-                    let context = context.view(format, &path);
+                    let context = LoginContext {
+                        generator: model.generator.clone(),
+                        login: Login {
+                            role_arn: Some(inputs.role_arn_in(&account.id)),
+                            ..login.clone()
+                        },
+                    }
+                    .view(format, &path);
                     files.push(renderer.render_as(format.template(), format, path, &context)?);
                 }
             }

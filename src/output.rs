@@ -1,8 +1,9 @@
 //! Writing rendered files under the output folder, all or nothing, and `--check`.
 //!
-//! Every file is first written in full to a temporary file beside its destination; only when all
-//! of them are ready are they renamed into place. A failure before that leaves the folder as it
-//! was; a failing rename puts back what the earlier renames replaced.
+//! A file that replaces another is first written in full to a temporary file beside it; only when
+//! all of those are ready are they renamed into place, and the new files written. A failure before
+//! that leaves the folder as it was; a failure after puts back what was replaced and removes what
+//! was created, folders included.
 //!
 //! oidc-gen knows which files it wrote from a manifest it writes beside them, [`MANIFEST`]. A file
 //! listed there that this run does not write is *stale*: `--check` reports it, `--prune` removes
@@ -78,14 +79,18 @@ pub fn write_all(out: &Path, files: &[RenderedFile], prune: bool) -> Result<Outc
     let mut done: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
     let mut outcome = Outcome::default();
     for file in staged {
-        let Some(temp) = file.temp else {
-            outcome.written.push(Written::Unchanged(file.path));
-            continue;
+        let written = match file.pending {
+            Pending::Unchanged => {
+                outcome.written.push(Written::Unchanged(file.path));
+                continue;
+            }
+            Pending::Replace(temp) => temp.persist(&file.path).map(drop).map_err(|e| e.error),
+            Pending::Create(contents) => create(&file.path, contents),
         };
-        if let Err(e) = temp.persist(&file.path) {
+        if let Err(e) = written {
             roll_back(&done);
             remove_empty_dirs(&created_dirs);
-            return Err(io_error("cannot write", &file.path, e.error));
+            return Err(io_error("cannot write", &file.path, e));
         }
         outcome.written.push(match &file.previous {
             Some(_) => Written::Updated(file.path.clone()),
@@ -141,64 +146,106 @@ fn listed(out: &Path) -> Result<Vec<String>> {
 
 /// Files the manifest lists that `files` does not hold and that are still there.
 fn stale(out: &Path, files: &[RenderedFile]) -> Result<Vec<String>> {
+    let generated: std::collections::HashSet<&str> =
+        files.iter().map(|f| f.path.as_str()).collect();
     Ok(listed(out)?
         .into_iter()
-        .filter(|path| path != MANIFEST && !files.iter().any(|f| f.path == *path))
+        .filter(|path| path != MANIFEST && !generated.contains(path.as_str()))
         .filter(|path| out.join(path).is_file())
         .collect())
 }
 
-struct Staged {
+struct Staged<'a> {
     path: PathBuf,
     previous: Option<Vec<u8>>,
-    /// `None` when the file already holds the new contents.
-    temp: Option<NamedTempFile>,
+    pending: Pending<'a>,
 }
 
-fn stage(files: &[(PathBuf, &[u8])], created_dirs: &mut Vec<PathBuf>) -> Result<Vec<Staged>> {
+/// What is left to do for a file once every replacement is ready.
+enum Pending<'a> {
+    /// It already holds the new contents.
+    Unchanged,
+    /// Rename the temporary file over it.
+    Replace(NamedTempFile),
+    /// It does not exist: write it.
+    Create(&'a [u8]),
+}
+
+fn stage<'a>(
+    files: &[(PathBuf, &'a [u8])],
+    created_dirs: &mut Vec<PathBuf>,
+) -> Result<Vec<Staged<'a>>> {
     let mut staged = Vec::new();
     for (path, contents) in files {
         let path = path.clone();
         let dir = path.parent().expect("a rendered file is inside a folder");
         create_dirs(dir, created_dirs)?;
-        let previous = read_if_exists(&path)?;
-        if previous.as_deref() == Some(*contents) {
-            staged.push(Staged {
-                path,
-                previous,
-                temp: None,
-            });
-            continue;
-        }
-        let mut temp =
-            NamedTempFile::new_in(dir).map_err(|e| io_error("cannot create a file in", dir, e))?;
-        temp.write_all(contents)
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(|e| io_error("cannot write", temp.path(), e))?;
-        set_permissions(temp.as_file(), &path)
-            .map_err(|e| io_error("cannot set permissions of", &path, e))?;
+        // A folder this run created holds nothing yet (its files come one after another).
+        let fresh = created_dirs.iter().rev().any(|d| d == dir);
+        let previous = if fresh { None } else { read_if_exists(&path)? };
+        let pending = match &previous {
+            Some(bytes) if bytes == contents => Pending::Unchanged,
+            Some(_) => {
+                let mut temp = NamedTempFile::new_in(dir)
+                    .map_err(|e| io_error("cannot create a file in", dir, e))?;
+                temp.write_all(contents)
+                    .map_err(|e| io_error("cannot write", temp.path(), e))?;
+                set_permissions(temp.as_file(), Some(&path))
+                    .map_err(|e| io_error("cannot set permissions of", &path, e))?;
+                Pending::Replace(temp)
+            }
+            None => Pending::Create(contents),
+        };
         staged.push(Staged {
             path,
             previous,
-            temp: Some(temp),
+            pending,
         });
     }
     Ok(staged)
 }
 
-/// Temporary files are private (0600); the result gets the old file's mode, or the usual 0644.
+/// Writes a file that did not exist; a partly written one is removed. When another process has
+/// made it in the meantime, it is replaced whole, through a temporary file, like any other.
+fn create(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let opened = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    let mut file = match opened {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let dir = path.parent().expect("a rendered file is inside a folder");
+            let mut temp = NamedTempFile::new_in(dir)?;
+            temp.write_all(contents)?;
+            set_permissions(temp.as_file(), None)?;
+            return temp.persist(path).map(drop).map_err(|e| e.error);
+        }
+        Err(e) => return Err(e),
+    };
+    let written = file
+        .write_all(contents)
+        .and_then(|()| set_permissions(&file, None));
+    if written.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    written
+}
+
+/// Temporary files are private (0600); a replacement gets the old file's mode, a new file the
+/// usual 0644 (`None`).
 #[cfg(unix)]
-fn set_permissions(file: &fs::File, destination: &Path) -> std::io::Result<()> {
+fn set_permissions(file: &fs::File, replaced: Option<&Path>) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let permissions = match fs::metadata(destination) {
-        Ok(meta) => meta.permissions(),
-        Err(_) => fs::Permissions::from_mode(0o644),
+    let permissions = match replaced.map(fs::metadata) {
+        Some(Ok(meta)) => meta.permissions(),
+        _ => fs::Permissions::from_mode(0o644),
     };
     file.set_permissions(permissions)
 }
 
 #[cfg(not(unix))]
-fn set_permissions(_file: &fs::File, _destination: &Path) -> std::io::Result<()> {
+fn set_permissions(_file: &fs::File, _replaced: Option<&Path>) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -261,7 +261,7 @@ fn check_syntax(name: &str, language: Language, rendered: String) -> Result<Stri
             Ok(pretty)
         }
         Language::InterpolatedYaml => {
-            serde_yaml::from_str::<serde_yaml::Value>(&rendered)
+            serde_yaml::from_str::<serde::de::IgnoredAny>(&rendered)
                 .map_err(|e| invalid("YAML", e.to_string()))?;
             Ok(rendered)
         }
