@@ -528,3 +528,71 @@ fn completions_and_the_man_page_install_as_the_readme_says() {
             .starts_with(&format!("oidc-gen {}", env!("CARGO_PKG_VERSION")))
     );
 }
+
+#[test]
+fn the_partition_goes_into_every_arn_oidc_gen_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--org",
+        "acme",
+        "--account-id",
+        "123456789012",
+        "--env",
+        "platform/prod",
+        "--partition",
+        "aws-us-gov",
+        "--role-path",
+        "/pulumi/",
+        "--policy-arn",
+        "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess",
+        "--no-thumbprint",
+        "--out",
+        "out",
+    ];
+    let output = oidc_gen(dir.path(), &args);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let esc = std::fs::read_to_string(dir.path().join("out/esc/environment.yaml")).unwrap();
+    assert!(
+        esc.contains(r#"roleArn: "arn:aws-us-gov:iam::123456789012:role/pulumi/pulumi-esc-oidc""#),
+        "{esc}"
+    );
+    let template =
+        std::fs::read_to_string(dir.path().join("out/cloudformation/template.json")).unwrap();
+    assert!(
+        template.contains("--partition aws-us-gov"),
+        "the command reproduces it"
+    );
+
+    // A policy ARN of another partition is refused, naming it.
+    let wrong = [
+        &args[..10],
+        &["--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        &args[12..],
+    ]
+    .concat();
+    let refused = oidc_gen(tempfile::tempdir().unwrap().path(), &wrong);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused)
+            .1
+            .contains("it is in the aws partition, but the role is in aws-us-gov"),
+        "{}",
+        text(&refused).1
+    );
+}
+
+#[test]
+fn stack_sets_are_refused_where_organizations_has_no_trusted_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "org: acme\npartition: aws-cn\nthumbprint: none\nroles:\n  - name: r\n    envs: [p/e]\n\
+                accounts:\n  - {id: \"111111111111\", name: a}\norganization:\n  ou_ids: [ou-abcd-12345678]\n";
+    std::fs::write(dir.path().join("oidc-gen.yaml"), spec).unwrap();
+    let output = oidc_gen(dir.path(), &["--config", "oidc-gen.yaml", "--out", "out"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("China regions"),
+        "{}",
+        text(&output).1
+    );
+    assert!(!dir.path().join("out").exists());
+}

@@ -211,3 +211,43 @@ fn a_socks_proxy_is_refused_naming_it() {
         "the issuer was reached around the proxy"
     );
 }
+
+/// A spec of many accounts looks the thumbprint up once, and every account's provider gets it.
+#[test]
+fn a_spec_of_many_accounts_looks_the_thumbprint_up_once() {
+    let chain = TestChain::new(ChainShape::RootNotSent);
+    let issuer = TestIssuer::start(&chain);
+    let dir = tempfile::tempdir().unwrap();
+    let root = chain.write_root(dir.path());
+    let accounts: String = (0..5)
+        .map(|i| format!("  - {{id: \"10000000000{i}\", name: a{i}}}\n"))
+        .collect();
+    let spec = format!(
+        "org: acme\nissuer: {}\nroles:\n  - name: r\n    envs: [p/e]\naccounts:\n{accounts}",
+        issuer.url
+    );
+    std::fs::write(dir.path().join("oidc-gen.yaml"), spec).unwrap();
+    let mut command = oidc_gen_command(
+        dir.path(),
+        &[
+            "--config",
+            "oidc-gen.yaml",
+            "--ca-file",
+            root.to_str().unwrap(),
+            "--out",
+            "out",
+        ],
+    );
+    command.env_remove("OIDC_GEN_ISSUER");
+    let (output, _) = run_bounded(command, LIMIT);
+    assert!(output.status.success(), "{}", text(&output).1);
+    assert_eq!(issuer.accepted(), 1, "TLS connections the issuer accepted");
+    let module =
+        std::fs::read_to_string(dir.path().join("out/terraform/modules/pulumi-oidc/main.tf"))
+            .unwrap();
+    let thumbprint = sha1_hex(&chain.sent[1]);
+    assert!(
+        module.contains(&format!("thumbprint_list = [\"{thumbprint}\"]")),
+        "{module}"
+    );
+}
