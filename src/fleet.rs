@@ -15,7 +15,7 @@ use crate::context::{Generator, Login, Provider, Role};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::render::{Format, RenderedFile, Renderer};
-use crate::request::{Inputs, Partition, ThumbprintChoice};
+use crate::request::{self, Inputs, Partition, ThumbprintChoice};
 use crate::spec::{DEFAULT_ACCESS_ROLE, DEFAULT_REGION};
 use crate::{Generation, Network, Selection};
 
@@ -264,15 +264,7 @@ impl Fleet {
             for account in existing {
                 let arn = self.roles[0].trust.provider_arn(&account.id);
                 for client_id in self.client_ids() {
-                    commands.push(shell_words::join([
-                        "aws",
-                        "iam",
-                        "add-client-id-to-open-id-connect-provider",
-                        "--open-id-connect-provider-arn",
-                        &arn,
-                        "--client-id",
-                        &client_id,
-                    ]));
+                    commands.push(request::add_client_id_command(&arn, &client_id));
                 }
             }
             notes.push(format!(

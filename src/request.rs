@@ -584,19 +584,23 @@ impl Inputs {
             .claims
             .client_ids
             .iter()
-            .map(|client_id| {
-                shell_words::join([
-                    "aws",
-                    "iam",
-                    "add-client-id-to-open-id-connect-provider",
-                    "--open-id-connect-provider-arn",
-                    &arn,
-                    "--client-id",
-                    client_id,
-                ])
-            })
+            .map(|client_id| add_client_id_command(&arn, client_id))
             .collect()
     }
+}
+
+/// The aws CLI command that adds `client_id` to the provider `provider_arn`; harmless when it is
+/// there already.
+pub(crate) fn add_client_id_command(provider_arn: &str, client_id: &str) -> String {
+    shell_words::join([
+        "aws",
+        "iam",
+        "add-client-id-to-open-id-connect-provider",
+        "--open-id-connect-provider-arn",
+        provider_arn,
+        "--client-id",
+        client_id,
+    ])
 }
 
 /// Pulumi organization, project and environment names: letters, digits, `-`, `_` and `.`.

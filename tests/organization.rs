@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::aws::{Moto, Terraform, normalized_policy};
-use common::{oidc_gen, text};
+use common::{artifacts, oidc_gen, text};
 use serde_json::{Value, json};
 
 const SPEC: &str = include_str!("fixtures/organization.yaml");
@@ -121,12 +121,7 @@ fn read_json(path: &Path) -> Value {
 }
 
 fn strings(value: &Value) -> BTreeSet<String> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect()
+    artifacts::strings(value).into_iter().collect()
 }
 
 /// Checks every account against the generated member template: one provider for the issuer
