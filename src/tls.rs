@@ -283,8 +283,7 @@ fn refusal(reason: &rustls::CertificateError) -> String {
 /// Verifies a chain with the WebPKI verifier and remembers it, so that a refused server's chain
 /// can be reported. The verifier gets the anchors that can have issued a certificate of the chain
 /// (those whose encoding holds the issuer's name, which WebPKI compares byte for byte), so that only
-/// those few are parsed; a chain they refuse gets a second opinion from these and the anchors of
-/// the system's certificate directories, read only then.
+/// those few are parsed, from each [`Scope`](crate::trust::Scope) in turn until one accepts the chain.
 #[derive(Debug)]
 struct RecordingVerifier {
     anchors: TrustAnchors,
@@ -337,13 +336,17 @@ impl ServerCertVerifier for RecordingVerifier {
                 rustls::CertificateError::UnknownIssuer,
             )),
         };
-        // The second set holds the first, so it never refuses what the first accepts.
-        match verify(self.anchors.issuers_of(&issuers, false)) {
-            Err(_) if self.anchors.has_directories() => {
-                verify(self.anchors.issuers_of(&issuers, true))
+        // Each scope holds the one before, so a later one never refuses what an earlier accepts.
+        let mut verdict = Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        for scope in self.anchors.scopes() {
+            verdict = verify(self.anchors.issuers_of(&issuers, scope));
+            if verdict.is_ok() {
+                break;
             }
-            verdict => verdict,
         }
+        verdict
     }
 
     fn verify_tls12_signature(

@@ -1,9 +1,12 @@
 //! The trust anchors every TLS connection is verified against: the system's roots (which honour
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR`) plus those of `--ca-file`. Verification is never turned off.
 //!
-//! As in OpenSSL, the CA bundle file is loaded, and the certificate directory is consulted only for
-//! a chain the bundle's anchors do not verify: on common systems the directory holds the same
-//! certificates one file each, and reading them all would cost more than the rest of the look-up.
+//! A chain is tried against the smallest set of anchors first, each set holding the one before,
+//! so a later set never refuses what an earlier one accepts: the anchors of `--ca-file` alone (when
+//! given), then with the system's CA bundle file, then, as in OpenSSL, with the certificate
+//! directories (on common systems they hold the bundle's certificates one file each, and reading
+//! them all would cost more than the rest of the look-up). Without `--ca-file` the bundle is read on
+//! a thread while the connection is made; with it, only when the file's anchors do not verify.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,6 +28,17 @@ pub struct TrustAnchors {
     system: Arc<SystemStore>,
 }
 
+/// The anchors a chain is verified against, each holding the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Those of `--ca-file`.
+    Given,
+    /// Those and the system's CA bundle.
+    Bundle,
+    /// Those and the system's certificate directories.
+    Directories,
+}
+
 /// The system's CA bundle and certificate directories.
 #[derive(Debug)]
 struct SystemStore {
@@ -40,35 +54,40 @@ type Bundle = (Vec<CertificateDer<'static>>, Vec<PathBuf>);
 impl TrustAnchors {
     /// The system's roots, plus every certificate in the PEM file `ca_file`.
     pub fn load(ca_file: Option<&Path>) -> Result<Self> {
-        let reading = std::thread::spawn(|| {
-            let (file, dirs) = system_paths();
-            let certs = file.as_deref().map(read_bundle).unwrap_or_default();
-            // Without a bundle, the directories are the system's store: read them now.
-            match certs.is_empty() {
-                true => (load_directories(&dirs), Vec::new()),
-                false => (certs, dirs),
-            }
-        });
         let given = match ca_file {
             Some(path) => read_pem_certificates(path)?,
             None => Vec::new(),
         };
+        let reading = given
+            .is_empty()
+            .then(|| std::thread::spawn(read_system_bundle));
         Ok(TrustAnchors {
             given: Arc::new(given),
             system: Arc::new(SystemStore {
-                reading: Mutex::new(Some(reading)),
+                reading: Mutex::new(reading),
                 read: OnceLock::new(),
                 with_dirs: OnceLock::new(),
             }),
         })
     }
 
+    /// The scopes a chain is tried against, smallest first; the directories only when there are
+    /// some (known once the bundle is read, so only asked for when the earlier scopes refuse).
+    pub fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        let given = (!self.given.is_empty()).then_some(Scope::Given);
+        given
+            .into_iter()
+            .chain([Scope::Bundle])
+            .chain(std::iter::once(Scope::Directories).filter(|_| !self.bundle().1.is_empty()))
+    }
+
     fn bundle(&self) -> &Bundle {
         self.system.read.get_or_init(|| {
             let reading = self.system.reading.lock().expect("not poisoned").take();
-            reading
-                .and_then(|thread| thread.join().ok())
-                .unwrap_or_default()
+            match reading {
+                Some(thread) => thread.join().unwrap_or_default(),
+                None => read_system_bundle(),
+            }
         })
     }
 
@@ -76,12 +95,16 @@ impl TrustAnchors {
     /// the system's certificate directories when `directories` is set. An anchor can issue a
     /// certificate only if its subject is that certificate's issuer, byte for byte, so no other
     /// anchor can change a verdict, and these few are all that need parsing.
-    pub fn issuers_of(&self, names: &[Vec<u8>], directories: bool) -> RootCertStore {
-        let (bundle, dirs) = self.bundle();
-        let extra: &[CertificateDer<'static>] = if directories {
-            self.system.with_dirs.get_or_init(|| load_directories(dirs))
-        } else {
-            &[]
+    pub fn issuers_of(&self, names: &[Vec<u8>], scope: Scope) -> RootCertStore {
+        let (bundle, extra): (&[CertificateDer<'static>], &[CertificateDer<'static>]) = match scope
+        {
+            Scope::Given => (&[], &[]),
+            Scope::Bundle => (&self.bundle().0, &[]),
+            Scope::Directories => {
+                let (bundle, dirs) = self.bundle();
+                let extra = self.system.with_dirs.get_or_init(|| load_directories(dirs));
+                (bundle, extra)
+            }
         };
         let finders: Vec<memchr::memmem::Finder<'_>> = names
             .iter()
@@ -95,17 +118,23 @@ impl TrustAnchors {
                 .any(|finder| finder.find(anchor.as_ref()).is_some())
         }))
     }
-
-    /// Whether there are certificate directories left to consult.
-    pub fn has_directories(&self) -> bool {
-        !self.bundle().1.is_empty()
-    }
 }
 
 fn store<'a>(certs: impl IntoIterator<Item = &'a CertificateDer<'static>>) -> RootCertStore {
     let mut store = RootCertStore::empty();
     store.add_parsable_certificates(certs.into_iter().cloned());
     store
+}
+
+/// The system's CA bundle, and the certificate directories left to read; without a bundle, the
+/// directories are the system's store and are read at once.
+fn read_system_bundle() -> Bundle {
+    let (file, dirs) = system_paths();
+    let certs = file.as_deref().map(read_bundle).unwrap_or_default();
+    match certs.is_empty() {
+        true => (load_directories(&dirs), Vec::new()),
+        false => (certs, dirs),
+    }
 }
 
 /// The system's CA bundle file and certificate directories: `SSL_CERT_FILE` and `SSL_CERT_DIR`
@@ -185,4 +214,19 @@ fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
         ));
     }
     Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_given_anchors_are_tried_first_and_the_system_store_is_not_read_for_them() {
+        let pem = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/root.pem");
+        let anchors = TrustAnchors::load(Some(Path::new(pem))).unwrap();
+        assert!(anchors.system.reading.lock().unwrap().is_none());
+        assert_eq!(anchors.scopes().next(), Some(Scope::Given));
+        let without = TrustAnchors::load(None).unwrap();
+        assert_eq!(without.scopes().next(), Some(Scope::Bundle));
+    }
 }
