@@ -176,10 +176,15 @@ fn stage<'a>(
     created_dirs: &mut Vec<PathBuf>,
 ) -> Result<Vec<Staged<'a>>> {
     let mut staged = Vec::new();
+    let mut ready: Option<&Path> = None;
     for (path, contents) in files {
-        let path = path.clone();
         let dir = path.parent().expect("a rendered file is inside a folder");
-        create_dirs(dir, created_dirs)?;
+        // Files of one folder come one after another: make the folder once.
+        if ready != Some(dir) {
+            create_dirs(dir, created_dirs)?;
+            ready = Some(dir);
+        }
+        let path = path.clone();
         // A folder this run created holds nothing yet (its files come one after another).
         let fresh = created_dirs.iter().rev().any(|d| d == dir);
         let previous = if fresh { None } else { read_if_exists(&path)? };
