@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Generates a spec of N accounts with 3 roles each (N = 1, 50, 500) with the release build and
 # prints per N: the files and bytes written; the median of 5 runs of `--check` against an empty
-# folder (everything but writing) and of a run into a fresh folder on this disk; the peak memory
-# (max RSS); and the StackSet template's size, which must not grow with N. The last line is what
-# the disk alone needs to create the same folders and files (Python, no oidc-gen), for scale.
+# folder (everything but writing), of a run into a fresh folder on this disk, and of one into a
+# fresh folder in memory (/dev/shm, when there is one); the peak memory (max RSS); and the StackSet
+# template's size, which must not grow with N. The last line is what the disk alone needs to create
+# the same folders and files (Python, no oidc-gen), for scale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -38,11 +39,13 @@ def spec(accounts):
     lines += ["organization:", "  ou_ids: [ou-abcd-12345678]", ""]
     return "\n".join(lines)
 
-def run(folder, *extra):
+MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+def run(folder, *extra, out="out"):
     """Wall time in seconds and max RSS in KiB of one run."""
     started = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", binary, "--config", "oidc-gen.yaml", "--out", "out", *extra],
+        ["/usr/bin/time", "-f", "%M", binary, "--config", "oidc-gen.yaml", "--out", out, *extra],
         cwd=folder, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
@@ -64,14 +67,14 @@ def floor(files, folders):
     return elapsed
 
 print(f"{'accounts':>8} {'files':>6} {'bytes':>9} {'bytes/account':>13} {'--check':>9} "
-      f"{'write':>9} {'max RSS':>9} {'stackset.json':>13}")
+      f"{'write':>9} {'in memory':>9} {'max RSS':>9} {'stackset.json':>13}")
 sizes = {}
 for accounts in (1, 50, 500):
     folder = os.path.join(work, str(accounts))
     os.makedirs(folder)
     with open(os.path.join(folder, "oidc-gen.yaml"), "w") as f:
         f.write(spec(accounts))
-    checks, writes, memory = [], [], []
+    checks, writes, in_memory, memory = [], [], [], []
     for _ in range(5):
         shutil.rmtree(os.path.join(folder, "out"), ignore_errors=True)
         elapsed, rss = run(folder, "--check")
@@ -80,6 +83,12 @@ for accounts in (1, 50, 500):
         elapsed, rss = run(folder)
         writes.append(elapsed)
         memory.append(rss)
+        if MEMORY:
+            target = os.path.join(MEMORY, f"oidc-gen-bench-{os.getpid()}")
+            shutil.rmtree(target, ignore_errors=True)
+            elapsed, rss = run(folder, out=target)
+            in_memory.append(elapsed)
+            shutil.rmtree(target)
     out = os.path.join(folder, "out")
     written = [(os.path.relpath(os.path.join(d, f), out), os.path.getsize(os.path.join(d, f)))
                for d, _, fs in os.walk(out) for f in fs]
@@ -89,6 +98,7 @@ for accounts in (1, 50, 500):
     sizes[accounts] = total
     print(f"{accounts:>8} {len(written):>6} {total:>9} {total // accounts:>13} "
           f"{statistics.median(checks) * 1000:>7.0f}ms {statistics.median(writes) * 1000:>7.0f}ms "
+          f"{statistics.median(in_memory) * 1000 if in_memory else float('nan'):>7.0f}ms "
           f"{max(memory) / 1024:>6.1f}MiB {stackset:>13}")
 growth = (sizes[500] - sizes[50]) / (sizes[50] - sizes[1])
 print(f"bytes added from 50 to 500 accounts / from 1 to 50: {growth:.2f} (linear: {450 / 49:.2f})")
