@@ -14,6 +14,10 @@ use crate::session::Session;
 const MAX_REDIRECTS: u32 = 3;
 /// A discovery document larger than this is refused (real ones are a few KiB).
 const MAX_BODY_BYTES: u64 = 256 * 1024;
+/// ureq's buffer for what the issuer sends: the response head must fit (it grows for the body).
+const INPUT_BUFFER: usize = 32 * 1024;
+/// ureq's buffer for the request: one GET and its headers.
+const OUTPUT_BUFFER: usize = 8 * 1024;
 
 /// The parts of a discovery document oidc-gen uses.
 #[derive(Debug, Clone)]
@@ -55,6 +59,10 @@ pub fn fetch(issuer: &Issuer, session: &Session) -> Result<Discovery> {
     let timeout = session.timeout();
     let agent = session.agent(
         ureq::Agent::config_builder()
+            // ureq zero-fills its buffers (128 KiB each by default) before the first request;
+            // a discovery exchange needs far less, and every page written costs a fault.
+            .input_buffer_size(INPUT_BUFFER)
+            .output_buffer_size(OUTPUT_BUFFER)
             .https_only(true)
             .max_redirects(MAX_REDIRECTS)
             .http_status_as_error(false)
