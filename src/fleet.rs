@@ -298,20 +298,10 @@ impl Fleet {
             .iter()
             .map(|inputs| {
                 let model = inputs.model(&[]);
-                let mut logical_id = logical_id(inputs.role_name());
-                if logical_ids.contains(&logical_id) {
-                    logical_id = format!("{logical_id}{}", logical_ids.len() + 1);
-                }
-                logical_ids.push(logical_id.clone());
-                let mut slug = slug(inputs.role_name());
-                if slugs.contains(&slug) {
-                    slug = format!("{slug}-{}", slugs.len() + 1);
-                }
-                slugs.push(slug.clone());
                 FleetRole {
                     role: model.role,
-                    logical_id,
-                    slug,
+                    logical_id: unique(logical_id(inputs.role_name()), "", &mut logical_ids),
+                    slug: unique(slug(inputs.role_name()), "-", &mut slugs),
                     esc: model.esc,
                     deployments: model.deployments,
                 }
@@ -468,6 +458,19 @@ fn logical_id(name: &str) -> String {
     id
 }
 
+/// `name`, or `name` with a number after `separator` when `taken` holds it already (two role
+/// names that differ only in punctuation); the result is added to `taken`.
+fn unique(name: String, separator: &str, taken: &mut Vec<String>) -> String {
+    let mut candidate = name.clone();
+    let mut number = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{name}{separator}{number}");
+        number += 1;
+    }
+    taken.push(candidate.clone());
+    candidate
+}
+
 /// `name` with every character but letters, digits, `-` and `_` replaced by `-`.
 fn slug(name: &str) -> String {
     name.chars()
@@ -489,6 +492,19 @@ pub(crate) fn templates() -> impl Iterator<Item = (&'static str, &'static str)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_collide_get_a_number() {
+        let mut taken = Vec::new();
+        let ids: Vec<String> = ["a-b", "a.b", "a_b"]
+            .into_iter()
+            .map(|name| unique(logical_id(name), "", &mut taken))
+            .collect();
+        assert_eq!(ids, ["ABRole", "ABRole2", "ABRole3"]);
+        let mut taken = vec!["x-2".to_owned()];
+        assert_eq!(unique("x".into(), "-", &mut taken), "x");
+        assert_eq!(unique("x".into(), "-", &mut taken), "x-3");
+    }
 
     #[test]
     fn logical_ids_are_camel_case() {

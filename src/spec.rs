@@ -121,10 +121,19 @@ impl Place<'_> {
 
     /// An error about the top-level `field`.
     fn top(&self, field: &str, message: String) -> Error {
+        self.under(field, "", message)
+    }
+
+    /// An error about `field` of the top-level mapping `parent` (the line is the parent's).
+    fn under(&self, parent: &str, field: &str, message: String) -> Error {
         Error::Spec {
             file: self.file.to_path_buf(),
-            line: key_line(self.text, field),
-            field: field.to_owned(),
+            line: key_line(self.text, parent),
+            field: [parent, field]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("."),
             message,
         }
     }
@@ -319,8 +328,7 @@ impl Spec {
 
 impl OrganizationSpec {
     fn check(self, place: &Place, partition: Partition) -> Result<Organization> {
-        let field =
-            |name: &str, message: String| place.top("organization", format!("{name}: {message}"));
+        let field = |name: &str, message: String| place.under("organization", name, message);
         for ou in &self.ou_ids {
             if !is_ou_id(ou) {
                 return Err(field(

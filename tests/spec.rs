@@ -192,8 +192,8 @@ fn bad_specs_are_refused_with_file_line_and_field() {
     );
     refused(
         &SPEC.replace("ou-abcd-12345678", "ou-12345678"),
-        "oidc-gen.yaml:20: organization:",
-        "ou_ids: \"ou-12345678\" is not an organizational unit id",
+        "oidc-gen.yaml:20: organization.ou_ids:",
+        "\"ou-12345678\" is not an organizational unit id",
     );
     refused(
         &SPEC.replace("envs: [platform/prod]", "envs: [platform/prod/x]"),
