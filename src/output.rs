@@ -190,15 +190,10 @@ fn stage<'a>(
         let previous = if fresh { None } else { read_if_exists(&path)? };
         let pending = match &previous {
             Some(bytes) if bytes == contents => Pending::Unchanged,
-            Some(_) => {
-                let mut temp = NamedTempFile::new_in(dir)
-                    .map_err(|e| io_error("cannot create a file in", dir, e))?;
-                temp.write_all(contents)
-                    .map_err(|e| io_error("cannot write", temp.path(), e))?;
-                set_permissions(temp.as_file(), Some(&path))
-                    .map_err(|e| io_error("cannot set permissions of", &path, e))?;
-                Pending::Replace(temp)
-            }
+            Some(_) => Pending::Replace(
+                temporary(&path, contents)
+                    .map_err(|e| io_error("cannot write beside", &path, e))?,
+            ),
             None => Pending::Create(contents),
         };
         staged.push(Staged {
@@ -208,6 +203,15 @@ fn stage<'a>(
         });
     }
     Ok(staged)
+}
+
+/// `contents` in a temporary file beside `path`, with the mode `path` has (0644 if none).
+fn temporary(path: &Path, contents: &[u8]) -> std::io::Result<NamedTempFile> {
+    let dir = path.parent().expect("a rendered file is inside a folder");
+    let mut temp = NamedTempFile::new_in(dir)?;
+    temp.write_all(contents)?;
+    set_permissions(temp.as_file(), Some(path))?;
+    Ok(temp)
 }
 
 /// Writes a file that did not exist; a partly written one is removed. When another process has
@@ -220,10 +224,7 @@ fn create(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut file = match opened {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let dir = path.parent().expect("a rendered file is inside a folder");
-            let mut temp = NamedTempFile::new_in(dir)?;
-            temp.write_all(contents)?;
-            set_permissions(temp.as_file(), None)?;
+            let temp = temporary(path, contents)?;
             return temp.persist(path).map(drop).map_err(|e| e.error);
         }
         Err(e) => return Err(e),
