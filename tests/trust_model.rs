@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 
 use common::{oidc_gen, skip, text};
 use oidc_gen::claims::{Attribute, Operation};
-use oidc_gen::request::TrustRequest;
+use oidc_gen::request::{Partition, TrustRequest};
 use oidc_gen::simulate::{self, Token, string_like};
 use serde_json::{Value, json};
 
@@ -768,10 +768,6 @@ fn url(host_path: &str) -> String {
 
 /// The independent evaluator's answers, or `None` (test skipped) when it is not installed.
 fn independent(policy: &Value, tokens: &[TestToken]) -> Option<Vec<bool>> {
-    let Ok(modules) = std::env::var("IAM_SIMULATE_MODULES") else {
-        skip(EVALUATOR_MISSING);
-        return None;
-    };
     let requests: Vec<Value> = tokens
         .iter()
         .map(|t| {
@@ -781,7 +777,20 @@ fn independent(policy: &Value, tokens: &[TestToken]) -> Option<Vec<bool>> {
             })
         })
         .collect();
-    let input = json!({ "policy": policy, "role": format!("arn:aws:iam::{ACCOUNT}:role/r"), "requests": requests });
+    let answers = evaluate(policy, "aws", &requests)?;
+    assert_eq!(answers.len(), tokens.len());
+    Some(answers.iter().map(|a| a == "Allowed").collect())
+}
+
+/// The evaluator's verdicts (`Allowed`, `ImplicitlyDenied`, ...) on `requests` to assume a role
+/// in `partition` with `policy`, or `None` (test skipped) when it is not installed.
+fn evaluate(policy: &Value, partition: &str, requests: &[Value]) -> Option<Vec<String>> {
+    let Ok(modules) = std::env::var("IAM_SIMULATE_MODULES") else {
+        skip(EVALUATOR_MISSING);
+        return None;
+    };
+    let role = format!("arn:{partition}:iam::{ACCOUNT}:role/r");
+    let input = json!({ "policy": policy, "role": role, "requests": requests });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/evaluator/evaluate.mjs");
     let mut child = Command::new("node")
         .arg(script)
@@ -803,9 +812,7 @@ fn independent(policy: &Value, tokens: &[TestToken]) -> Option<Vec<bool>> {
         "the evaluator failed: {}",
         text(&output).1
     );
-    let answers: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(answers.len(), tokens.len());
-    Some(answers.iter().map(|a| a == "Allowed").collect())
+    Some(serde_json::from_slice(&output.stdout).unwrap())
 }
 
 #[test]
@@ -984,44 +991,41 @@ fn tokens_sample(issuer: &'static str) -> Vec<TestToken> {
 /// The control requests: another provider, or another action, never get in.
 #[test]
 fn the_independent_evaluator_refuses_other_principals_and_actions() {
-    let trust = scenarios().remove(0).request.validate().unwrap();
-    let policy = trust.trust_policy(Some(ACCOUNT));
-    let Ok(modules) = std::env::var("IAM_SIMULATE_MODULES") else {
-        skip(EVALUATOR_MISSING);
-        return;
-    };
     let context = json!({
         "api.pulumi.com/oidc:aud": "aws:acme",
         "api.pulumi.com/oidc:sub": "pulumi:environments:org:acme:env:platform/prod",
     });
-    let provider = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{PULUMI}");
-    let requests = json!([
-        { "principal": provider, "context": context },
-        { "principal": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/other.example/oidc"), "context": context },
-        { "principal": provider, "action": "sts:AssumeRole", "context": context },
-    ]);
-    let input = json!({ "policy": policy, "role": format!("arn:aws:iam::{ACCOUNT}:role/r"), "requests": requests });
-    let mut child = Command::new("node")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/evaluator/evaluate.mjs"
-        ))
-        .env("IAM_SIMULATE_MODULES", modules)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let answers: Value = serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap();
-    assert_eq!(
-        answers,
-        json!(["Allowed", "ImplicitlyDenied", "ImplicitlyDenied"])
-    );
+    for partition in Partition::ALL {
+        let mut request = scenarios().remove(0).request;
+        request.partition = partition;
+        let policy = request.validate().unwrap().trust_policy(Some(ACCOUNT));
+        let name = partition.as_str();
+        let provider = format!("arn:{name}:iam::{ACCOUNT}:oidc-provider/{PULUMI}");
+        let other_partition = if partition == Partition::Aws {
+            "aws-cn"
+        } else {
+            "aws"
+        };
+        let requests = [
+            json!({ "principal": provider, "context": context }),
+            json!({ "principal": format!("arn:{name}:iam::{ACCOUNT}:oidc-provider/other.example/oidc"), "context": context }),
+            json!({ "principal": provider, "action": "sts:AssumeRole", "context": context }),
+            json!({ "principal": format!("arn:{other_partition}:iam::{ACCOUNT}:oidc-provider/{PULUMI}"), "context": context }),
+        ];
+        let Some(answers) = evaluate(&policy, name, &requests) else {
+            return;
+        };
+        assert_eq!(
+            answers,
+            [
+                "Allowed",
+                "ImplicitlyDenied",
+                "ImplicitlyDenied",
+                "ImplicitlyDenied"
+            ],
+            "{name}"
+        );
+    }
 }
 
 /// The binary agrees with the library on a sample of every scenario: exit 0 for ALLOW, 1 for DENY.
