@@ -17,7 +17,8 @@ Exit codes:
   1  --check found files that differ from what would be written
   2  invalid input or usage
   3  the issuer could not be reached, read or trusted
-  4  a filesystem error";
+  4  a filesystem error, or a file under --out that oidc-gen will not write through or over
+     (a symbolic link, a file it did not write), or another run holding --out";
 
 /// Generate Terraform, CloudFormation, Pulumi YAML and Pulumi ESC code for Pulumi Cloud's OIDC
 /// issuer (or another one) on AWS: the IAM OIDC provider, a role whose trust policy admits exactly
@@ -70,13 +71,16 @@ const THUMBPRINT_EXIT_CODES: &str = "\
 Exit codes:
   0  success
   2  invalid input or usage
-  3  the issuer could not be reached, read or trusted";
+  3  the issuer could not be reached, read or trusted
+  4  standard output cannot be written";
 
 const SIMULATE_EXIT_CODES: &str = "\
 Exit codes:
   0  ALLOW: a statement admits the token
   1  DENY: no statement admits it, or one denies it
-  2  invalid input, or a policy oidc-gen cannot evaluate";
+  2  invalid input, or a policy oidc-gen cannot evaluate (an element or operator it does not
+     know, or larger than IAM accepts)
+  4  standard output cannot be written";
 
 /// Options of `oidc-gen thumbprint`.
 #[derive(Debug, Args)]
@@ -334,14 +338,27 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 
     /// Write nothing; exit 1 and show every file under --out that is missing, differs (with a
-    /// short diff) or is stale (written by an earlier run, no longer generated).
+    /// short diff), is unowned (not as oidc-gen wrote it, or a symbolic link: a run refuses it
+    /// without --force), is stale (written by an earlier run, no longer generated) or is a
+    /// leftover of an interrupted run.
     #[arg(long, help_heading = OUTPUT)]
     pub check: bool,
 
-    /// Remove stale files: those an earlier run wrote (as the folder's .oidc-gen-files lists)
-    /// that this one no longer generates. Other files are never touched.
+    /// Remove stale files: those an earlier run wrote (as the folder's .oidc-gen-files lists,
+    /// with the hash of what it wrote) that this one no longer generates and nobody has edited.
+    /// Other files are never touched.
     #[arg(long, conflicts_with = "check", help_heading = OUTPUT)]
     pub prune: bool,
+
+    /// Replace files at generated paths that oidc-gen did not write, or that were edited since
+    /// (without it such a file stops the run, exit 4). Symbolic links are replaced, never
+    /// followed.
+    #[arg(long, conflicts_with = "check", help_heading = OUTPUT)]
+    pub force: bool,
+
+    /// How long to wait for another oidc-gen run on the same --out folder to finish, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, help_heading = OUTPUT)]
+    pub lock_wait: u64,
 
     /// A folder of templates (laid out like the built-in ones, e.g. terraform/main.tf.j2) tried
     /// before the built-in templates.

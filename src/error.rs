@@ -109,6 +109,49 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Something below the output folder that oidc-gen will not write through or over.
+    #[error("{path}: {problem}; nothing was written")]
+    Unsafe {
+        /// What is in the way.
+        path: PathBuf,
+        /// Why, and what to do.
+        problem: String,
+    },
+
+    /// Files at generated paths that oidc-gen did not write, or that were edited since.
+    #[error(
+        "{} file(s) at generated paths are not as oidc-gen wrote them; nothing was written. Move them away, \
+         or pass --force to replace them:\n  {}", .0.len(), .0.join("\n  ")
+    )]
+    NotOwned(Vec<String>),
+
+    /// Another run holds the output folder.
+    #[error(
+        "another oidc-gen run ({}) holds {path} and did not finish within {waited} s; wait for it, or \
+         give --lock-wait a longer time",
+        pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into())
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's process id, as it wrote it.
+        pid: Option<u32>,
+        /// How long this run waited, in seconds.
+        waited: f64,
+    },
+
+    /// An input file that cannot be read within oidc-gen's bounds.
+    #[error("cannot read {what} {path}: {source}")]
+    Input {
+        /// What the file is for, e.g. `--policy`.
+        what: &'static str,
+        /// The file as given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::bounded::ReadError,
+    },
+
     /// A policy file for `simulate` that holds no usable trust policy.
     #[error("cannot use --policy {path}: {hint}")]
     PolicyFile {
@@ -124,7 +167,7 @@ pub enum Error {
 
     /// `--check` found files that differ from what would be written.
     #[error(
-        "{0} file(s) under the output folder are missing, differ or are stale; run the same command without --check (and with --prune for stale files) to update them"
+        "{0} file(s) under the output folder are missing, differ, are unowned, stale or left over; run the same command without --check (with --prune for stale files, --force for unowned ones) to update them"
     )]
     CheckFailed(usize),
 }
@@ -142,16 +185,20 @@ impl Error {
             | Error::Template { .. }
             | Error::InvalidOutput { .. }
             | Error::PolicyFile { .. }
+            | Error::Input { .. }
             | Error::Unsupported(_) => 2,
             Error::Discovery { .. } | Error::Tls { .. } => 3,
-            Error::Io { .. } => 4,
+            Error::Io { .. } | Error::Unsafe { .. } | Error::NotOwned(_) | Error::Locked { .. } => {
+                4
+            }
         }
     }
 
-    pub(crate) fn invalid(what: &'static str, value: &str, hint: impl Into<String>) -> Self {
+    /// A value that breaks a rule; the value is cut to what a message can show.
+    pub fn invalid(what: &'static str, value: &str, hint: impl Into<String>) -> Self {
         Error::Invalid {
             what,
-            value: value.to_owned(),
+            value: crate::bounded::cut(value),
             hint: hint.into(),
         }
     }

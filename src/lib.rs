@@ -9,8 +9,10 @@
 
 #![deny(missing_docs)]
 
+pub mod bounded;
 pub mod cert;
 pub mod claims;
+pub mod confined;
 pub mod connect;
 pub mod context;
 pub mod discovery;

@@ -56,7 +56,7 @@ fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
     let issuer = Issuer::parse(&args.issuer)?;
     let report = args.network.network().lookup(&issuer)?;
     print_chain_report(&report);
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = checked_stdout()?;
     let printed = if args.json {
         writeln!(
             stdout,
@@ -69,7 +69,7 @@ fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
             .iter()
             .try_for_each(|t| writeln!(stdout, "{t}"))
     };
-    printed.map_err(stdout_error)
+    printed.and_then(|()| stdout.flush()).map_err(stdout_error)
 }
 
 fn generate(args: &GenerateArgs) -> Result<()> {
@@ -98,9 +98,10 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     }
 
     if args.to_stdout() {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = checked_stdout()?;
         stdout
             .write_all(generation.files[0].contents.as_bytes())
+            .and_then(|()| stdout.flush())
             .map_err(stdout_error)?;
         notes.iter().for_each(|note| eprintln!("note: {note}"));
         return Ok(());
@@ -132,9 +133,24 @@ fn generate_from_spec(args: &GenerateArgs, config: &Path) -> Result<()> {
 
 /// Compares the files with the folder (`--check`), or writes them; then the notes.
 fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]) -> Result<()> {
+    let mut waiting = |pid: Option<u32>| {
+        eprintln!(
+            "waiting up to {} s for another oidc-gen run ({}) on {}",
+            args.lock_wait,
+            pid.map(|p| format!("pid {p}"))
+                .unwrap_or_else(|| "pid unknown".into()),
+            args.out.display()
+        )
+    };
+    let wait = std::time::Duration::from_secs(args.lock_wait);
     if args.check {
-        let differences = output::check(&args.out, &generation.files)?;
-        let mut stdout = std::io::stdout().lock();
+        let checked = output::check(&args.out, &generation.files, wait, &mut waiting)?;
+        checked
+            .notes
+            .iter()
+            .for_each(|note| eprintln!("note: {note}"));
+        let differences = checked.differences;
+        let mut stdout = checked_stdout()?;
         for difference in &differences {
             writeln!(
                 stdout,
@@ -145,6 +161,7 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
             .and_then(|()| stdout.write_all(difference.diff.as_bytes()))
             .map_err(stdout_error)?;
         }
+        stdout.flush().map_err(stdout_error)?;
         if !differences.is_empty() {
             return Err(Error::CheckFailed(differences.len()));
         }
@@ -156,7 +173,12 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
         return Ok(());
     }
 
-    let outcome = output::write_all(&args.out, &generation.files, args.prune)?;
+    let options = output::Options {
+        prune: args.prune,
+        force: args.force,
+        wait,
+    };
+    let outcome = output::write_all(&args.out, &generation.files, &options, &mut waiting)?;
     for written in outcome.written {
         match written {
             Written::Created(path) => eprintln!("created {}", path.display()),
@@ -173,7 +195,11 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
             path.display()
         );
     }
-    notes.iter().for_each(|note| eprintln!("note: {note}"));
+    outcome
+        .notes
+        .iter()
+        .chain(notes)
+        .for_each(|note| eprintln!("note: {note}"));
     Ok(())
 }
 
@@ -184,13 +210,38 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
             eprintln!(
                 "note: the token was decoded, not verified: its signature and expiry were not checked"
             );
-            Token::from_jwt(jwt)?
+            if jwt == "-" {
+                let text =
+                    oidc_gen::bounded::read_text(Path::new("-"), oidc_gen::bounded::TOKEN_BYTES)
+                        .map_err(|source| Error::Input {
+                            what: "--token",
+                            path: "standard input".into(),
+                            source,
+                        })?;
+                Token::from_jwt(text.trim())?
+            } else {
+                Token::from_jwt(jwt)?
+            }
         }
-        (None, Some(aud), Some(sub)) => Token {
-            iss: None,
-            aud: aud.clone(),
-            sub: sub.clone(),
-        },
+        (None, Some(aud), Some(sub)) => {
+            for (what, value) in [("--aud", aud), ("--sub", sub)] {
+                if value.len() as u64 > oidc_gen::bounded::TOKEN_BYTES {
+                    return Err(Error::invalid(
+                        what,
+                        value,
+                        format!(
+                            "a claim cannot be longer than the token, and STS takes tokens of at most {} characters",
+                            oidc_gen::bounded::TOKEN_BYTES
+                        ),
+                    ));
+                }
+            }
+            Token {
+                iss: None,
+                aud: aud.clone(),
+                sub: sub.clone(),
+            }
+        }
         _ => unreachable!("clap requires --token, or --aud with --sub"),
     };
     let given_issuer = args
@@ -226,21 +277,34 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         }
     };
     // A token names its issuer, and IAM hands it to that issuer's provider.
-    let token_issuer = token.iss.as_deref().map(|iss| {
-        iss.trim_start_matches("https://")
-            .trim_end_matches('/')
-            .to_owned()
-    });
+    let token_issuer = match token.iss.as_deref() {
+        None => None,
+        Some(iss) => match iss.strip_prefix("https://") {
+            Some(host_path) => Some(host_path.trim_end_matches('/').to_owned()),
+            None => {
+                return Err(Error::invalid(
+                    "--token",
+                    iss,
+                    "its \"iss\" claim is not an https:// URL, and IAM trusts only https issuers",
+                ));
+            }
+        },
+    };
     let Some(host_path) = token_issuer.or(policy_issuer) else {
         return Err(Error::Usage(
             "the policy's conditions name no single issuer; say which one issued the token with --issuer".into(),
         ));
     };
     let verdict = simulate::evaluate(&policy, &host_path, &token)?;
-    print!(
-        "{}",
-        verdict.describe(&format!("https://{host_path}"), &token)
-    );
+    let mut stdout = checked_stdout()?;
+    stdout
+        .write_all(
+            verdict
+                .describe(&format!("https://{host_path}"), &token)
+                .as_bytes(),
+        )
+        .and_then(|()| stdout.flush())
+        .map_err(stdout_error)?;
     Ok(if verdict.allowed() {
         ExitCode::SUCCESS
     } else {
@@ -254,6 +318,29 @@ fn print_chain_report(report: &oidc_gen::thumbprint::Report) {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
+}
+
+/// Standard output, if it was open when oidc-gen started. Rust's runtime opens /dev/null, for
+/// reading and writing, in place of a closed one, where what is printed would be lost without a
+/// word; a shell's `> /dev/null` opens it for writing only.
+fn checked_stdout() -> Result<std::io::StdoutLock<'static>> {
+    use rustix::fs::{FileType, OFlags};
+    use std::os::fd::AsFd;
+    let stdout = std::io::stdout();
+    let fd = stdout.as_fd();
+    let stat = rustix::fs::fstat(fd).map_err(|e| stdout_error(e.into()))?;
+    let mode = rustix::fs::fcntl_getfl(fd).map_err(|e| stdout_error(e.into()))?;
+    let null = FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
+        && (
+            rustix::fs::major(stat.st_rdev),
+            rustix::fs::minor(stat.st_rdev),
+        ) == (1, 3);
+    if null && mode & OFlags::RWMODE == OFlags::RDWR {
+        return Err(stdout_error(std::io::Error::other(
+            "it is closed; redirect it to a file, or to /dev/null to discard it",
+        )));
+    }
+    Ok(stdout.lock())
 }
 
 fn stdout_error(source: std::io::Error) -> Error {

@@ -218,9 +218,9 @@ fn load(overrides: Option<&Path>, name: &str) -> Result<Option<String>, minijinj
     }
     if let Some(dir) = overrides {
         let path = dir.join(&relative);
-        match std::fs::read_to_string(&path) {
+        match crate::bounded::read_text(&path, crate::bounded::TEMPLATE_BYTES) {
             Ok(source) => return Ok(Some(source)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(crate::bounded::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(minijinja::Error::new(
                     minijinja::ErrorKind::TemplateNotFound,

@@ -406,6 +406,16 @@ impl Request {
         if let Some(account) = &self.account_id {
             validate_account_id(account)?;
         }
+        if let Some(dir) = &self.templates {
+            if !dir.is_dir() {
+                return Err(Error::invalid(
+                    "--templates",
+                    &dir.display().to_string(),
+                    "it is not a folder; give a folder laid out like templates/ (e.g. terraform/main.tf.j2), \
+                     or leave --templates out to use the built-in templates",
+                ));
+            }
+        }
         let partition = trust.partition;
         for arn in &self.policy_arns {
             validate_policy_arn("--policy-arn", arn, partition)?;
@@ -500,17 +510,11 @@ impl Request {
             trust_policy_quota: self.trust_policy_quota,
             templates: self.templates,
         };
-        let size = inputs.trust_policy_size();
-        if size > inputs.trust_policy_quota {
-            return Err(Error::Limit(format!(
-                "the role's trust policy would be {size} characters (IAM counts them without whitespace; {} \
-                 statements), over the limit of {}; allow fewer environments or stacks, or wider ones with '*' \
-                 (e.g. --env 'project/*'), or, if the account's quota was raised, pass --trust-policy-quota \
-                 {MAX_TRUST_POLICY_QUOTA}",
-                inputs.trust.claims.statements.len(),
-                inputs.trust_policy_quota
-            )));
-        }
+        check_trust_policy_size(
+            inputs.trust_policy_size(),
+            inputs.trust.claims.statements.len(),
+            inputs.trust_policy_quota,
+        )?;
         Ok(inputs)
     }
 }
@@ -606,6 +610,25 @@ pub(crate) fn add_client_id_command(provider_arn: &str, client_id: &str) -> Stri
 /// Pulumi organization, project and environment names: letters, digits, `-`, `_` and `.`.
 fn is_pulumi_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Refuses a trust policy of `size` characters (as IAM counts them) over `quota`.
+pub fn check_trust_policy_size(size: usize, statements: usize, quota: usize) -> Result<()> {
+    if size <= quota {
+        return Ok(());
+    }
+    let raise = if quota < MAX_TRUST_POLICY_QUOTA {
+        format!(
+            ", or, if the account's quota was raised, pass --trust-policy-quota {MAX_TRUST_POLICY_QUOTA}"
+        )
+    } else {
+        format!(" ({MAX_TRUST_POLICY_QUOTA} is the most IAM allows after a quota increase)")
+    };
+    Err(Error::Limit(format!(
+        "the role's trust policy would be {size} characters (IAM counts them without whitespace; \
+         {statements} statements), over the limit of {quota}; allow fewer environments or stacks, or \
+         wider ones with '*' (e.g. --env 'project/*'){raise}"
+    )))
 }
 
 fn validate_org(value: &str) -> Result<()> {
@@ -1221,7 +1244,7 @@ mod tests {
             "{error}"
         );
         many.trust_policy_quota = MAX_TRUST_POLICY_QUOTA;
-        let raised = many.validate().unwrap();
+        let raised = many.clone().validate().unwrap();
         assert!(raised.trust_policy_size() > DEFAULT_TRUST_POLICY_QUOTA);
         assert!(
             raised
@@ -1230,6 +1253,15 @@ mod tests {
                 .command
                 .contains("--trust-policy-quota 4096")
         );
+        // Past the largest quota there is no quota to raise.
+        let mut more = many.clone();
+        more.trust_policy_quota = MAX_TRUST_POLICY_QUOTA;
+        more.trust.envs = (0..200)
+            .map(|i| format!("project-{i:03}/environment"))
+            .collect();
+        let error = more.validate().unwrap_err().to_string();
+        assert!(!error.contains("pass --trust-policy-quota"), "{error}");
+        assert!(error.contains("4096 is the most IAM allows"), "{error}");
     }
 
     #[test]

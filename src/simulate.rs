@@ -13,8 +13,10 @@ use std::path::Path;
 use base64::Engine;
 use serde_json::Value;
 
-use crate::claims::ASSUME_ACTION;
+use crate::bounded;
+use crate::claims::{ASSUME_ACTION, policy_size};
 use crate::error::{Error, Result};
+use crate::request::MAX_TRUST_POLICY_QUOTA;
 
 /// IAM's `StringLike`: `*` matches any run of characters (including none), `?` exactly one,
 /// everything else itself, case-sensitively.
@@ -63,6 +65,13 @@ impl Token {
     /// signature and expiry are not checked.
     pub fn from_jwt(jwt: &str) -> Result<Self> {
         let invalid = |hint: &str| Error::invalid("--token", &abbreviate(jwt), hint.to_owned());
+        if jwt.len() as u64 > bounded::TOKEN_BYTES {
+            return Err(invalid(&format!(
+                "it is {} characters; STS takes at most {}",
+                jwt.len(),
+                bounded::TOKEN_BYTES
+            )));
+        }
         let payload = jwt.trim().split('.').nth(1).ok_or_else(|| {
             invalid("a JWT has three parts separated by '.'; paste the whole token")
         })?;
@@ -76,6 +85,11 @@ impl Token {
             Some(Value::String(aud)) => aud.clone(),
             Some(Value::Array(list)) if list.len() == 1 && list[0].is_string() => {
                 list[0].as_str().unwrap_or_default().to_owned()
+            }
+            Some(Value::Array(list)) if list.is_empty() => {
+                return Err(invalid(
+                    "its \"aud\" claim is an empty list: it names no audience",
+                ));
             }
             Some(Value::Array(_)) => {
                 return Err(invalid(
@@ -193,26 +207,77 @@ pub fn evaluate(policy: &Value, host_path: &str, token: &Token) -> Result<Verdic
     })
 }
 
+/// The elements of a policy document.
+const DOCUMENT_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
+/// The elements of a statement that `simulate` evaluates.
+const STATEMENT_ELEMENTS: [&str; 5] = ["Sid", "Effect", "Principal", "Action", "Condition"];
+
 /// The statements of a policy document, a single statement object counting as a list of one.
+/// An element `simulate` does not know is an error: leaving out a misspelled `Condition` would
+/// admit every token.
 fn statements(policy: &Value) -> Result<Vec<&Value>> {
-    match policy.get("Statement") {
+    let Some(document) = policy.as_object() else {
+        return Err(Error::Unsupported(
+            "the policy is not a JSON object; give an IAM policy document".into(),
+        ));
+    };
+    if let Some(unknown) = document
+        .keys()
+        .find(|k| !DOCUMENT_ELEMENTS.contains(&k.as_str()))
+    {
+        return Err(Error::Unsupported(format!(
+            "the policy has the element {}, which IAM does not know; a policy document has {}",
+            bounded::quoted(unknown),
+            DOCUMENT_ELEMENTS.join(", ")
+        )));
+    }
+    let size = policy_size(policy);
+    if size > MAX_TRUST_POLICY_QUOTA {
+        return Err(Error::Unsupported(format!(
+            "the policy is {size} characters (without whitespace); IAM refuses a trust policy over \
+             {MAX_TRUST_POLICY_QUOTA} (2048 unless the account's quota was raised), so no token gets in \
+             through it"
+        )));
+    }
+    let statements = match policy.get("Statement") {
         Some(Value::Array(list)) => Ok(list.iter().collect()),
         Some(one @ Value::Object(_)) => Ok(vec![one]),
         _ => Err(Error::Unsupported(
             "the policy has no \"Statement\"; give an IAM policy document".into(),
         )),
+    }?;
+    for (index, statement) in statements.iter().enumerate() {
+        let Some(elements) = statement.as_object() else {
+            return Err(Error::Unsupported(format!(
+                "statement #{} is not a JSON object",
+                index + 1
+            )));
+        };
+        for element in elements.keys() {
+            let hint = match element.as_str() {
+                known if STATEMENT_ELEMENTS.contains(&known) => continue,
+                "NotPrincipal" | "NotAction" | "NotResource" => {
+                    "it is not implemented by oidc-gen simulate; evaluate this policy with the IAM policy simulator"
+                        .to_owned()
+                }
+                "Resource" => "IAM refuses a Resource in a trust policy".to_owned(),
+                _ => format!(
+                    "IAM does not know it (check its spelling); a trust policy's statement has {}",
+                    STATEMENT_ELEMENTS.join(", ")
+                ),
+            };
+            return Err(Error::Unsupported(format!(
+                "statement #{} has the element {}: {hint}",
+                index + 1,
+                bounded::quoted(element)
+            )));
+        }
     }
+    Ok(statements)
 }
 
 /// Why a statement does not apply to the request; empty when it does.
 fn failures(statement: &Value, host_path: &str, context: &[(String, &str)]) -> Result<Vec<String>> {
-    for unsupported in ["NotPrincipal", "NotAction", "NotResource"] {
-        if statement.get(unsupported).is_some() {
-            return Err(Error::Unsupported(format!(
-                "{unsupported} is not implemented by oidc-gen simulate; evaluate this policy with the IAM policy simulator"
-            )));
-        }
-    }
     // Another issuer's token goes to another provider: its conditions do not matter.
     if let Some(reason) = principal_failure(statement.get("Principal"), host_path) {
         return Ok(vec![reason]);
@@ -354,8 +419,8 @@ fn string_list(value: Option<&Value>, what: &str) -> Result<Vec<String>> {
 /// Reads a trust policy from a file: a policy document, the output of `aws iam get-role`, or a
 /// CloudFormation template (JSON or YAML without short-form tags) with one `AWS::IAM::Role`.
 pub fn load_policy(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        action: "cannot read",
+    let text = bounded::read_text(path, bounded::POLICY_BYTES).map_err(|source| Error::Input {
+        what: "--policy",
         path: path.to_path_buf(),
         source,
     })?;
@@ -365,10 +430,17 @@ pub fn load_policy(path: &Path) -> Result<Value> {
     };
     let document: Value = match serde_json::from_str(&text) {
         Ok(value) => value,
-        Err(json_error) => serde_yaml::from_str::<serde_yaml::Value>(&text)
-            .ok()
-            .and_then(|yaml| serde_json::to_value(yaml).ok())
-            .ok_or_else(|| unusable(format!("it is neither JSON ({json_error}) nor plain YAML")))?,
+        Err(json_error) => {
+            bounded::check_yaml(&text).map_err(|refusal| {
+                unusable(format!("line {}: {}", refusal.line, refusal.message))
+            })?;
+            serde_yaml::from_str::<serde_yaml::Value>(&text)
+                .ok()
+                .and_then(|yaml| serde_json::to_value(yaml).ok())
+                .ok_or_else(|| {
+                    unusable(format!("it is neither JSON ({json_error}) nor plain YAML"))
+                })?
+        }
     };
     if document.get("Statement").is_some() {
         return Ok(document);

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::bounded;
 use crate::claims::{Attribute, Operation};
 use crate::error::{Error, Result};
 use crate::fleet::{Account, Fleet, Organization};
@@ -75,8 +76,41 @@ struct RoleSpec {
     max_session_duration: Option<String>,
     path: Option<String>,
     permissions_boundary: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     tags: BTreeMap<String, String>,
+}
+
+/// A mapping whose keys are all different: YAML forbids duplicate keys, and a kept last value
+/// would hide the first.
+fn unique_keys<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<BTreeMap<String, String>, D::Error> {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a mapping of strings")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut values = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, String>()? {
+                if values.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate key {}",
+                        bounded::quoted(&key)
+                    )));
+                }
+                values.insert(key, value);
+            }
+            Ok(values)
+        }
+    }
+    deserializer.deserialize_map(Unique)
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,11 +175,17 @@ impl Place<'_> {
 
 /// Reads and checks the spec at `path`.
 pub fn load(path: &Path) -> Result<Fleet> {
-    let text = std::fs::read_to_string(path).map_err(|error| Error::Spec {
+    let text = bounded::read_text(path, bounded::SPEC_BYTES).map_err(|error| Error::Spec {
         file: path.to_path_buf(),
         line: None,
         field: String::new(),
         message: format!("cannot read the spec: {error}"),
+    })?;
+    bounded::check_yaml(&text).map_err(|refusal| Error::Spec {
+        file: path.to_path_buf(),
+        line: Some(refusal.line),
+        field: String::new(),
+        message: refusal.message,
     })?;
     let spec: Spec = serde_yaml::from_str(&text).map_err(|error| {
         let location = error.location();

@@ -69,7 +69,7 @@ fn exit_1_when_check_finds_a_difference_and_nothing_is_written() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     // Each file's name, then its diff, on one stream.
     let differs = stdout
-        .find("differs: out/terraform/main.tf\n")
+        .find("unowned: out/terraform/main.tf\n")
         .expect(&stdout);
     let diff = stdout
         .find("-  client_id_list  = [\"evil\"")

@@ -73,7 +73,7 @@ fn the_hook_runs_the_real_binary_and_fails_on_a_stale_folder() {
     std::fs::write(dir.path().join("out/terraform/main.tf"), "# edited\n").unwrap();
     let stale = oidc_gen(dir.path(), &hook_command);
     assert_eq!(stale.status.code(), Some(1));
-    assert!(text(&stale).0.contains("differs: out/terraform/main.tf"));
+    assert!(text(&stale).0.contains("unowned: out/terraform/main.tf"));
 }
 
 #[test]

@@ -1,0 +1,261 @@
+//! Reading what a user hands oidc-gen (a spec, a policy, a token, a template) within bounds of
+//! size, depth and work, so that a hostile file costs a clear error, not the machine.
+//!
+//! Inputs are read only from regular files or standard input (`-`), never from a FIFO, a device
+//! or a folder, and never past a size cap. YAML is first walked as a stream of events, refusing
+//! nesting deeper than [`MAX_DEPTH`] and documents whose aliases expand past [`MAX_NODES`], so the
+//! parser that builds values never sees an alias bomb.
+
+use std::io::Read;
+use std::path::Path;
+
+use yaml_rust2::parser::{Event, Parser};
+
+/// The largest spec file (`--config`), in bytes. A spec of 10,000 roles is about 1 MiB.
+pub const SPEC_BYTES: u64 = 4 << 20;
+/// The largest policy file (`simulate --policy`): a whole CloudFormation template may hold it.
+pub const POLICY_BYTES: u64 = 4 << 20;
+/// The largest template file under `--templates`.
+pub const TEMPLATE_BYTES: u64 = 1 << 20;
+/// The largest token: STS takes web identity tokens of at most 20,000 characters.
+pub const TOKEN_BYTES: u64 = 20_000;
+/// The deepest nesting of YAML or JSON collections accepted.
+pub const MAX_DEPTH: usize = 64;
+/// The most YAML nodes a document may hold once its aliases are expanded.
+pub const MAX_NODES: usize = 1_000_000;
+/// The most characters of a bad value an error message quotes.
+pub const QUOTED_CHARS: usize = 200;
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The operating system refused.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Not a regular file (a FIFO, a device, a folder).
+    #[error("it is not a regular file (give a file, or - for standard input)")]
+    NotRegular,
+    /// Larger than the cap.
+    #[error("it is larger than {limit} bytes, the most oidc-gen reads")]
+    TooLarge {
+        /// The cap.
+        limit: u64,
+    },
+    /// Not UTF-8 text.
+    #[error("it is not UTF-8 text")]
+    NotText,
+}
+
+/// Reads `path` (`-` for standard input) as UTF-8 text of at most `limit` bytes, without a
+/// leading byte-order mark.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let bytes = if path == Path::new("-") {
+        read_capped(std::io::stdin().lock(), limit)?
+    } else {
+        let file = open_regular(path)?;
+        if file.metadata()?.len() > limit {
+            return Err(ReadError::TooLarge { limit });
+        }
+        read_capped(file, limit)?
+    };
+    let mut text = String::from_utf8(bytes).map_err(|_| ReadError::NotText)?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+/// Opens `path` for reading if it is a regular file. Opening does not wait on a FIFO.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    Ok(file)
+}
+
+fn read_capped(reader: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// Why a YAML text was refused before parsing it into values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlRefusal {
+    /// The 1-based line where it was noticed.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Walks `text`'s YAML events and refuses nesting deeper than [`MAX_DEPTH`] or more than
+/// [`MAX_NODES`] nodes with aliases expanded. Syntax errors are left to the parser that follows,
+/// which reports them in its own words.
+pub fn check_yaml(text: &str) -> Result<(), YamlRefusal> {
+    // YAML is text: no control characters but tab and line ends.
+    if let Some(at) = text.find(|c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        let found = text[at..].chars().next().expect("found above") as u32;
+        return Err(YamlRefusal {
+            line,
+            message: format!("control character U+{found:04X} at column {column}; YAML is text"),
+        });
+    }
+    let mut parser = Parser::new_from_str(text);
+    // Open collections: (anchor id, nodes inside so far).
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    // Nodes in each anchored node, counted with its aliases expanded.
+    let mut anchored: std::collections::HashMap<usize, usize> = Default::default();
+    let mut total: usize = 0;
+    loop {
+        let (event, marker) = match parser.next_token() {
+            Ok(next) => next,
+            // The scanner's own limit: flow collections nested 255 deep.
+            Err(e) if e.info().contains("recursion limit") => {
+                return Err(YamlRefusal {
+                    line: e.marker().line(),
+                    message: format!("collections are nested more than {MAX_DEPTH} deep"),
+                });
+            }
+            Err(_) => return Ok(()),
+        };
+        let refuse = |message: String| YamlRefusal {
+            line: marker.line(),
+            message,
+        };
+        let size = match event {
+            Event::StreamEnd => return Ok(()),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(refuse(format!(
+                        "collections are nested more than {MAX_DEPTH} deep"
+                    )));
+                }
+                open.push((anchor, 1));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (anchor, size) = open.pop().unwrap_or((0, 1));
+                if anchor != 0 {
+                    anchored.insert(anchor, size);
+                }
+                size
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor != 0 {
+                    anchored.insert(anchor, 1);
+                }
+                1
+            }
+            Event::Alias(anchor) => anchored.get(&anchor).copied().unwrap_or(1),
+            _ => continue,
+        };
+        total = total.saturating_add(size);
+        if let Some((_, inside)) = open.last_mut() {
+            *inside = inside.saturating_add(size);
+        }
+        if total > MAX_NODES {
+            return Err(refuse(format!(
+                "aliases expand to more than {MAX_NODES} values"
+            )));
+        }
+    }
+}
+
+/// `value` quoted, cut to [`QUOTED_CHARS`] characters, with how long it was.
+pub fn quoted(value: &str) -> String {
+    match value.char_indices().nth(QUOTED_CHARS) {
+        None => format!("{value:?}"),
+        Some((end, _)) => format!(
+            "{:?}... ({} characters in all)",
+            &value[..end],
+            value.chars().count()
+        ),
+    }
+}
+
+/// `value` cut to [`QUOTED_CHARS`] characters, ending in `...` when cut.
+pub fn cut(value: &str) -> String {
+    match value.char_indices().nth(QUOTED_CHARS) {
+        None => value.to_owned(),
+        Some((end, _)) => format!("{}...", &value[..end]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alias_bomb_is_refused_early() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..12 {
+            let previous = level - 1;
+            let aliases = vec![format!("*a{previous}"); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{aliases}]\n"));
+        }
+        let refusal = check_yaml(&text).unwrap_err();
+        assert!(refusal.message.contains("expand"), "{refusal:?}");
+        assert!(refusal.line <= 7, "noticed late: {refusal:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_the_limit() {
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let refusal = check_yaml(&text).unwrap_err();
+        assert!(refusal.message.contains("nested"), "{refusal:?}");
+        let block: String = (0..1_000)
+            .map(|depth| format!("{}-\n", " ".repeat(depth * 2)))
+            .collect();
+        let refusal = check_yaml(&block).unwrap_err();
+        assert!(
+            refusal.message.contains("nested") && refusal.line <= MAX_DEPTH + 1,
+            "{refusal:?}"
+        );
+        let fine = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(check_yaml(&fine), Ok(()));
+    }
+
+    #[test]
+    fn ordinary_anchors_pass() {
+        let text = "base: &b {x: 1, y: [1, 2]}\nroles:\n  - *b\n  - *b\n";
+        assert_eq!(check_yaml(text), Ok(()));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_the_cap_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.yaml");
+        std::fs::write(&path, "\u{feff}roles: []\n").unwrap();
+        assert_eq!(read_text(&path, 100).unwrap(), "roles: []\n");
+        assert!(matches!(
+            read_text(&path, 5),
+            Err(ReadError::TooLarge { limit: 5 })
+        ));
+        assert!(matches!(
+            read_text(dir.path(), 100),
+            Err(ReadError::NotRegular)
+        ));
+        assert!(matches!(
+            read_text(Path::new("/dev/zero"), 100),
+            Err(ReadError::NotRegular)
+        ));
+    }
+
+    #[test]
+    fn quotes_are_cut() {
+        assert_eq!(quoted("ab"), "\"ab\"");
+        let long = "x".repeat(50_000);
+        let shown = quoted(&long);
+        assert!(shown.len() < 260 && shown.ends_with("(50000 characters in all)"));
+    }
+}
