@@ -342,13 +342,19 @@ fn survey(
 
     let mut listed = Vec::new();
     let mut seen = BTreeSet::new();
-    for entry in manifest {
+    // Files a killed run was writing count as listed too: they are oidc-gen's.
+    for entry in manifest.iter().chain(&journal) {
         if generated.contains(entry.path.as_str()) || !seen.insert(entry.path.clone()) {
             continue;
         }
+        let hashes = owned
+            .get(entry.path.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let (dirs, name) = split(&entry.path);
         folders.insert(dirs.iter().map(|d| d.to_string()).collect());
         let shown = root.path().join(&entry.path);
+        let mut sha = None;
         let state = match confined::walk(root, &dirs) {
             Err(_) => {
                 notes.push(format!(
@@ -358,8 +364,8 @@ fn survey(
                 Listed::Dropped
             }
             Ok(None) => Listed::Dropped,
-            Ok(Some(folder)) => match (folder.kind(name), entry.sha) {
-                (Ok(Kind::File(_)), None) => {
+            Ok(Some(folder)) => match folder.kind(name) {
+                Ok(Kind::File(_)) if hashes.is_empty() => {
                     notes.push(format!(
                         "{} is listed without a hash (an older oidc-gen wrote the manifest), so it is never \
                          removed; remove it by hand if it is no longer wanted",
@@ -367,9 +373,17 @@ fn survey(
                     ));
                     Listed::Unhashed
                 }
-                (Ok(Kind::File(size)), Some(sha)) if size <= LARGEST_FILE => {
-                    match folder.read(name, LARGEST_FILE) {
-                        Ok(Some(bytes)) if sha256(&bytes) == sha => Listed::Stale,
+                Ok(Kind::File(size)) if size <= LARGEST_FILE => {
+                    let current = folder
+                        .read(name, LARGEST_FILE)
+                        .ok()
+                        .flatten()
+                        .map(|b| sha256(&b));
+                    match current {
+                        Some(current) if hashes.contains(&current) => {
+                            sha = Some(current);
+                            Listed::Stale
+                        }
                         _ => {
                             notes.push(format!(
                                 "{} was edited since oidc-gen wrote it; it is no longer listed and is kept",
@@ -379,7 +393,7 @@ fn survey(
                         }
                     }
                 }
-                (Ok(Kind::Missing), _) => Listed::Dropped,
+                Ok(Kind::Missing) => Listed::Dropped,
                 _ => {
                     notes.push(format!(
                         "{} is no longer a file oidc-gen wrote; it is no longer listed and is kept",
@@ -388,6 +402,10 @@ fn survey(
                     Listed::Dropped
                 }
             },
+        };
+        let entry = Entry {
+            path: entry.path.clone(),
+            sha,
         };
         listed.push((entry, state));
     }
@@ -1268,21 +1286,18 @@ mod tests {
         let outcome = write(dir.path(), &[file(Format::Terraform, "a\n")], true).unwrap();
         assert!(outcome.removed.is_empty(), "{outcome:?}");
         assert_eq!(outcome.notes.len(), 4, "{:#?}", outcome.notes);
+        // A hash that is not the file's does not authorise a deletion.
         assert!(
-            outcome.notes[3].contains("without a hash"),
+            outcome.notes[3].contains("edited since"),
             "{:#?}",
             outcome.notes
         );
-        // A hash that is not the file's does not authorise a deletion either.
-        fs::write(
-            dir.path().join(MANIFEST),
-            format!("{}  esc/mine.yaml\n", "0".repeat(64)),
-        )
-        .unwrap();
+        // Nor does a line without a hash.
+        fs::write(dir.path().join(MANIFEST), "esc/mine.yaml\n").unwrap();
         let outcome = write(dir.path(), &[file(Format::Terraform, "a\n")], true).unwrap();
         assert!(outcome.removed.is_empty(), "{outcome:?}");
         assert!(
-            outcome.notes[0].contains("edited since"),
+            outcome.notes[0].contains("without a hash"),
             "{:#?}",
             outcome.notes
         );

@@ -399,6 +399,12 @@ pub fn skip(reason: &str) {
         !tools_required(),
         "{reason}, but every tool is required here (IAC_TOOLS_REQUIRED=1)"
     );
+    skip_without_root(reason);
+}
+
+/// Records that the running test skips a part that needs root (which no install can give), and
+/// why; the summary of `tests/zz_skipped.rs` shows it, in CI too.
+pub fn skip_without_root(reason: &str) {
     eprintln!("skipped: {reason}");
     let test = std::thread::current()
         .name()
