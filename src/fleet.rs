@@ -378,9 +378,11 @@ impl Fleet {
                     .iter()
                     .find(|f: &&RenderedFile| f.path == MEMBER_TEMPLATE)
                     .expect("the member template is rendered before the StackSet");
-                let value: serde_json::Value =
-                    serde_json::from_str(&member.contents).expect("rendered JSON parses");
-                stack_set.template_body = value.to_string();
+                stack_set.template_body = crate::render::reformat_json(
+                    &member.contents,
+                    serde_json::ser::CompactFormatter,
+                )
+                .expect("rendered JSON parses");
                 if stack_set.template_body.len() > MAX_TEMPLATE_BODY {
                     return Err(Error::Limit(format!(
                         "the member template is {} bytes, over the {MAX_TEMPLATE_BODY} a StackSet's \

@@ -254,19 +254,40 @@ fn check_syntax(name: &str, language: Language, rendered: String) -> Result<Stri
     };
     match language {
         Language::Json => {
-            let value: serde_json::Value =
-                serde_json::from_str(&rendered).map_err(|e| invalid("JSON", e.to_string()))?;
-            let mut pretty = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
+            let mut pretty = reformat_json(&rendered, serde_json::ser::PrettyFormatter::new())
+                .map_err(|e| invalid("JSON", e.to_string()))?;
             pretty.push('\n');
             Ok(pretty)
         }
         Language::InterpolatedYaml => {
-            serde_yaml::from_str::<serde::de::IgnoredAny>(&rendered)
-                .map_err(|e| invalid("YAML", e.to_string()))?;
+            // Event by event, keeping none: a tree (or libyaml's list of events) of a file of
+            // thousands of roles would take many times its size.
+            let mut parser = yaml_rust2::parser::Parser::new_from_str(&rendered);
+            loop {
+                match parser.next_token() {
+                    Ok((yaml_rust2::parser::Event::StreamEnd, _)) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(invalid("YAML", e.to_string())),
+                }
+            }
             Ok(rendered)
         }
         Language::Hcl => Ok(rendered),
     }
+}
+
+/// `json` written again with `formatter`, keys in their order, without building a tree of it
+/// (a template of thousands of roles would take ten times its size).
+pub fn reformat_json<F: serde_json::ser::Formatter>(
+    json: &str,
+    formatter: F,
+) -> Result<String, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let mut output = Vec::with_capacity(json.len());
+    let mut serializer = serde_json::Serializer::with_formatter(&mut output, formatter);
+    serde_transcode::transcode(&mut deserializer, &mut serializer)?;
+    deserializer.end()?;
+    Ok(String::from_utf8(output).expect("serde_json writes UTF-8"))
 }
 
 #[cfg(test)]
