@@ -419,6 +419,13 @@ fn string_list(value: Option<&Value>, what: &str) -> Result<Vec<String>> {
 /// Reads a trust policy from a file: a policy document, the output of `aws iam get-role`, or a
 /// CloudFormation template (JSON or YAML without short-form tags) with one `AWS::IAM::Role`.
 pub fn load_policy(path: &Path) -> Result<Value> {
+    let policy = read_policy(path)?;
+    // Every element is checked before any is used.
+    statements(&policy)?;
+    Ok(policy)
+}
+
+fn read_policy(path: &Path) -> Result<Value> {
     let text = bounded::read_text(path, bounded::POLICY_BYTES).map_err(|source| Error::Input {
         what: "--policy",
         path: path.to_path_buf(),

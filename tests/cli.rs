@@ -596,3 +596,175 @@ fn stack_sets_are_refused_where_organizations_has_no_trusted_access() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn small_refusals_name_the_value_and_exit_as_help_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = oidc_gen(dir.path(), args);
+        let (stdout, stderr) = text(&output);
+        (output.status.code(), stdout, stderr)
+    };
+    let expect = |args: &[&str], code: i32, says: &str| {
+        let (got, stdout, stderr) = run(args);
+        assert_eq!(got, Some(code), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    let issuer = ["--issuer", "https://api.pulumi.com/oidc"];
+    let policy = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
+    // A statement element simulate does not know would be a guess: refused, named.
+    for element in ["Conditions", "condition"] {
+        policy(
+            "p.json",
+            &format!(
+                r#"{{"Statement": {{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", "{element}": {{"StringEquals": {{"api.pulumi.com/oidc:aud": "x"}}}}}}}}"#
+            ),
+        );
+        let args = [
+            &["simulate", "--aud", "y", "--sub", "z", "--policy", "p.json"],
+            &issuer[..],
+        ]
+        .concat();
+        expect(
+            &args,
+            2,
+            &format!("statement #1 has the element \"{element}\""),
+        );
+    }
+    policy("d.json", r#"{"Statment": []}"#);
+    expect(
+        &["simulate", "--aud", "y", "--sub", "z", "--policy", "d.json"],
+        2,
+        "give a policy document (with \"Statement\")",
+    );
+    policy("d.json", r#"{"Versoin": "2012-10-17", "Statement": []}"#);
+    expect(
+        &["simulate", "--aud", "y", "--sub", "z", "--policy", "d.json"],
+        2,
+        "the policy has the element \"Versoin\", which IAM does not know",
+    );
+    expect(
+        &[
+            "simulate",
+            "--aud",
+            "y",
+            "--sub",
+            "z",
+            "--policy",
+            "missing.json",
+        ],
+        2,
+        "cannot read --policy missing.json",
+    );
+    // A policy generation refuses as too large is not evaluated either.
+    let envs: Vec<String> = (0..300)
+        .map(|i| format!("--env=project-{i:03}/env"))
+        .collect();
+    let mut args = vec![
+        "simulate", "--org", "acme", "--aud", "aws:acme", "--sub", "x",
+    ];
+    args.extend(envs.iter().map(String::as_str));
+    expect(&args, 2, "IAM refuses a trust policy over 4096");
+    // Tokens: no audience, and an http issuer, in their own words.
+    let jwt = |claims: &str| {
+        use base64::Engine;
+        format!(
+            "e30.{}.c2ln",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
+        )
+    };
+    let empty = jwt(r#"{"aud": [], "sub": "s"}"#);
+    expect(
+        &["simulate", "--org", "acme", "--token", &empty],
+        2,
+        "empty list: it names no audience",
+    );
+    let http = jwt(r#"{"iss": "http://example.com", "aud": "a", "sub": "s"}"#);
+    let (code, stdout, stderr) = run(&["simulate", "--org", "acme", "--token", &http]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("\"http://example.com\"") && !stderr.contains("https://http"),
+        "{stderr}"
+    );
+    // --templates that is not a folder.
+    expect(
+        &[&ARGS[..], &["--templates", "/missing"]].concat(),
+        2,
+        "invalid --templates \"/missing\"",
+    );
+    // A spec: a byte-order mark is fine; a duplicate tag key and a NUL byte are refused where they are.
+    let spec = "org: acme\nthumbprint: none\nroles:\n  - name: r\n    envs: [a/b]\n    tags: {team: a, team: b}\naccounts:\n  - {id: \"111111111111\", name: dev}\n";
+    fs::write(dir.path().join("s.yaml"), spec).unwrap();
+    expect(
+        &["--config", "s.yaml", "--out", "s"],
+        2,
+        "s.yaml:6: roles[0].tags: duplicate key \"team\"",
+    );
+    fs::write(dir.path().join("s.yaml"), spec.replace("a/b", "a\0b")).unwrap();
+    expect(
+        &["--config", "s.yaml", "--out", "s"],
+        2,
+        "s.yaml:5: control character U+0000",
+    );
+    let fine = spec.replace("team: a, team: b", "team: a");
+    fs::write(dir.path().join("s.yaml"), format!("\u{feff}{fine}")).unwrap();
+    expect(
+        &["--config", "s.yaml", "--out", "s"],
+        0,
+        "created s/terraform/main.tf",
+    );
+}
+
+#[test]
+fn a_closed_standard_output_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec![
+            "--org",
+            "acme",
+            "--no-thumbprint",
+            "--format",
+            "terraform",
+            "--out",
+            "-",
+        ],
+        vec![
+            "simulate",
+            "--org",
+            "acme",
+            "--aud",
+            "acme",
+            "--sub",
+            "pulumi:environments:org:acme:env:a",
+        ],
+    ] {
+        let mut command = common::oidc_gen_command(dir.path(), &args);
+        // What `>&-` does: the program starts with no standard output.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                libc_close(1);
+                Ok(())
+            });
+        }
+        let output = command
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output: it is closed"),
+            "{stderr}"
+        );
+    }
+}
+
+fn libc_close(fd: i32) {
+    unsafe extern "C" {
+        fn close(fd: i32) -> i32;
+    }
+    unsafe {
+        close(fd);
+    }
+}

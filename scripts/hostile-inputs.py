@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Feeds oidc-gen hostile inputs under `ulimit -v` and asserts, per case, the exit code, the time
+(at most 3 s), the peak memory (at most 200 MiB) and the size of what it prints (at most 4 KiB on
+stderr). Also: an update of 2,006 files under `ulimit -n 1024`, and 10,000 roles under 200 MiB.
+
+Usage: scripts/hostile-inputs.py [BINARY]   (default target/debug/oidc-gen)
+Prints one line per case and exits 1 if any case fails.
+"""
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/debug/oidc-gen")
+SECONDS = 3.0
+MEBIBYTES = 200
+STDERR_BYTES = 4096
+ADDRESS_SPACE = 1 << 30  # ulimit -v: an unbounded allocation fails instead of taking the machine
+
+failures = []
+
+
+def run(name, args, cwd, expect, stdin=None, seconds=SECONDS, mebibytes=MEBIBYTES, files=None,
+        stderr_bytes=STDERR_BYTES):
+    """Runs oidc-gen with `args` and checks exit code, time, peak memory and stderr size."""
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+        if files:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
+    peak_file = os.path.join(cwd, ".peak")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        # /usr/bin/time measures the peak of oidc-gen alone (a child forked from Python starts with
+        # Python's peak).
+        child = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", peak_file, BINARY, *args], cwd=cwd, stdin=stdin or subprocess.DEVNULL,
+                                 stdout=out, stderr=err, preexec_fn=limits)
+        timer = threading.Timer(seconds * 10, child.kill)
+        timer.start()
+        _, status, _ = os.wait4(child.pid, 0)
+        timer.cancel()
+        elapsed = time.perf_counter() - started
+        code = child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read()
+    with open(peak_file) as f:
+        peak = int(f.read().split()[-1]) / 1024
+    problems = []
+    if code not in expect:
+        problems.append(f"exit {code}, wanted {expect}")
+    if elapsed > seconds:
+        problems.append(f"took {elapsed:.2f} s")
+    if peak > mebibytes:
+        problems.append(f"peak {peak:.0f} MiB")
+    if stderr_bytes and len(stderr) > stderr_bytes:
+        problems.append(f"{len(stderr)} bytes on stderr")
+    first = stderr.decode(errors="replace").strip().splitlines()[:1]
+    verdict = "FAIL " + "; ".join(problems) if problems else "ok"
+    print(f"{name:<48} exit {code}  {elapsed:6.2f} s  {peak:6.1f} MiB  {verdict}")
+    if first:
+        print(f"    {first[0][:150]}")
+    if problems:
+        failures.append(name)
+
+
+def alias_bomb(megabytes):
+    """A billion-laughs document of about `megabytes` MB: a wide anchor, then lists of aliases."""
+    lines = ["a0: &a0 [" + ", ".join(["lol"] * 50) + "]"]
+    level = 1
+    size = len(lines[0])
+    while size < megabytes * 1_000_000:
+        line = f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 50) + "]"
+        lines.append(line)
+        size += len(line)
+        level += 1 if level < 20 else 0
+        if level == 20:
+            lines.append("b: [" + ", ".join(["*a19"] * 20000) + "]")
+            size += 20000 * 6
+    return "\n".join(lines) + "\n"
+
+
+def spec(roles, accounts, org="acme"):
+    lines = [f"org: {org}", "thumbprint: none", "roles:"]
+    for i in range(roles):
+        lines += [f"  - name: role-{i}", f"    envs: [project-{i}/prod]",
+                  "    policy_arns: [arn:aws:iam::aws:policy/ReadOnlyAccess]"]
+    lines.append("accounts:")
+    lines += [f'  - {{id: "{100000000000 + i}", name: account-{i}}}' for i in range(accounts)]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="hostile-")
+    path = lambda name: os.path.join(work, name)
+
+    def write(name, text):
+        with open(path(name), "w") as f:
+            f.write(text)
+
+    write("bomb.yaml", alias_bomb(1))
+    write("deep-flow.yaml", "roles: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    write("deep-block.yaml", "".join(" " * (2 * d) + "-\n" for d in range(1000)))
+    write("deep.json", "[" * 100_000 + "]" * 100_000)
+    write("huge.yaml", "org: " + "a" * 50_000_000 + "\n")
+    write("long-value.yaml", 'org: acme\nroles:\n  - name: "' + "x" * 3_000_000 + '"\n')
+    os.mkfifo(path("fifo.yaml"))
+    patterns = ["*a" * 5000 + "*b"] * 20
+    write("star-policy.json", '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", '
+          '"Condition": {"StringLike": {"api.pulumi.com/oidc:sub": ' + str(patterns).replace("'", '"') + "}}}]}")
+    small = ["*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"] * 80
+    write("star-small.json", '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", '
+          '"Condition": {"StringLike": {"api.pulumi.com/oidc:sub": ' + str(small).replace("'", '"') + "}}}]}")
+    write("misspelled.json", '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", '
+          '"Conditions": {"StringEquals": {"api.pulumi.com/oidc:aud": "acme"}}}]}')
+    sim = ["simulate", "--aud", "acme", "--sub", "a" * 19_000, "--issuer", "https://api.pulumi.com/oidc", "--policy"]
+    os.makedirs(path("templates/terraform"))
+    write("templates/terraform/main.tf.j2", "#" * 2_000_000)
+    gen = ["--org", "acme", "--no-thumbprint"]
+
+    print(f"{'case':<48} exit    time     peak")
+    run("spec: 1 MB YAML alias bomb", ["--config", "bomb.yaml"], work, [2])
+    run("policy: 1 MB YAML alias bomb", [*sim, "bomb.yaml"], work, [2])
+    run("spec: 100,000-deep flow nesting", ["--config", "deep-flow.yaml"], work, [2])
+    run("spec: 1,000-deep block nesting", ["--config", "deep-block.yaml"], work, [2])
+    run("policy: 100,000-deep JSON nesting", [*sim, "deep.json"], work, [2])
+    run("spec: /dev/zero", ["--config", "/dev/zero"], work, [2])
+    run("policy: /dev/zero", [*sim, "/dev/zero"], work, [2])
+    run("spec: a FIFO nobody writes to", ["--config", "fifo.yaml"], work, [2])
+    run("spec: 50 MB value", ["--config", "huge.yaml"], work, [2])
+    run("spec: 3 MB value, quoted in the error", ["--config", "long-value.yaml"], work, [2])
+    with open("/dev/zero", "rb") as zero:
+        run("token: endless standard input", ["simulate", "--token", "-"], work, [2], stdin=zero)
+    run("policy: 20 StringLike patterns of 10k characters", [*sim, "star-policy.json"], work, [2])
+    run("policy: 80 patterns of 21 stars against 19k sub", [*sim, "star-small.json"], work, [1])
+    run("policy: 'Conditions' misspelled", ["simulate", "--aud", "x", "--sub", "y", "--issuer",
+                                            "https://api.pulumi.com/oidc", "--policy", "misspelled.json"], work, [2])
+    run("sub of 120k characters", ["simulate", "--aud", "acme", "--sub", "a" * 120_000, "--org", "acme"], work, [2])
+    run("template of 2 MB", [*gen, "--templates", "templates", "--out", "t"], work, [2])
+    run("--env of 100k characters", [*gen, "--env", "a" * 100_000, "--out", "e"], work, [2])
+    os.makedirs(path("m"))
+    with open(path("m/.oidc-gen-files"), "w") as f:
+        f.write("x" * 100_000_000)
+    run("manifest of 100 MB", [*gen, "--out", "m"], work, [0])
+
+    # 500 accounts x 4 files: an update of every file with 1,024 descriptors.
+    write("many-a.yaml", spec(1, 500, "acme"))
+    write("many-b.yaml", spec(1, 500, "umbrella"))
+    run("500 accounts, written", ["--config", "many-a.yaml", "--out", "many"], work, [0], seconds=60, stderr_bytes=None)
+    run("500 accounts, all replaced at ulimit -n 1024", ["--config", "many-b.yaml", "--out", "many"], work, [0],
+        seconds=60, files=1024, stderr_bytes=None)
+    write("roles.yaml", spec(10_000, 1))
+    run("10,000 roles in one account", ["--config", "roles.yaml", "--out", "roles"], work, [0], seconds=120, stderr_bytes=None)
+
+    subprocess.run(["rm", "-rf", work])
+    if failures:
+        print(f"hostile inputs: {len(failures)} failed: {', '.join(failures)}")
+        sys.exit(1)
+    print("hostile inputs: every case within bounds")
+
+
+main()
