@@ -171,6 +171,90 @@ pub fn check_yaml(text: &str) -> Result<(), YamlRefusal> {
     }
 }
 
+/// Parses JSON like `serde_json::from_str`, but refuses an object that names a key twice: a
+/// parser that keeps the last of two `Condition`s would evaluate a policy nobody reviewed.
+pub fn parse_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Strict.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Deserializes a JSON value, refusing duplicate keys at any depth.
+#[derive(Clone, Copy)]
+struct Strict;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element_seed(self)? {
+            values.push(value);
+        }
+        Ok(values.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {} is given twice",
+                    quoted(&key)
+                )));
+            }
+            let value = map.next_value_seed(self)?;
+            object.insert(key, value);
+        }
+        Ok(object.into())
+    }
+}
+
 /// `value` quoted, cut to [`QUOTED_CHARS`] characters, with how long it was.
 pub fn quoted(value: &str) -> String {
     match value.char_indices().nth(QUOTED_CHARS) {
@@ -249,6 +333,22 @@ mod tests {
             read_text(Path::new("/dev/zero"), 100),
             Err(ReadError::NotRegular)
         ));
+    }
+
+    #[test]
+    fn json_with_a_key_twice_is_refused() {
+        let error = parse_json(r#"{"a": {"Condition": 1, "Condition": 2}}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("the key \"Condition\" is given twice"),
+            "{error}"
+        );
+        assert_eq!(
+            parse_json(r#"{"a": [1, {"b": null}], "c": "d"}"#).unwrap(),
+            serde_json::json!({"a": [1, {"b": null}], "c": "d"})
+        );
+        assert!(parse_json(&"[".repeat(1000)).is_err());
     }
 
     #[test]

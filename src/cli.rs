@@ -56,6 +56,7 @@ pub enum Command {
 
     /// Print a shell completion script on stdout, e.g.
     /// `oidc-gen completions bash > ~/.local/share/bash-completion/completions/oidc-gen`.
+    #[command(after_help = PRINT_EXIT_CODES)]
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -64,8 +65,15 @@ pub enum Command {
 
     /// Print the manual page (roff) on stdout, e.g.
     /// `oidc-gen man > ~/.local/share/man/man1/oidc-gen.1`.
+    #[command(after_help = PRINT_EXIT_CODES)]
     Man,
 }
+
+const PRINT_EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  2  invalid usage
+  4  standard output cannot be written";
 
 const THUMBPRINT_EXIT_CODES: &str = "\
 Exit codes:

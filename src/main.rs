@@ -22,14 +22,18 @@ fn main() -> ExitCode {
         Some(Command::Thumbprint(args)) => thumbprint(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate(args),
         Some(Command::Completions { shell }) => {
-            let mut command = Cli::command();
-            clap_complete::generate(*shell, &mut command, "oidc-gen", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "oidc-gen", &mut script);
+            print_bytes(&script).map(|()| ExitCode::SUCCESS)
         }
-        Some(Command::Man) => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(stdout_error),
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(stdout_error)
+                .and_then(|()| print_bytes(&page))
+                .map(|()| ExitCode::SUCCESS)
+        }
         None => generate(&cli.generate).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -318,6 +322,15 @@ fn print_chain_report(report: &oidc_gen::thumbprint::Report) {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
+}
+
+/// Writes `bytes` to standard output, or says why it cannot.
+fn print_bytes(bytes: &[u8]) -> Result<()> {
+    let mut stdout = checked_stdout()?;
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(stdout_error)
 }
 
 /// Standard output, if it was open when oidc-gen started. Rust's runtime opens /dev/null, for

@@ -78,8 +78,12 @@ impl Token {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
             .map_err(|_| invalid("its payload (the second part) is not base64url"))?;
-        let claims: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| invalid("its payload (the second part) is not JSON"))?;
+        let claims: Value = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| bounded::parse_json(text).ok())
+            .ok_or_else(|| {
+                invalid("its payload (the second part) is not JSON, or names a claim twice")
+            })?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let aud = match claims.get("aud") {
             Some(Value::String(aud)) => aud.clone(),
@@ -435,18 +439,23 @@ fn read_policy(path: &Path) -> Result<Value> {
         path: path.to_path_buf(),
         hint,
     };
-    let document: Value = match serde_json::from_str(&text) {
+    let document: Value = match bounded::parse_json(&text) {
         Ok(value) => value,
+        // Valid JSON with a key twice is not YAML either.
+        Err(json_error) if json_error.is_data() => {
+            return Err(unusable(format!("it is not valid JSON: {json_error}")));
+        }
         Err(json_error) => {
             bounded::check_yaml(&text).map_err(|refusal| {
                 unusable(format!("line {}: {}", refusal.line, refusal.message))
             })?;
-            serde_yaml::from_str::<serde_yaml::Value>(&text)
-                .ok()
-                .and_then(|yaml| serde_json::to_value(yaml).ok())
-                .ok_or_else(|| {
-                    unusable(format!("it is neither JSON ({json_error}) nor plain YAML"))
-                })?
+            let yaml = serde_yaml::from_str::<serde_yaml::Value>(&text).map_err(|yaml_error| {
+                unusable(format!(
+                    "it is neither JSON ({json_error}) nor plain YAML ({yaml_error})"
+                ))
+            })?;
+            serde_json::to_value(yaml)
+                .map_err(|e| unusable(format!("its YAML has no JSON equivalent: {e}")))?
         }
     };
     if document.get("Statement").is_some() {
@@ -454,7 +463,7 @@ fn read_policy(path: &Path) -> Result<Value> {
     }
     if let Some(role) = document.get("Role") {
         return match role.get("AssumeRolePolicyDocument") {
-            Some(Value::String(encoded)) => serde_json::from_str(encoded).map_err(|e| {
+            Some(Value::String(encoded)) => bounded::parse_json(encoded).map_err(|e| {
                 unusable(format!(
                     "its Role.AssumeRolePolicyDocument is not JSON: {e}"
                 ))

@@ -637,6 +637,27 @@ fn small_refusals_name_the_value_and_exit_as_help_says() {
         2,
         "give a policy document (with \"Statement\")",
     );
+    // A key given twice: the first Condition would be lost, and every token admitted.
+    policy(
+        "d.json",
+        r#"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {"api.pulumi.com/oidc:aud": "x"}}, "Condition": {}}]}"#,
+    );
+    let args = [
+        &["simulate", "--aud", "y", "--sub", "z", "--policy", "d.json"],
+        &issuer[..],
+    ]
+    .concat();
+    expect(&args, 2, "the key \"Condition\" is given twice");
+    policy(
+        "d.yaml",
+        "Statement:\n  - Effect: Allow\n    Effect: Deny\n",
+    );
+    let args = [
+        &["simulate", "--aud", "y", "--sub", "z", "--policy", "d.yaml"],
+        &issuer[..],
+    ]
+    .concat();
+    expect(&args, 2, "duplicate entry with key \"Effect\"");
     policy("d.json", r#"{"Versoin": "2012-10-17", "Statement": []}"#);
     expect(
         &["simulate", "--aud", "y", "--sub", "z", "--policy", "d.json"],
@@ -673,6 +694,12 @@ fn small_refusals_name_the_value_and_exit_as_help_says() {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
         )
     };
+    let twice = jwt(r#"{"aud": "a", "sub": "s", "aud": "b"}"#);
+    expect(
+        &["simulate", "--org", "acme", "--token", &twice],
+        2,
+        "names a claim twice",
+    );
     let empty = jwt(r#"{"aud": [], "sub": "s"}"#);
     expect(
         &["simulate", "--org", "acme", "--token", &empty],
