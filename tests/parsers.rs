@@ -22,13 +22,6 @@ const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "EscName
 const CLAIMS: &str = r#"{"iss": "https://api.pulumi.com/oidc", "aud": "aws:acme",
   "sub": "pulumi:environments:org:acme:env:platform/prod", "exp": 1}"#;
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Pieces that YAML and JSON parsers treat specially.
 fn token() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -88,7 +81,7 @@ fn refused_with_2(error: oidc_gen::Error) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(400)))]
 
     #[test]
     fn a_mutated_spec_is_used_or_refused(text in prop_oneof![mutated(SPEC), any::<String>()]) {
@@ -161,7 +154,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(24)))]
 
     /// The binary itself: exit 0, 1 or 2, never a panic (101) or a signal.
     #[test]

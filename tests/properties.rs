@@ -18,14 +18,6 @@ use proptest::prelude::*;
 /// Generated values per field; `PROPTEST_CASES` overrides it.
 const CASES: u32 = 600;
 
-/// `default` cases, or as many as `PROPTEST_CASES` asks for.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// A value that is not a valid name of any kind is found quickly among these.
 fn hostile() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -176,7 +168,7 @@ fn either_refused_or(request: Request, check: impl FnOnce(Parsed)) -> Result<(),
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(CASES)))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(CASES)))]
 
     #[test]
     fn org(value in hostile()) {
@@ -351,7 +343,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(CASES * 4)))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(CASES * 4)))]
 
     /// The escapers themselves, on any string at all: each language's parser reads back exactly
     /// the input (in Pulumi YAML and ESC, once `$$` is read as `$`).

@@ -374,6 +374,14 @@ pub fn run_bounded(mut command: Command, limit: Duration) -> (Output, Duration) 
     (child.wait_with_output().unwrap(), started.elapsed())
 }
 
+/// `default` property-test cases, or as many as `PROPTEST_CASES` asks for.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Whether `.ci/run` said that every external tool the tests use must be present.
 pub fn tools_required() -> bool {
     std::env::var("IAC_TOOLS_REQUIRED").is_ok_and(|v| v == "1")
