@@ -3,7 +3,7 @@
 (at most 3 s), the peak memory (at most 200 MiB) and the size of what it prints (at most 4 KiB on
 stderr). Also: an update of 2,006 files under `ulimit -n 1024`, and 10,000 roles under 200 MiB.
 
-Usage: scripts/hostile-inputs.py [BINARY]   (default target/debug/oidc-gen)
+Usage: scripts/hostile-inputs.py [BINARY]   (default target/release/oidc-gen, what users run)
 Prints one line per case and exits 1 if any case fails.
 """
 import os
@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/debug/oidc-gen")
+BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/oidc-gen")
 SECONDS = 3.0
 MEBIBYTES = 200
 STDERR_BYTES = 4096
@@ -107,6 +107,7 @@ def main():
     write("deep.json", "[" * 100_000 + "]" * 100_000)
     write("huge.yaml", "org: " + "a" * 50_000_000 + "\n")
     write("long-value.yaml", 'org: acme\nroles:\n  - name: "' + "x" * 3_000_000 + '"\n')
+    write("long-thumbprint.yaml", "org: acme\nthumbprint: " + "z" * 3_000_000 + "\nroles: []\naccounts: []\n")
     os.mkfifo(path("fifo.yaml"))
     patterns = ["*a" * 5000 + "*b"] * 20
     write("star-policy.json", '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", '
@@ -131,7 +132,8 @@ def main():
     run("policy: /dev/zero", [*sim, "/dev/zero"], work, [2])
     run("spec: a FIFO nobody writes to", ["--config", "fifo.yaml"], work, [2])
     run("spec: 50 MB value", ["--config", "huge.yaml"], work, [2])
-    run("spec: 3 MB value, quoted in the error", ["--config", "long-value.yaml"], work, [2])
+    run("spec: 3 MB role name", ["--config", "long-value.yaml"], work, [2])
+    run("spec: 3 MB thumbprint, quoted in the error", ["--config", "long-thumbprint.yaml"], work, [2])
     with open("/dev/zero", "rb") as zero:
         run("token: endless standard input", ["simulate", "--token", "-"], work, [2], stdin=zero)
     run("policy: 20 StringLike patterns of 10k characters", [*sim, "star-policy.json"], work, [2])

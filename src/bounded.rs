@@ -267,6 +267,44 @@ pub fn quoted(value: &str) -> String {
     }
 }
 
+/// The longest line of a message printed whole.
+pub const MESSAGE_CHARS: usize = 2_000;
+
+/// `message` with every run of more than [`QUOTED_CHARS`] characters without a space (a value a
+/// message quotes) cut to that many, and the whole cut to [`MESSAGE_CHARS`]: a 50 MB value in a
+/// spec must not come back whole on stderr.
+pub fn short_message(message: &str) -> String {
+    let mut short = String::with_capacity(message.len().min(MESSAGE_CHARS + 64));
+    let mut run = 0usize;
+    let mut cut = 0usize;
+    let mut kept = 0usize;
+    for c in message.chars() {
+        if c.is_whitespace() {
+            if cut > 0 {
+                short.push_str(&format!("... ({cut} more characters)"));
+                cut = 0;
+            }
+            run = 0;
+        } else {
+            run += 1;
+            if run > QUOTED_CHARS {
+                cut += 1;
+                continue;
+            }
+        }
+        short.push(c);
+        kept += 1;
+        if kept >= MESSAGE_CHARS {
+            short.push_str("... (message cut)");
+            return short;
+        }
+    }
+    if cut > 0 {
+        short.push_str(&format!("... ({cut} more characters)"));
+    }
+    short
+}
+
 /// `value` cut to [`QUOTED_CHARS`] characters, ending in `...` when cut.
 pub fn cut(value: &str) -> String {
     match value.char_indices().nth(QUOTED_CHARS) {
@@ -349,6 +387,16 @@ mod tests {
             serde_json::json!({"a": [1, {"b": null}], "c": "d"})
         );
         assert!(parse_json(&"[".repeat(1000)).is_err());
+    }
+
+    #[test]
+    fn long_values_in_messages_are_cut() {
+        let message = format!("invalid \"{}\": too long\nnext line", "x".repeat(10_000));
+        let short = short_message(&message);
+        assert!(short.len() < 300, "{short}");
+        assert!(short.ends_with("... (9803 more characters) too long\nnext line"), "{short}");
+        assert_eq!(short_message("plain words"), "plain words");
+        assert!(short_message(&"a ".repeat(5_000)).ends_with("(message cut)"));
     }
 
     #[test]

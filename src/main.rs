@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
+use oidc_gen::bounded::short_message;
 use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
 use oidc_gen::simulate::{self, Token};
@@ -41,12 +42,12 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line per cause: a cause the message already tells is not repeated.
             let mut told = error.to_string();
-            eprintln!("error: {told}");
+            eprintln!("error: {}", short_message(&told));
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {
                 let text = cause.to_string();
                 if !told.contains(&text) {
-                    eprintln!("caused by: {text}");
+                    eprintln!("caused by: {}", short_message(&text));
                     told.push_str(&text);
                 }
                 source = cause.source();
