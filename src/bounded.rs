@@ -394,7 +394,10 @@ mod tests {
         let message = format!("invalid \"{}\": too long\nnext line", "x".repeat(10_000));
         let short = short_message(&message);
         assert!(short.len() < 300, "{short}");
-        assert!(short.ends_with("... (9803 more characters) too long\nnext line"), "{short}");
+        assert!(
+            short.ends_with("... (9803 more characters) too long\nnext line"),
+            "{short}"
+        );
         assert_eq!(short_message("plain words"), "plain words");
         assert!(short_message(&"a ".repeat(5_000)).ends_with("(message cut)"));
     }

@@ -193,10 +193,21 @@ impl<'a> Plan<'a> {
                 }
                 Step::Replace { .. } => {
                     let kept = self.next_name(KEPT);
-                    folder.link(name, &kept).map_err(fail)?;
+                    // Without hard links (some file systems), the old file is kept by renaming
+                    // it: then, for a moment, the name is free.
+                    let linked = folder.link(name, &kept).is_ok();
+                    if !linked {
+                        folder.rename(name, &kept).map_err(fail)?;
+                    }
                     let temp = self.spare[index].replace(kept.clone()).expect("staged");
                     if let Err(e) = folder.rename(&temp, name) {
                         let _ = folder.remove(&temp);
+                        let _ = match linked {
+                            true => folder.remove(&kept),
+                            false => folder.rename(&kept, name),
+                        };
+                        // This step is undone; the ones before are undone by `undo`.
+                        self.spare[index] = None;
                         return Err(fail(e));
                     }
                 }
@@ -267,5 +278,49 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name in `dir` (one level) with its contents.
+    fn names(dir: &std::path::Path) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let contents = std::fs::read_to_string(e.path()).unwrap_or_default();
+                (e.file_name().to_string_lossy().into_owned(), contents)
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_failure_while_renaming_puts_everything_back_by_renaming() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "old a\n").unwrap();
+        std::fs::write(dir.path().join("stale"), "stale\n").unwrap();
+        std::fs::write(dir.path().join(MANIFEST), "old manifest\n").unwrap();
+        let root = Folder::open(dir.path()).unwrap();
+        let mut plan = Plan::new(&root);
+        plan.add("a", b"new a\n", Step::Replace { mode: 0o644 });
+        plan.add("stale", &[], Step::Remove);
+        plan.add("b", b"new b\n", Step::Create);
+        plan.add("c", b"new c\n", Step::Create);
+        plan.stage().unwrap();
+        // Another program makes `c` after oidc-gen looked: creating it must not replace it, and
+        // the failure undoes the replacement, the removal and the creation before it.
+        std::fs::write(dir.path().join("c"), "someone else's\n").unwrap();
+        let mut before = names(dir.path());
+        before.retain(|(name, _)| !name.starts_with(TEMPORARY));
+        let error = plan.commit().unwrap_err();
+        assert!(error.to_string().contains("c: File exists"), "{error}");
+        plan.undo();
+        assert_eq!(names(dir.path()), before);
+        assert_eq!(before.len(), 4, "{before:?}");
     }
 }
