@@ -11,10 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::issuer::Issuer;
-use crate::simulate::string_like;
-
-/// The action a web-identity trust statement allows.
-pub const ASSUME_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
+use crate::policy::{ASSUME_ACTION, string_like};
 
 /// A Pulumi Deployments operation, as the token's `sub` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -504,15 +501,6 @@ pub fn trust_policy(statements: &[Statement], provider_arn: &str) -> Value {
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
-}
-
-/// The size IAM counts against the trust policy quota: characters without whitespace.
-pub fn policy_size(policy: &Value) -> usize {
-    policy
-        .to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .count()
 }
 
 /// Removes repeated values, keeping the first of each in order.

@@ -80,7 +80,11 @@ pub fn fetch(issuer: &Issuer, session: &Session) -> Result<Discovery> {
                 return refused;
             }
             let (problem, hint) = describe_request_error(&e, &url, timeout, "answer");
-            fail(format!("GET {url}{route} failed: {problem}"), hint, Some(e))
+            fail(
+                format!("GET {url}{route} failed: {problem}"),
+                hint,
+                cause(e),
+            )
         })?;
     let status = response.status();
     if !status.is_success() {
@@ -101,7 +105,7 @@ pub fn fetch(issuer: &Issuer, session: &Session) -> Result<Discovery> {
             fail(
                 format!("reading {url}{route} failed: {problem}"),
                 hint,
-                Some(e),
+                cause(e),
             )
         })?;
     let document: Document = serde_json::from_slice(&body).map_err(|e| {
@@ -160,6 +164,12 @@ pub fn fetch(issuer: &Issuer, session: &Session) -> Result<Discovery> {
         jwks_uri,
         warnings,
     })
+}
+
+/// The error under a failed request, worth a `caused by:` line; a timeout's (`timeout: global`)
+/// says nothing the message does not.
+fn cause(error: ureq::Error) -> Option<ureq::Error> {
+    (!matches!(error, ureq::Error::Timeout(_))).then_some(error)
 }
 
 /// What went wrong with a request, in words, and what to try; a timeout says that the host did

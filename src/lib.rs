@@ -21,6 +21,7 @@ pub mod escape;
 pub mod fleet;
 pub mod issuer;
 pub mod output;
+pub mod policy;
 pub mod render;
 pub mod request;
 pub mod session;

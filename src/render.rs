@@ -324,7 +324,8 @@ mod tests {
     /// The size check counts the policy the templates write, every statement included.
     #[test]
     fn the_size_check_counts_the_rendered_policy() {
-        use crate::claims::{Attribute, policy_size};
+        use crate::claims::Attribute;
+        use crate::policy::policy_size;
         use crate::request::{Request, ThumbprintChoice, TrustRequest};
         let trusts = [
             TrustRequest {

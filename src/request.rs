@@ -575,7 +575,7 @@ impl Inputs {
     /// The trust policy's size as IAM counts it (characters, whitespace excluded), every
     /// statement included, with the longest provider ARN the account id allows.
     pub fn trust_policy_size(&self) -> usize {
-        claims::policy_size(&self.trust.trust_policy(self.account_id.as_deref()))
+        crate::policy::policy_size(&self.trust.trust_policy(self.account_id.as_deref()))
     }
 
     /// The commands that add the client IDs the tokens carry to an existing provider; harmless

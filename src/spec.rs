@@ -331,14 +331,25 @@ impl Spec {
                     ),
                 ));
             }
-            for (field, taken) in [
-                ("id", accounts.iter().position(|a| a.id == account.id)),
-                ("name", accounts.iter().position(|a| a.name == account.name)),
+            for (field, value, taken) in [
+                (
+                    "id",
+                    &account.id,
+                    accounts.iter().position(|a| a.id == account.id),
+                ),
+                (
+                    "name",
+                    &account.name,
+                    accounts.iter().position(|a| a.name == account.name),
+                ),
             ] {
                 if let Some(first) = taken {
                     return Err(problem(
                         field,
-                        format!("accounts[{first}] has this {field} too; list each account once"),
+                        format!(
+                            "{} is the {field} of accounts[{first}] too; list each account once",
+                            bounded::quoted(value)
+                        ),
                     ));
                 }
             }

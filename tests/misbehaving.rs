@@ -71,6 +71,8 @@ fn assert_fails(case: &str, issuer: &TestIssuer, chain: &TestChain, expected: &[
             "{case}: expected {part:?} in: {stderr}"
         );
     }
+    // A timeout is told once, in words; ureq's own "timeout: global" adds nothing.
+    assert!(!stderr.contains("caused by: timeout"), "{case}: {stderr}");
 }
 
 #[test]

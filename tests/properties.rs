@@ -59,7 +59,7 @@ fn env_subjects(org: &str, value: &str) -> BTreeSet<String> {
     let prefix = format!("pulumi:environments:org:{org}:env:");
     match value.split_once('/') {
         Some(("default", env)) => BTreeSet::from([format!("{prefix}{env}")]),
-        Some((project, env)) if oidc_gen::simulate::string_like(project, "default") => {
+        Some((project, env)) if oidc_gen::policy::string_like(project, "default") => {
             BTreeSet::from([format!("{prefix}{value}"), format!("{prefix}{env}")])
         }
         _ => BTreeSet::from([format!("{prefix}{value}")]),

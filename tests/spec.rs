@@ -178,7 +178,7 @@ fn bad_specs_are_refused_with_file_line_and_field() {
     refused(
         &SPEC.replace("name: staging}", "name: dev}"),
         "oidc-gen.yaml:18: accounts[1].name:",
-        "accounts[0] has this name too",
+        "\"dev\" is the name of accounts[0] too",
     );
     refused(
         &SPEC.replace("id: \"222222222222\"", "id: \"22222222222\""),

@@ -13,8 +13,9 @@ use std::process::{Command, Stdio};
 
 use common::{oidc_gen, skip, text};
 use oidc_gen::claims::{Attribute, Operation};
+use oidc_gen::policy::string_like;
 use oidc_gen::request::{Partition, TrustRequest};
-use oidc_gen::simulate::{self, Token, string_like};
+use oidc_gen::simulate::{self, Token};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
