@@ -54,6 +54,16 @@ pub enum Command {
     #[command(after_help = SIMULATE_EXIT_CODES)]
     Simulate(Box<SimulateArgs>),
 
+    /// Print what oidc-gen knows of each issuer that logs into AWS: its URLs, audience, subject
+    /// grammar, the claims AWS maps to condition keys, the claim IAM's shared-issuer guard requires,
+    /// and what makes the workload use the role.
+    #[command(after_help = PRINT_EXIT_CODES)]
+    Issuers {
+        /// Print one JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Print a shell completion script on stdout, e.g.
     /// `oidc-gen completions bash > ~/.local/share/bash-completion/completions/oidc-gen`.
     #[command(after_help = PRINT_EXIT_CODES)]

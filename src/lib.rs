@@ -20,6 +20,7 @@ pub mod error;
 pub mod escape;
 pub mod fleet;
 pub mod issuer;
+pub mod issuers;
 pub mod output;
 pub mod policy;
 pub mod render;

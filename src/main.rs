@@ -22,6 +22,21 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Thumbprint(args)) => thumbprint(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate(args),
+        Some(Command::Issuers { json }) => {
+            let text = if *json {
+                let mut text = serde_json::to_string_pretty(oidc_gen::issuers::ALL)
+                    .expect("the presets serialize");
+                text.push('\n');
+                text
+            } else {
+                oidc_gen::issuers::ALL
+                    .iter()
+                    .map(|preset| preset.describe())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            print_bytes(text.as_bytes()).map(|()| ExitCode::SUCCESS)
+        }
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "oidc-gen", &mut script);

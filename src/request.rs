@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::claims::{self, Attribute, Claims, Operation, Pulumi, Trust};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
+use crate::issuers;
 use crate::thumbprint::MAX_THUMBPRINTS;
 
 /// The role name used when `--role-name` is not given.
@@ -209,15 +210,12 @@ impl TrustRequest {
         let trust = if generic {
             self.generic()?
         } else {
-            if let Some(known) = claims::well_known(&issuer) {
+            if let Some(known) = issuers::find(&issuer).filter(|preset| preset.id != "pulumi") {
                 return Err(Error::Usage(format!(
-                    "{issuer} is the issuer of {}, not of Pulumi Cloud: its tokens carry aud {} and sub {}. Say \
-                     which tokens the role admits with --audience and --subject (for example --audience {} --subject '{}')",
-                    known.name,
-                    known.audience,
-                    known.subject,
-                    known.example_audience,
-                    known.example_subject
+                    "{issuer} is the issuer of {}, not of Pulumi Cloud (oidc-gen issuers describes its tokens). \
+                     Say which tokens the role admits with --audience and --subject (for example --audience {} \
+                     --subject '{}')",
+                    known.name, known.example_audience, known.example_subject
                 )));
             }
             if !issuer.is_pulumi_cloud() {

@@ -192,6 +192,8 @@ fn help() {
             ("help", vec!["--help"]),
             ("thumbprint_help", vec!["thumbprint", "--help"]),
             ("simulate_help", vec!["simulate", "--help"]),
+            ("issuers", vec!["issuers"]),
+            ("issuers_json", vec!["issuers", "--json"]),
         ] {
             let output = oidc_gen(dir.path(), &args);
             assert!(output.status.success());
