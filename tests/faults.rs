@@ -142,16 +142,16 @@ fn a_linked_file_is_neither_read_nor_written_through() {
     assert!(!fs::symlink_metadata(&main_tf).unwrap().is_symlink());
     assert_eq!(scene.outside(), outside);
 
-    // A link to an endless device is not read.
+    // A link to an endless device is not read: reading it would never end (run_bounded fails the
+    // test after 20 s) or fill stdout with its diff.
     fs::remove_file(&main_tf).unwrap();
     symlink("/dev/zero", &main_tf).unwrap();
     let args: Vec<&str> = ARGS.iter().chain(&["--check"]).copied().collect();
-    let (output, took) = run_bounded(
+    let (output, _) = run_bounded(
         oidc_gen_command(scene.path(), &args),
         Duration::from_secs(20),
     );
     assert_eq!(output.status.code(), Some(1), "{}", text(&output).1);
-    assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(output.stdout.len() < 10_000);
 }
 
