@@ -13,7 +13,7 @@ use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
 use oidc_gen::bounded::short_message;
 use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
-use oidc_gen::simulate::{self, Token};
+use oidc_gen::simulate::{self, PolicyInput, TokenInput};
 use oidc_gen::spec;
 use oidc_gen::{Error, Generation, Result};
 
@@ -226,106 +226,34 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
 /// Evaluates the token against the policy; exit 0 when it gets in, 1 when it does not.
 fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
     let token = match (&args.token, &args.aud, &args.sub) {
-        (Some(jwt), _, _) => {
-            eprintln!(
-                "note: the token was decoded, not verified: its signature and expiry were not checked"
-            );
-            if jwt == "-" {
-                let text =
-                    oidc_gen::bounded::read_text(Path::new("-"), oidc_gen::bounded::TOKEN_BYTES)
-                        .map_err(|source| Error::Input {
-                            what: "--token",
-                            path: "standard input".into(),
-                            source,
-                        })?;
-                Token::from_jwt(text.trim())?
-            } else {
-                Token::from_jwt(jwt)?
-            }
-        }
-        (None, Some(aud), Some(sub)) => {
-            for (what, value) in [("--aud", aud), ("--sub", sub)] {
-                if value.len() as u64 > oidc_gen::bounded::TOKEN_BYTES {
-                    return Err(Error::invalid(
-                        what,
-                        value,
-                        format!(
-                            "a claim cannot be longer than the token, and STS takes tokens of at most {} characters",
-                            oidc_gen::bounded::TOKEN_BYTES
-                        ),
-                    ));
-                }
-            }
-            Token {
-                iss: None,
-                aud: aud.clone(),
-                sub: sub.clone(),
-            }
-        }
+        (Some(jwt), _, _) => TokenInput::Jwt(jwt.clone()),
+        (None, Some(aud), Some(sub)) => TokenInput::Claims {
+            aud: aud.clone(),
+            sub: sub.clone(),
+        },
         _ => unreachable!("clap requires --token, or --aud with --sub"),
     };
-    let given_issuer = args
-        .trust
-        .issuer
-        .as_deref()
-        .map(Issuer::parse)
-        .transpose()?;
-    let (policy, policy_issuer) = match &args.policy {
-        Some(path) => {
-            if args.trust.names_tokens() {
-                return Err(Error::Usage(
-                    "--policy evaluates the policy in the file; the options that describe a policy to generate \
-                     (--org, --env, --deploy, --audience, ...) cannot be used with it"
-                        .into(),
-                ));
-            }
-            let policy = simulate::load_policy(path)?;
-            let issuer = given_issuer
-                .as_ref()
-                .map(|issuer| issuer.host_path().to_owned())
-                .or_else(|| simulate::policy_issuer(&policy));
-            (policy, issuer)
+    let policy = match &args.policy {
+        Some(_) if args.trust.names_tokens() => {
+            return Err(Error::Usage(
+                "--policy evaluates the policy in the file; the options that describe a policy to generate \
+                 (--org, --env, --deploy, --audience, ...) cannot be used with it"
+                    .into(),
+            ));
         }
-        None => {
-            let trust = args.trust.request().validate()?;
-            trust
-                .notes
-                .iter()
-                .for_each(|note| eprintln!("note: {note}"));
-            let issuer = trust.issuer.host_path().to_owned();
-            (trust.trust_policy(None), Some(issuer))
-        }
-    };
-    // A token names its issuer, and IAM hands it to that issuer's provider.
-    let token_issuer = match token.iss.as_deref() {
-        None => None,
-        Some(iss) => match iss.strip_prefix("https://") {
-            Some(host_path) => Some(host_path.trim_end_matches('/').to_owned()),
-            None => {
-                return Err(Error::invalid(
-                    "--token",
-                    iss,
-                    "its \"iss\" claim is not an https:// URL, and IAM trusts only https issuers",
-                ));
-            }
+        Some(path) => PolicyInput::File {
+            path: path.clone(),
+            issuer: args.trust.issuer.clone(),
         },
+        None => PolicyInput::Generated(args.trust.request()),
     };
-    let Some(host_path) = token_issuer.or(policy_issuer) else {
-        return Err(Error::Usage(
-            "the policy's conditions name no single issuer; say which one issued the token with --issuer".into(),
-        ));
-    };
-    let verdict = simulate::evaluate(&policy, &host_path, &token)?;
-    let mut stdout = checked_stdout()?;
-    stdout
-        .write_all(
-            verdict
-                .describe(&format!("https://{host_path}"), &token)
-                .as_bytes(),
-        )
-        .and_then(|()| stdout.flush())
-        .map_err(stdout_error)?;
-    Ok(if verdict.allowed() {
+    let answer = simulate::run(&token, &policy)?;
+    answer
+        .notes
+        .iter()
+        .for_each(|note| eprintln!("note: {note}"));
+    print_bytes(answer.text.as_bytes())?;
+    Ok(if answer.verdict.allowed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -15,8 +15,136 @@ use serde_json::Value;
 
 use crate::bounded;
 use crate::error::{Error, Result};
+use crate::issuer::Issuer;
 use crate::policy::{ASSUME_ACTION, policy_size, string_like};
-use crate::request::MAX_TRUST_POLICY_QUOTA;
+use crate::request::{MAX_TRUST_POLICY_QUOTA, TrustRequest};
+
+/// The token `simulate` evaluates, as given.
+#[derive(Debug, Clone)]
+pub enum TokenInput {
+    /// A whole JWT, or `-` to read it from standard input.
+    Jwt(String),
+    /// Its audience and subject.
+    Claims {
+        /// The audience.
+        aud: String,
+        /// The subject.
+        sub: String,
+    },
+}
+
+/// The policy `simulate` evaluates.
+#[derive(Debug, Clone)]
+pub enum PolicyInput {
+    /// A file ([`load_policy`]), and the issuer when its conditions do not name one.
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The issuer URL given with `--issuer`.
+        issuer: Option<String>,
+    },
+    /// The policy these options would generate.
+    Generated(TrustRequest),
+}
+
+/// What `simulate` answers.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// IAM's decision.
+    pub verdict: Verdict,
+    /// The decision in words, for stdout.
+    pub text: String,
+    /// Notes for stderr.
+    pub notes: Vec<String>,
+}
+
+/// Evaluates `token` against `policy` as IAM would for the token's issuer (or the policy's).
+pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
+    let mut notes = Vec::new();
+    let token = match token {
+        TokenInput::Jwt(jwt) => {
+            notes.push(
+                "the token was decoded, not verified: its signature and expiry were not checked"
+                    .into(),
+            );
+            if jwt == "-" {
+                let text =
+                    bounded::read_text(Path::new("-"), bounded::TOKEN_BYTES).map_err(|source| {
+                        Error::Input {
+                            what: "--token",
+                            path: "standard input".into(),
+                            source,
+                        }
+                    })?;
+                Token::from_jwt(text.trim())?
+            } else {
+                Token::from_jwt(jwt)?
+            }
+        }
+        TokenInput::Claims { aud, sub } => {
+            for (what, value) in [("--aud", aud), ("--sub", sub)] {
+                if value.len() as u64 > bounded::TOKEN_BYTES {
+                    return Err(Error::invalid(
+                        what,
+                        value,
+                        format!(
+                            "a claim cannot be longer than the token, and STS takes tokens of at most {} characters",
+                            bounded::TOKEN_BYTES
+                        ),
+                    ));
+                }
+            }
+            Token {
+                iss: None,
+                aud: aud.clone(),
+                sub: sub.clone(),
+            }
+        }
+    };
+    let (document, policy_issuer) = match policy {
+        PolicyInput::File { path, issuer } => {
+            let document = load_policy(path)?;
+            let issuer = match issuer {
+                Some(url) => Some(Issuer::parse(url)?.host_path().to_owned()),
+                None => policy_issuer(&document),
+            };
+            (document, issuer)
+        }
+        PolicyInput::Generated(request) => {
+            let trust = request.validate()?;
+            notes.extend(trust.notes.iter().cloned());
+            let issuer = trust.issuer.host_path().to_owned();
+            (trust.trust_policy(None), Some(issuer))
+        }
+    };
+    // A token names its issuer, and IAM hands it to that issuer's provider.
+    let token_issuer = match token.iss.as_deref() {
+        None => None,
+        Some(iss) => match iss.strip_prefix("https://") {
+            Some(host_path) => Some(host_path.trim_end_matches('/').to_owned()),
+            None => {
+                return Err(Error::invalid(
+                    "--token",
+                    iss,
+                    "its \"iss\" claim is not an https:// URL, and IAM trusts only https issuers",
+                ));
+            }
+        },
+    };
+    let Some(host_path) = token_issuer.or(policy_issuer) else {
+        return Err(Error::Usage(
+            "the policy's conditions name no single issuer; say which one issued the token with --issuer"
+                .into(),
+        ));
+    };
+    let verdict = evaluate(&document, &host_path, &token)?;
+    let text = verdict.describe(&format!("https://{host_path}"), &token);
+    Ok(Answer {
+        verdict,
+        text,
+        notes,
+    })
+}
 
 /// The claims of a token that IAM tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
