@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::render::{Format, RenderedFile, Renderer};
 use crate::request::{self, Inputs, Partition, ThumbprintChoice};
-use crate::spec::{DEFAULT_ACCESS_ROLE, DEFAULT_REGION};
 use crate::{Generation, Network, Selection};
 
 /// The Terraform module's folder name and the StackSet's name.
@@ -100,6 +99,12 @@ pub struct Account {
     /// The account has an OIDC provider for the issuer already.
     pub existing_provider: bool,
 }
+
+/// The role Organizations creates in the accounts it creates, and what Terraform and Pulumi
+/// assume in each account unless the spec names another.
+pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+/// The region StackSets deploy to unless the spec names another (IAM is global: one is enough).
+pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// The organization's side: the StackSet's targets, and the role Terraform and Pulumi assume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,11 +217,7 @@ impl Fleet {
         let mut notes: Vec<String> = Vec::new();
         for role in &self.roles {
             for note in &role.trust.notes {
-                let note = format!(
-                    "role {}: {}",
-                    role.role_name(),
-                    crate::spec::with_fields(note)
-                );
+                let note = format!("role {}: {note}", role.role_name());
                 if !notes.contains(&note) {
                     notes.push(note);
                 }

@@ -11,18 +11,12 @@ use serde::Deserialize;
 use crate::bounded;
 use crate::claims::{Attribute, Operation};
 use crate::error::{Error, Result};
-use crate::fleet::{Account, Fleet, Organization};
+use crate::fleet::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Fleet, Organization};
 use crate::issuer::{Issuer, PULUMI_CLOUD};
 use crate::request::{
     self, DEFAULT_DURATION, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request,
     RoleOptions, ThumbprintChoice, TrustRequest,
 };
-
-/// The role Organizations creates in the accounts it creates, and what Terraform and Pulumi
-/// assume in each account unless the spec names another.
-pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
-/// The region StackSets deploy to unless the spec names another (IAM is global: one is enough).
-pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// The spec as written.
 #[derive(Debug, Deserialize)]
@@ -294,9 +288,13 @@ impl Spec {
             );
             let request =
                 request.map_err(|(field, message)| place.item("roles", index, &field, message))?;
-            let inputs = request
+            let mut inputs = request
                 .validate()
                 .map_err(|error| in_spec(place, index, error))?;
+            // The notes speak of the spec's fields, not of the flags.
+            for note in &mut inputs.trust.notes {
+                *note = with_fields(note);
+            }
             roles.push(inputs);
         }
         let org_needed = roles.iter().any(|r| r.trust.pulumi().is_some());
