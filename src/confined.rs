@@ -15,8 +15,13 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags};
 pub enum Kind {
     /// Nothing by that name.
     Missing,
-    /// A regular file of this many bytes.
-    File(u64),
+    /// A regular file.
+    File {
+        /// Its size in bytes.
+        size: u64,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// A folder.
     Folder,
     /// A symbolic link.
@@ -55,7 +60,10 @@ impl Folder {
             Err(e) => return Err(e.into()),
         };
         Ok(match FileType::from_raw_mode(stat.st_mode) {
-            FileType::RegularFile => Kind::File(stat.st_size as u64),
+            FileType::RegularFile => Kind::File {
+                size: stat.st_size as u64,
+                mode: stat.st_mode & 0o7777,
+            },
             FileType::Directory => Kind::Folder,
             FileType::Symlink => Kind::Link,
             _ => Kind::Other,
@@ -325,7 +333,10 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), &linked).unwrap();
         assert_eq!(
             Folder::open(&linked).unwrap().kind("secret").unwrap(),
-            Kind::File(1)
+            Kind::File {
+                size: 1,
+                mode: 0o644
+            }
         );
     }
 }

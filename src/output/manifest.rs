@@ -8,7 +8,7 @@ use crate::confined::{self, Folder, Kind};
 use crate::error::Result;
 
 /// The largest manifest read; 10,000 roles make one of about 3 MiB.
-pub(super) const MANIFEST_BYTES: u64 = 16 << 20;
+const MANIFEST_BYTES: u64 = 16 << 20;
 
 /// The comment a manifest opens with.
 pub(super) const MANIFEST_HEADER: &str = "\
@@ -37,15 +37,28 @@ pub(super) struct Entry {
     pub(super) sha: Option<Sha>,
 }
 
-/// The entries of a manifest (or journal) with plain relative paths; the others, described.
-pub(super) fn read_list(root: &Folder, name: &str, notes: &mut Vec<String>) -> Result<Vec<Entry>> {
+/// A manifest (or journal) as read: its entries with plain relative paths (the others are
+/// described in the notes), and its bytes, when it is a regular file of at most
+/// [`MANIFEST_BYTES`].
+pub(super) struct Listing {
+    pub(super) entries: Vec<Entry>,
+    pub(super) bytes: Option<Vec<u8>>,
+}
+
+/// Reads the manifest or journal `name`.
+pub(super) fn read_list(root: &Folder, name: &str, notes: &mut Vec<String>) -> Result<Listing> {
     let shown = root.path().join(name);
     let bytes = match root
         .kind(name)
         .map_err(|e| io_error("cannot read", &shown, e))?
     {
-        Kind::Missing => return Ok(Vec::new()),
-        Kind::File(_) => root
+        Kind::Missing => {
+            return Ok(Listing {
+                entries: Vec::new(),
+                bytes: None,
+            });
+        }
+        Kind::File { .. } => root
             .read(name, MANIFEST_BYTES)
             .map_err(|e| io_error("cannot read", &shown, e))?,
         _ => None,
@@ -56,7 +69,10 @@ pub(super) fn read_list(root: &Folder, name: &str, notes: &mut Vec<String>) -> R
              counts as written by oidc-gen",
             shown.display()
         ));
-        return Ok(Vec::new());
+        return Ok(Listing {
+            entries: Vec::new(),
+            bytes: None,
+        });
     };
     let mut entries = Vec::new();
     for line in String::from_utf8_lossy(&bytes).lines() {
@@ -83,7 +99,10 @@ pub(super) fn read_list(root: &Folder, name: &str, notes: &mut Vec<String>) -> R
             sha,
         });
     }
-    Ok(entries)
+    Ok(Listing {
+        entries,
+        bytes: Some(bytes),
+    })
 }
 
 /// The SHA-256 written in hex as `text`.

@@ -32,11 +32,9 @@ mod plan;
 mod survey;
 
 use lock::lock;
-use manifest::{MANIFEST_BYTES, MANIFEST_HEADER, Sha, list_text, sha256};
+use manifest::{MANIFEST_HEADER, Sha, list_text, sha256};
 use plan::{Plan, Step};
-use survey::{
-    Found, LARGEST_FILE, Listed, generated, manifest_entries, split, survey, survey_blocked,
-};
+use survey::{Found, LARGEST_FILE, Listed, generated, manifest_entries, split, survey};
 
 /// At most this many diff lines are shown per differing file.
 const MAX_DIFF_LINES: usize = 40;
@@ -139,17 +137,21 @@ pub(super) fn blocked(blocked: Blocked) -> Error {
     match blocked {
         Blocked::Kind { path, kind } => Error::Unsafe {
             path,
-            problem: match kind {
-                Kind::Link => {
-                    "a generated path passes through this symbolic link, which oidc-gen does not \
-                               follow below --out; remove it, or give --out the folder it points to"
-                        .into()
-                }
-                _ => "a generated path passes through this, which is not a folder; move it away"
-                    .into(),
-            },
+            problem: blocked_problem(kind),
         },
         Blocked::Io { path, source } => io_error("cannot open", &path, source),
+    }
+}
+
+/// Why a generated path cannot pass through something of `kind` where a folder should be.
+pub(super) fn blocked_problem(kind: Kind) -> String {
+    match kind {
+        Kind::Link => {
+            "a generated path passes through this symbolic link, which oidc-gen does not \
+                       follow below --out; remove it, or give --out the folder it points to"
+                .into()
+        }
+        _ => "a generated path passes through this, which is not a folder; move it away".into(),
     }
 }
 
@@ -208,6 +210,16 @@ fn write_in(
         .map(|f| sha256(f.contents.as_bytes()))
         .collect();
     let survey = survey(&root, files, &wanted, &generated(files))?;
+    if let Some(Found::Blocked { path, problem }) = survey
+        .found
+        .iter()
+        .find(|found| matches!(found, Found::Blocked { .. }))
+    {
+        return Err(Error::Unsafe {
+            path: path.clone(),
+            problem: problem.clone(),
+        });
+    }
     let foreign: Vec<String> = files
         .iter()
         .zip(&survey.found)
@@ -254,6 +266,7 @@ fn write_in(
             }
             Found::Missing => Step::Create,
             Found::Ours { mode } | Found::Foreign { mode, .. } => Step::Replace { mode: *mode },
+            Found::Blocked { .. } => unreachable!("refused above"),
         };
         plan.add(&file.path, file.contents.as_bytes(), step);
         outcome.written.push(match step {
@@ -272,12 +285,9 @@ fn write_in(
             }
         }
     }
-    let old_manifest = match root.kind(MANIFEST) {
-        Ok(Kind::File(_)) => root.read(MANIFEST, MANIFEST_BYTES).ok().flatten(),
-        _ => None,
-    };
+    let old_manifest = survey.manifest.as_deref();
     let manifest_path = out.join(MANIFEST);
-    if old_manifest.as_deref() == Some(manifest.as_bytes()) {
+    if old_manifest == Some(manifest.as_bytes()) {
         outcome.written.push(Written::Unchanged(manifest_path));
     } else {
         outcome.written.push(match old_manifest {
@@ -285,7 +295,7 @@ fn write_in(
             None => Written::Created(manifest_path),
         });
     }
-    if plan.is_empty() && old_manifest.as_deref() == Some(manifest.as_bytes()) {
+    if plan.is_empty() && old_manifest == Some(manifest.as_bytes()) {
         return Ok(outcome);
     }
     plan.run(&manifest, &entries)?;
@@ -334,70 +344,60 @@ pub fn check(
         .iter()
         .map(|f| sha256(f.contents.as_bytes()))
         .collect();
-    let survey = survey(&root, files, &wanted, &generated(files)).or_else(|e| match e {
-        // A generated path through a link: reported below, file by file.
-        Error::Unsafe { .. } => survey_blocked(&root, files, &wanted),
-        e => Err(e),
-    })?;
+    let survey = survey(&root, files, &wanted, &generated(files))?;
     let mut differences = Vec::new();
     for (file, found) in files.iter().zip(&survey.found) {
         let path = out.join(&file.path);
+        // The file as it is, for the diff; a link or anything over the size cap is not read.
+        let on_disk = || {
+            let (dirs, name) = split(&file.path);
+            confined::walk(&root, &dirs)
+                .ok()
+                .flatten()
+                .and_then(|f| f.read(name, LARGEST_FILE).ok().flatten())
+                .map(|bytes| short_diff(&String::from_utf8_lossy(&bytes), &file.contents, &path))
+                .unwrap_or_default()
+        };
         let (change, diff) = match found {
             Found::Same => continue,
             Found::Missing => (Change::Missing, String::new()),
-            Found::Ours { .. } => {
-                let (dirs, name) = split(&file.path);
-                let on_disk = confined::walk(&root, &dirs)
-                    .ok()
-                    .flatten()
-                    .and_then(|f| f.read(name, LARGEST_FILE).ok().flatten())
-                    .unwrap_or_default();
-                (
-                    Change::Differs,
-                    short_diff(&String::from_utf8_lossy(&on_disk), &file.contents, &path),
-                )
-            }
-            Found::Foreign { why, bytes, .. } => {
-                let mut diff = format!("  {why}; a run refuses to replace it without --force\n");
-                if let Some(bytes) = bytes {
-                    diff.push_str(&short_diff(
-                        &String::from_utf8_lossy(bytes),
-                        &file.contents,
-                        &path,
-                    ));
-                }
-                (Change::Unowned, diff)
-            }
+            Found::Ours { .. } => (Change::Differs, on_disk()),
+            Found::Foreign { why, .. } => (
+                Change::Unowned,
+                format!(
+                    "  {why}; a run refuses to replace it without --force\n{}",
+                    on_disk()
+                ),
+            ),
+            Found::Blocked { problem, .. } => (
+                Change::Unowned,
+                format!("  {problem}; a run refuses to write it\n"),
+            ),
         };
         differences.push(Difference { change, path, diff });
     }
     let entries = manifest_entries(files, &wanted, &survey, false);
     let manifest = list_text(MANIFEST_HEADER, &entries);
     let manifest_path = out.join(MANIFEST);
-    match root.kind(MANIFEST) {
-        Ok(Kind::File(_)) => {
-            let bytes = root
-                .read(MANIFEST, MANIFEST_BYTES)
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+    match (&survey.manifest, root.kind(MANIFEST)) {
+        (Some(bytes), _) => {
             if bytes != manifest.as_bytes() {
                 differences.push(Difference {
                     change: Change::Differs,
-                    diff: short_diff(&String::from_utf8_lossy(&bytes), &manifest, &manifest_path),
+                    diff: short_diff(&String::from_utf8_lossy(bytes), &manifest, &manifest_path),
                     path: manifest_path,
                 });
             }
         }
-        Ok(Kind::Missing) => differences.push(Difference {
+        (None, Ok(Kind::Missing)) => differences.push(Difference {
             change: Change::Missing,
             path: manifest_path,
             diff: String::new(),
         }),
-        _ => differences.push(Difference {
+        (None, _) => differences.push(Difference {
             change: Change::Unowned,
             path: manifest_path,
-            diff: "  it is not a regular file; it was not read\n".into(),
+            diff: "  it is not a regular file oidc-gen can read; it was not read\n".into(),
         }),
     }
     for (entry, state) in &survey.listed {

@@ -2,12 +2,13 @@
 //! file and the leftovers of an interrupted run, reached without following a link.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 
 use super::manifest::{Entry, Sha, read_list, sha256};
 use super::plan::{KEPT, TEMPORARY};
-use super::{JOURNAL, MANIFEST, blocked, io_error};
-use crate::confined::{self, Folder, Kind};
-use crate::error::{Error, Result};
+use super::{JOURNAL, MANIFEST, blocked_problem, io_error};
+use crate::confined::{self, Blocked, Folder, Kind};
+use crate::error::Result;
 use crate::render::RenderedFile;
 
 /// A file larger than this was not written by oidc-gen, and is not read.
@@ -22,11 +23,10 @@ pub(super) enum Found {
     /// Contents oidc-gen wrote: it is replaced, keeping its mode.
     Ours { mode: u32 },
     /// Something else: refused without `--force`, and why.
-    Foreign {
-        why: String,
-        mode: u32,
-        bytes: Option<Vec<u8>>,
-    },
+    Foreign { why: String, mode: u32 },
+    /// It cannot be reached without following a link, or a folder or special file is in the way:
+    /// refused even with `--force`.
+    Blocked { path: PathBuf, problem: String },
 }
 
 /// What happens to a file the manifest lists and this run does not generate.
@@ -45,6 +45,8 @@ pub(super) struct Survey {
     pub(super) listed: Vec<(Entry, Listed)>,
     pub(super) leftovers: Vec<(Vec<String>, String)>,
     pub(super) notes: Vec<String>,
+    /// The manifest as it is, when it is a regular file oidc-gen can read.
+    pub(super) manifest: Option<Vec<u8>>,
 }
 
 /// Looks at every generated path, every listed file and every folder they name, reading no link.
@@ -57,9 +59,9 @@ pub(super) fn survey(
 ) -> Result<Survey> {
     let mut notes = Vec::new();
     let manifest = read_list(root, MANIFEST, &mut notes)?;
-    let journal = read_list(root, JOURNAL, &mut notes)?;
+    let journal = read_list(root, JOURNAL, &mut notes)?.entries;
     let mut owned: HashMap<&str, Vec<Sha>> = HashMap::new();
-    for entry in manifest.iter().chain(&journal) {
+    for entry in manifest.entries.iter().chain(&journal) {
         if let Some(sha) = entry.sha {
             owned.entry(entry.path.as_str()).or_default().push(sha);
         }
@@ -70,10 +72,20 @@ pub(super) fn survey(
     for (file, sha) in files.iter().zip(wanted) {
         let (dirs, name) = split(&file.path);
         folders.insert(dirs.iter().map(|d| d.to_string()).collect());
-        let folder = confined::walk(root, &dirs).map_err(blocked)?;
-        let Some(folder) = folder else {
-            found.push(Found::Missing);
-            continue;
+        let folder = match confined::walk(root, &dirs) {
+            Ok(Some(folder)) => folder,
+            Ok(None) => {
+                found.push(Found::Missing);
+                continue;
+            }
+            Err(Blocked::Kind { path, kind }) => {
+                let problem = blocked_problem(kind);
+                found.push(Found::Blocked { path, problem });
+                continue;
+            }
+            Err(Blocked::Io { path, source }) => {
+                return Err(io_error("cannot open", &path, source));
+            }
         };
         let path = folder.path().join(name);
         let current = match folder
@@ -81,16 +93,11 @@ pub(super) fn survey(
             .map_err(|e| io_error("cannot read", &path, e))?
         {
             Kind::Missing => Found::Missing,
-            Kind::File(size) if size > LARGEST_FILE => Found::Foreign {
+            Kind::File { size, mode } if size > LARGEST_FILE => Found::Foreign {
                 why: format!("it is larger than {LARGEST_FILE} bytes"),
-                mode: 0o644,
-                bytes: None,
+                mode,
             },
-            Kind::File(_) => {
-                let file = folder
-                    .open_file(name)
-                    .map_err(|e| io_error("cannot read", &path, e))?;
-                let mode = mode_of(&file);
+            Kind::File { mode, .. } => {
                 let bytes = folder
                     .read(name, LARGEST_FILE)
                     .map_err(|e| io_error("cannot read", &path, e))?
@@ -99,7 +106,7 @@ pub(super) fn survey(
                 if current == *sha {
                     Found::Same
                 } else if owned
-                    .get(file_path(&dirs, name).as_str())
+                    .get(file.path.as_str())
                     .is_some_and(|s| s.contains(&current))
                 {
                     Found::Ours { mode }
@@ -108,23 +115,18 @@ pub(super) fn survey(
                         why: "it is not as oidc-gen wrote it (edited since, or written by something else)"
                             .into(),
                         mode,
-                        bytes: Some(bytes),
                     }
                 }
             }
             Kind::Link => Found::Foreign {
                 why: "it is a symbolic link, which oidc-gen does not follow".into(),
                 mode: 0o644,
-                bytes: None,
             },
-            Kind::Folder | Kind::Other => {
-                return Err(Error::Unsafe {
-                    path,
-                    problem:
-                        "a generated file's path holds a folder or a special file; move it away"
-                            .into(),
-                });
-            }
+            Kind::Folder | Kind::Other => Found::Blocked {
+                path,
+                problem: "a generated file's path holds a folder or a special file; move it away"
+                    .into(),
+            },
         };
         found.push(current);
     }
@@ -132,7 +134,7 @@ pub(super) fn survey(
     let mut listed = Vec::new();
     let mut seen = BTreeSet::new();
     // Files a killed run was writing count as listed too: they are oidc-gen's.
-    for entry in manifest.iter().chain(&journal) {
+    for entry in manifest.entries.iter().chain(&journal) {
         if generated.contains(entry.path.as_str()) || !seen.insert(entry.path.clone()) {
             continue;
         }
@@ -154,7 +156,7 @@ pub(super) fn survey(
             }
             Ok(None) => Listed::Dropped,
             Ok(Some(folder)) => match folder.kind(name) {
-                Ok(Kind::File(_)) if hashes.is_empty() => {
+                Ok(Kind::File { .. }) if hashes.is_empty() => {
                     notes.push(format!(
                         "{} is listed without a hash (an older oidc-gen wrote the manifest), so it is never \
                          removed; remove it by hand if it is no longer wanted",
@@ -162,7 +164,7 @@ pub(super) fn survey(
                     ));
                     Listed::Unhashed
                 }
-                Ok(Kind::File(size)) if size <= LARGEST_FILE => {
+                Ok(Kind::File { size, .. }) if size <= LARGEST_FILE => {
                     let current = folder
                         .read(name, LARGEST_FILE)
                         .ok()
@@ -198,11 +200,6 @@ pub(super) fn survey(
         };
         listed.push((entry, state));
     }
-    for entry in &journal {
-        let (dirs, _) = split(&entry.path);
-        folders.insert(dirs.iter().map(|d| d.to_string()).collect());
-    }
-
     let mut leftovers = Vec::new();
     for dirs in folders {
         let names: Vec<&str> = dirs.iter().map(String::as_str).collect();
@@ -221,6 +218,7 @@ pub(super) fn survey(
         listed,
         leftovers,
         notes,
+        manifest: manifest.bytes,
     })
 }
 
@@ -234,24 +232,6 @@ pub(super) fn split(relative: &str) -> (Vec<&str>, &str) {
     let mut names = confined::names(relative).expect("generated paths are plain and relative");
     let name = names.pop().expect("a path has a name");
     (names, name)
-}
-
-/// `dirs` and `name` joined into a path relative to the folder.
-fn file_path(dirs: &[&str], name: &str) -> String {
-    let mut path = dirs.join("/");
-    if !path.is_empty() {
-        path.push('/');
-    }
-    path.push_str(name);
-    path
-}
-
-/// The permission bits of `file`; 0644 if they cannot be read.
-fn mode_of(file: &std::fs::File) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    file.metadata()
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o644)
 }
 
 /// The manifest a run writes: the generated files, then the stale files it keeps.
@@ -277,48 +257,4 @@ pub(super) fn manifest_entries(
         }
     }
     entries
-}
-
-/// The survey of a folder where some generated path passes through a link: those files are
-/// reported as unowned, the others compared as usual.
-pub(super) fn survey_blocked(
-    root: &Folder,
-    files: &[RenderedFile],
-    wanted: &[Sha],
-) -> Result<Survey> {
-    let reachable: Vec<bool> = files
-        .iter()
-        .map(|f| {
-            let (dirs, name) = split(&f.path);
-            match confined::walk(root, &dirs) {
-                Ok(Some(folder)) => !matches!(folder.kind(name), Ok(Kind::Folder | Kind::Other)),
-                Ok(None) => true,
-                Err(_) => false,
-            }
-        })
-        .collect();
-    let (kept, kept_sha): (Vec<RenderedFile>, Vec<Sha>) = files
-        .iter()
-        .zip(wanted)
-        .zip(&reachable)
-        .filter(|(_, ok)| **ok)
-        .map(|((f, s), _)| (f.clone(), *s))
-        .unzip();
-    // Listed files at the unreachable paths are still this run's files, not stale ones.
-    let mut partial = survey(root, &kept, &kept_sha, &generated(files))?;
-    let mut found = partial.found.drain(..);
-    let all = reachable
-        .iter()
-        .map(|ok| match ok {
-            true => found.next().expect("one per reachable file"),
-            false => Found::Foreign {
-                why: "its path passes through a symbolic link or a file, which oidc-gen does not follow".into(),
-                mode: 0o644,
-                bytes: None,
-            },
-        })
-        .collect();
-    drop(found);
-    partial.found = all;
-    Ok(partial)
 }
