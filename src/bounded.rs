@@ -66,7 +66,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
 }
 
 /// Opens `path` for reading if it is a regular file. Opening does not wait on a FIFO.
-pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)

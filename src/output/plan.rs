@@ -65,10 +65,10 @@ impl<'a> Plan<'a> {
             entries,
         );
         let result = self
-            .replace(&[], JOURNAL, journal.as_bytes(), 0o644)
+            .replace(JOURNAL, journal.as_bytes())
             .and_then(|()| self.stage())
             .and_then(|()| self.commit())
-            .and_then(|()| self.replace(&[], MANIFEST, manifest.as_bytes(), 0o644));
+            .and_then(|()| self.replace(MANIFEST, manifest.as_bytes()));
         match result {
             Ok(()) => {
                 self.finish();
@@ -109,7 +109,10 @@ impl<'a> Plan<'a> {
                 self.made
                     .push(dirs[..=depth].iter().map(|d| d.to_string()).collect());
             }
-            here = self.folder(&dirs[..=depth])?;
+            // Opened without following a link, like every step below the folder.
+            here = here
+                .child(name)
+                .map_err(|e| io_error("cannot open", &path, e))?;
         }
         Ok(here)
     }
@@ -126,13 +129,13 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Replaces (or creates) the bookkeeping file `name` through a temporary file.
-    fn replace(&mut self, dirs: &[&str], name: &str, contents: &[u8], mode: u32) -> Result<()> {
-        let folder = self.folder(dirs)?;
-        let temp = self.temporary(&folder, contents, mode)?;
-        folder.rename(&temp, name).map_err(|e| {
-            let _ = folder.remove(&temp);
-            io_error("cannot write", &folder.path().join(name), e)
+    /// Replaces (or creates) the bookkeeping file `name` of the folder through a temporary file.
+    fn replace(&mut self, name: &str, contents: &[u8]) -> Result<()> {
+        let root = self.root;
+        let temp = self.temporary(root, contents, 0o644)?;
+        root.rename(&temp, name).map_err(|e| {
+            let _ = root.remove(&temp);
+            io_error("cannot write", &root.path().join(name), e)
         })
     }
 
