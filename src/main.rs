@@ -118,11 +118,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     }
 
     if args.to_stdout() {
-        let mut stdout = checked_stdout()?;
-        stdout
-            .write_all(generation.files[0].contents.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(stdout_error)?;
+        print_bytes(generation.files[0].contents.as_bytes())?;
         notes.iter().for_each(|note| eprintln!("note: {note}"));
         return Ok(());
     }
