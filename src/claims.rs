@@ -7,11 +7,9 @@
 //! would let either audience go with either subject, and `StringLike`'s `*` matches `/` and `:`.
 //! Templates render the statements as data.
 
-use serde::Serialize;
-use serde_json::{Value, json};
-
 use crate::issuer::Issuer;
-use crate::policy::{ASSUME_ACTION, string_like};
+use crate::issuers::github::{self, Github};
+use crate::policy::{ConditionKey, Statement, dedup, group, is_pattern, string_like};
 
 /// A Pulumi Deployments operation, as the token's `sub` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,6 +92,8 @@ impl Attribute {
 pub enum Trust {
     /// Pulumi Cloud (or a self-hosted Pulumi Cloud) and its workloads.
     Pulumi(Pulumi),
+    /// GitHub Actions' workflows.
+    Github(Github),
     /// Any other OIDC issuer: the audiences and subjects are given as they are.
     Generic {
         /// Accepted `aud` values, compared exactly.
@@ -131,33 +131,6 @@ impl Pulumi {
     }
 }
 
-/// One `Allow` statement of the trust policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Statement {
-    /// Names the token shape it admits (letters and digits, as IAM requires).
-    pub sid: &'static str,
-    /// Its `Condition` block, one group per operator; all must hold.
-    pub conditions: Vec<ConditionGroup>,
-}
-
-/// One condition operator and the keys it tests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConditionGroup {
-    /// `StringEquals`, `StringLike` or `StringNotLike`.
-    pub operator: &'static str,
-    /// The keys tested with this operator.
-    pub keys: Vec<ConditionKey>,
-}
-
-/// One condition key and the values it is compared with (any of them matches).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConditionKey {
-    /// E.g. `api.pulumi.com/oidc:aud`.
-    pub variable: String,
-    /// The values.
-    pub values: Vec<String>,
-}
-
 /// What the trust model comes to: the statements, the provider's client IDs, and what the user
 /// should know about them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +151,14 @@ pub fn claims(issuer: &Issuer, trust: &Trust) -> Claims {
     };
     match trust {
         Trust::Pulumi(pulumi) => pulumi_claims(&keys, pulumi),
+        Trust::Github(github) => {
+            let (statements, client_ids) = github::statements(issuer, github);
+            Claims {
+                statements,
+                client_ids,
+                notes: Vec::new(),
+            }
+        }
         Trust::Generic {
             audiences,
             subjects,
@@ -236,17 +217,11 @@ impl Keys {
                 }],
             ));
         }
-        Statement { sid, conditions }
+        Statement {
+            sid: sid.to_owned(),
+            conditions,
+        }
     }
-}
-
-fn group(operator: &'static str, keys: Vec<ConditionKey>) -> ConditionGroup {
-    ConditionGroup { operator, keys }
-}
-
-/// Whether IAM's `StringLike` would read `value` as a pattern.
-pub fn is_pattern(value: &str) -> bool {
-    value.contains(['*', '?'])
 }
 
 fn pulumi_claims(keys: &Keys, pulumi: &Pulumi) -> Claims {
@@ -473,41 +448,4 @@ impl<'a> CustomSubject<'a> {
         }
         pattern
     }
-}
-
-/// The trust policy document as IAM stores it, with `provider_arn` as the federated principal.
-pub fn trust_policy(statements: &[Statement], provider_arn: &str) -> Value {
-    let statements: Vec<Value> = statements
-        .iter()
-        .map(|statement| {
-            let condition: serde_json::Map<String, Value> = statement
-                .conditions
-                .iter()
-                .map(|group| {
-                    let keys = group
-                        .keys
-                        .iter()
-                        .map(|key| (key.variable.clone(), json!(key.values)));
-                    (group.operator.to_owned(), Value::Object(keys.collect()))
-                })
-                .collect();
-            json!({
-                "Sid": statement.sid,
-                "Effect": "Allow",
-                "Principal": { "Federated": provider_arn },
-                "Action": ASSUME_ACTION,
-                "Condition": condition,
-            })
-        })
-        .collect();
-    json!({ "Version": "2012-10-17", "Statement": statements })
-}
-
-/// Removes repeated values, keeping the first of each in order.
-pub fn dedup(values: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    values
-        .into_iter()
-        .filter(|v| seen.insert(v.clone()))
-        .collect()
 }

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use oidc_gen::claims::{Attribute, Operation};
 use oidc_gen::issuer::PULUMI_CLOUD;
+use oidc_gen::issuers::github::{self, GithubRequest};
 use oidc_gen::render::Format;
 use oidc_gen::request::{self, Partition, Request, RoleOptions, ThumbprintChoice, TrustRequest};
 use oidc_gen::{Network, Selection};
@@ -135,6 +136,17 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "SUB", requires = "aud", help_heading = "The token")]
     pub sub: Option<String>,
 
+    /// Another claim of the token, as NAME=VALUE (repeatable), e.g. repository_id=123: those
+    /// AWS maps to condition keys for the issuer (oidc-gen issuers lists them) are evaluated.
+    #[arg(
+        long,
+        value_name = "NAME=VALUE",
+        requires = "aud",
+        value_parser = parse_claim,
+        help_heading = "The token"
+    )]
+    pub claim: Vec<(String, String)>,
+
     /// A whole token (JWT): its iss, aud and sub are read from the payload. It is decoded, not
     /// verified: its signature and expiry are not checked.
     #[arg(
@@ -172,8 +184,10 @@ pub struct TrustArgs {
     #[arg(long, value_name = "ORG", help_heading = WHO)]
     pub org: Option<String>,
 
-    /// The OIDC issuer URL [default: https://api.pulumi.com/oidc]. A self-hosted Pulumi Cloud's
-    /// is https://HOST/oidc; any other issuer needs --audience and --subject.
+    /// The OIDC issuer URL [default: https://api.pulumi.com/oidc, or GitHub's with --github]. A
+    /// self-hosted Pulumi Cloud's is https://HOST/oidc; GitHub Enterprise Cloud's
+    /// https://token.actions.githubusercontent.com/ENTERPRISE or
+    /// https://token.actions.SUBDOMAIN.ghe.com; any other issuer needs --audience and --subject.
     #[arg(long, value_name = "URL", env = "OIDC_GEN_ISSUER", help_heading = WHO)]
     pub issuer: Option<String>,
 
@@ -217,6 +231,9 @@ pub struct TrustArgs {
     #[arg(long = "subject", value_name = "PATTERN", help_heading = WHO)]
     pub subjects: Vec<String>,
 
+    #[command(flatten)]
+    pub github: GithubRequest,
+
     /// The AWS partition of the account: every ARN oidc-gen builds (provider, role, the
     /// principal in the trust policy) names it, and policy ARNs must be in it.
     #[arg(long, value_name = "PARTITION", value_enum, default_value = "aws", help_heading = WHO)]
@@ -224,8 +241,13 @@ pub struct TrustArgs {
 }
 
 /// The options a spec file (--config) replaces.
-const SPEC_FIELDS: [&str; 25] = [
+const SPEC_FIELDS: [&str; 30] = [
     "org",
+    "repos",
+    "refs",
+    "environments",
+    "pull_request",
+    "workflows",
     "envs",
     "deploy",
     "deploy_operation",
@@ -280,9 +302,9 @@ pub struct GenerateArgs {
     )]
     pub format: Vec<FormatArg>,
 
-    /// The IAM role's name.
-    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_ROLE_NAME, help_heading = WHAT)]
-    pub role_name: String,
+    /// The IAM role's name [default: pulumi-esc-oidc, or github-actions-oidc with --github].
+    #[arg(long, value_name = "NAME", help_heading = WHAT)]
+    pub role_name: Option<String>,
 
     /// The 12-digit AWS account id that will hold the role; the ESC environment and the
     /// Deployments settings need it for the role's ARN.
@@ -445,6 +467,16 @@ fn parse_tag(value: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `NAME=VALUE`, split at the first `=`.
+fn parse_claim(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!(
+            "write the claim as NAME=VALUE (e.g. repository_id=123), not {value:?}"
+        )),
+    }
+}
+
 /// A format on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -459,8 +491,11 @@ pub enum FormatArg {
     /// A stack's Pulumi Deployments settings: deployments/settings.json (needs --deploy and
     /// --account-id).
     Deployments,
-    /// All of the above that apply: ESC and Deployments when the role admits their tokens and
-    /// --account-id is given.
+    /// A GitHub Actions workflow whose job assumes the role: github/workflow.yml (needs --github
+    /// and --account-id).
+    Github,
+    /// All of the above that apply: ESC, Deployments and GitHub when the role admits their
+    /// tokens and --account-id is given.
     All,
 }
 
@@ -478,7 +513,13 @@ impl TrustArgs {
     /// The library's request for who may assume the role.
     pub fn request(&self) -> TrustRequest {
         TrustRequest {
-            issuer: self.issuer.clone().unwrap_or_else(|| PULUMI_CLOUD.into()),
+            issuer: self.issuer.clone().unwrap_or_else(|| {
+                match self.github.is_given() {
+                    true => github::ISSUER,
+                    false => PULUMI_CLOUD,
+                }
+                .into()
+            }),
             org: self.org.clone(),
             envs: self.envs.clone(),
             deploy: self.deploy.clone(),
@@ -506,6 +547,7 @@ impl TrustArgs {
             users: self.users.clone(),
             audiences: self.audiences.clone(),
             subjects: self.subjects.clone(),
+            github: self.github.clone(),
             partition: self.partition.into(),
         }
     }
@@ -526,6 +568,7 @@ impl TrustArgs {
             .all(|values| values.is_empty())
             || !request.deploy_operations.is_empty()
             || !request.subject_attributes.is_empty()
+            || request.github.is_given()
     }
 }
 
@@ -541,7 +584,13 @@ impl GenerateArgs {
         };
         Request {
             trust: self.trust.request(),
-            role_name: self.role_name.clone(),
+            role_name: self.role_name.clone().unwrap_or_else(|| {
+                match self.trust.github.is_given() {
+                    true => request::GITHUB_ROLE_NAME,
+                    false => request::DEFAULT_ROLE_NAME,
+                }
+                .into()
+            }),
             account_id: self.account_id.clone(),
             policy_arns: self.policy_arn.clone(),
             role: RoleOptions {
@@ -568,6 +617,7 @@ impl GenerateArgs {
             FormatArg::Pulumi => Some(Format::Pulumi),
             FormatArg::Esc => Some(Format::Esc),
             FormatArg::Deployments => Some(Format::Deployments),
+            FormatArg::Github => Some(Format::Github),
             FormatArg::All => None,
         };
         let explicit: Vec<Format> = self.format.iter().filter_map(named).collect();
@@ -575,7 +625,7 @@ impl GenerateArgs {
             // `all` plus a login file by name asks for that file whatever happens.
             if explicit
                 .iter()
-                .all(|f| !matches!(f, Format::Esc | Format::Deployments))
+                .all(|f| !matches!(f, Format::Esc | Format::Deployments | Format::Github))
             {
                 return Selection::All;
             }

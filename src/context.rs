@@ -3,11 +3,13 @@
 
 use serde::Serialize;
 
-use crate::claims::{Operation, Statement, Trust};
+use crate::claims::{Operation, Trust};
 use crate::issuer::PULUMI_CLOUD;
+use crate::issuers::github;
+use crate::policy::Statement;
 use crate::request::{
-    DEFAULT_DURATION, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Inputs,
-    Partition, Tag,
+    DEFAULT_DURATION, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA,
+    GITHUB_ROLE_NAME, Inputs, Partition, Tag,
 };
 
 /// The context every template is rendered with.
@@ -25,6 +27,9 @@ pub struct Model {
     pub esc: Option<Login>,
     /// The Pulumi Deployments settings; absent when the role admits no Deployments tokens.
     pub deployments: Option<Login>,
+    /// The GitHub Actions job that assumes the role; absent for other issuers, or without the
+    /// role's ARN.
+    pub github: Option<github::Job>,
 }
 
 /// The generator's name, version and the command that reproduces the output.
@@ -136,6 +141,17 @@ impl Inputs {
                 )
             }),
             deployments: self.admits_deployments().then(|| login(Vec::new())),
+            github: self.github_job(self.role_arn()),
+        }
+    }
+
+    /// The GitHub Actions job that assumes the role at `role_arn`, when GitHub's tokens are admitted.
+    pub fn github_job(&self, role_arn: Option<String>) -> Option<github::Job> {
+        match (&self.trust.trust, role_arn) {
+            (Trust::Github(github), Some(arn)) => {
+                Some(github.job(arn, crate::fleet::DEFAULT_REGION))
+            }
+            _ => None,
         }
     }
 
@@ -160,91 +176,106 @@ impl Inputs {
     /// The command line that reproduces these files byte for byte, without the network.
     fn command(&self, thumbprints: &[String]) -> String {
         let mut args: Vec<String> = vec![env!("CARGO_PKG_NAME").into()];
-        let mut push = |flag: &str, value: &str| {
+        let push = |args: &mut Vec<String>, flag: &str, value: &str| {
             args.push(flag.into());
             args.push(value.into());
         };
         let issuer = self.trust.issuer.as_str();
-        if issuer != PULUMI_CLOUD {
-            push("--issuer", issuer);
+        let default_issuer = match &self.trust.trust {
+            Trust::Github(_) => github::ISSUER,
+            _ => PULUMI_CLOUD,
+        };
+        if issuer != default_issuer {
+            push(&mut args, "--issuer", issuer);
         }
         if self.trust.partition != Partition::Aws {
-            push("--partition", self.trust.partition.as_str());
+            push(&mut args, "--partition", self.trust.partition.as_str());
         }
         match &self.trust.trust {
             Trust::Pulumi(pulumi) => {
-                push("--org", &pulumi.org);
+                push(&mut args, "--org", &pulumi.org);
                 for env in &pulumi.envs {
-                    push("--env", env);
+                    push(&mut args, "--env", env);
                 }
                 for stack in &pulumi.deploy {
-                    push("--deploy", stack);
+                    push(&mut args, "--deploy", stack);
                 }
                 if pulumi.operations != Operation::ALL {
                     for operation in &pulumi.operations {
-                        push("--deploy-operation", operation.as_str());
+                        push(&mut args, "--deploy-operation", operation.as_str());
                     }
                 }
                 for attribute in &pulumi.subject_attributes {
-                    push("--subject-attribute", attribute.as_str());
+                    push(&mut args, "--subject-attribute", attribute.as_str());
                 }
                 for env in &pulumi.root_envs {
-                    push("--root-env", env);
+                    push(&mut args, "--root-env", env);
                 }
                 for user in &pulumi.users {
-                    push("--user", user);
+                    push(&mut args, "--user", user);
                 }
+            }
+            Trust::Github(github) => {
+                args.extend(github.args());
             }
             Trust::Generic {
                 audiences,
                 subjects,
             } => {
                 for audience in audiences {
-                    push("--audience", audience);
+                    push(&mut args, "--audience", audience);
                 }
                 for subject in subjects {
-                    push("--subject", subject);
+                    push(&mut args, "--subject", subject);
                 }
             }
         }
-        if self.role_name != DEFAULT_ROLE_NAME {
-            push("--role-name", &self.role_name);
+        let default_name = match &self.trust.trust {
+            Trust::Github(_) => GITHUB_ROLE_NAME,
+            _ => DEFAULT_ROLE_NAME,
+        };
+        if self.role_name != default_name {
+            push(&mut args, "--role-name", &self.role_name);
         }
         if let Some(account) = &self.account_id {
-            push("--account-id", account);
+            push(&mut args, "--account-id", account);
         }
         for arn in &self.policy_arns {
-            push("--policy-arn", arn);
+            push(&mut args, "--policy-arn", arn);
         }
         if self.role_path != "/" {
-            push("--role-path", &self.role_path);
+            push(&mut args, "--role-path", &self.role_path);
         }
         if let Some(arn) = &self.permissions_boundary {
-            push("--permissions-boundary", arn);
+            push(&mut args, "--permissions-boundary", arn);
         }
         for tag in &self.tags {
-            push("--tag", &format!("{}={}", tag.key, tag.value));
+            push(&mut args, "--tag", &format!("{}={}", tag.key, tag.value));
         }
         if let Some(duration) = &self.max_session_given {
-            push("--max-session-duration", duration);
+            push(&mut args, "--max-session-duration", duration);
         }
         for arn in &self.session_policy_arns {
-            push("--session-policy-arn", arn);
+            push(&mut args, "--session-policy-arn", arn);
         }
         if self.duration != DEFAULT_DURATION {
-            push("--duration", &self.duration);
+            push(&mut args, "--duration", &self.duration);
         }
         if self.session_name != DEFAULT_SESSION_NAME {
-            push("--session-name", &self.session_name);
+            push(&mut args, "--session-name", &self.session_name);
         }
         for thumbprint in thumbprints {
-            push("--thumbprint", thumbprint);
+            push(&mut args, "--thumbprint", thumbprint);
         }
         if let Some(dir) = &self.templates {
-            push("--templates", &dir.to_string_lossy());
+            push(&mut args, "--templates", &dir.to_string_lossy());
         }
         if self.trust_policy_quota != DEFAULT_TRUST_POLICY_QUOTA {
-            push("--trust-policy-quota", &self.trust_policy_quota.to_string());
+            push(
+                &mut args,
+                "--trust-policy-quota",
+                &self.trust_policy_quota.to_string(),
+            );
         }
         if self.existing_provider {
             args.push("--existing-provider".into());

@@ -17,6 +17,8 @@ pub enum Language {
     Json,
     /// YAML read by Pulumi YAML or ESC, where `${...}` interpolates and `$$` is a literal `$`.
     InterpolatedYaml,
+    /// YAML read as it is (a CI system's file), where `$` is itself.
+    Yaml,
 }
 
 impl Language {
@@ -26,13 +28,19 @@ impl Language {
             Language::Hcl => "hcl",
             Language::Json => "json",
             Language::InterpolatedYaml => "yaml",
+            Language::Yaml => "plain-yaml",
         }
     }
 
     fn from_auto_escape_name(name: &str) -> Option<Self> {
-        [Language::Hcl, Language::Json, Language::InterpolatedYaml]
-            .into_iter()
-            .find(|language| language.auto_escape_name() == name)
+        [
+            Language::Hcl,
+            Language::Json,
+            Language::InterpolatedYaml,
+            Language::Yaml,
+        ]
+        .into_iter()
+        .find(|language| language.auto_escape_name() == name)
     }
 
     /// `value` as a quoted string literal of this language.
@@ -40,7 +48,8 @@ impl Language {
         match self {
             Language::Hcl => hcl_string(value),
             Language::Json => serde_json::to_string(value).expect("a string always serializes"),
-            Language::InterpolatedYaml => yaml_string(value),
+            Language::InterpolatedYaml => yaml_string(value).replace('$', "$$"),
+            Language::Yaml => yaml_string(value),
         }
     }
 
@@ -207,7 +216,6 @@ fn yaml_string(value: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            '$' => out.push_str("$$"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             c if yaml_prints_as_is(c) => out.push(c),
@@ -274,6 +282,7 @@ mod tests {
     fn yaml_strings_parse_back_to_the_escaped_text() {
         for input in [
             "a: b",
+            "${x} $$",
             "- x",
             "#c",
             "'q'",
@@ -283,6 +292,9 @@ mod tests {
             "~",
         ] {
             let parsed: String = serde_yaml::from_str(&yaml_string(input)).unwrap();
+            assert_eq!(parsed, input, "{input:?}");
+            let interpolated = Language::InterpolatedYaml.quote(input);
+            let parsed: String = serde_yaml::from_str(&interpolated).unwrap();
             assert_eq!(parsed, input.replace('$', "$$"), "{input:?}");
         }
     }

@@ -230,6 +230,11 @@ impl Fleet {
                 self.admits_deployments(),
                 "no role has deploy",
             ),
+            (
+                Format::Github,
+                self.roles.iter().any(Inputs::admits_github),
+                "no role names GitHub repositories",
+            ),
         ];
         let formats = match selection {
             Selection::All => Format::ALL
@@ -419,6 +424,18 @@ impl Fleet {
                     }
                     .view(format, &path);
                     files.push(renderer.render_as(format.template(), format, path, &context)?);
+                }
+                let job = inputs.github_job(Some(inputs.role_arn_in(&account.id)));
+                if let Some(job) = job.filter(|_| formats.contains(&Format::Github)) {
+                    let path = format!("github/{}/{}.yml", account.name, inputs.role_name());
+                    let file = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                    let context = serde_json::json!({ "generator": model.generator, "github": job, "file": file });
+                    files.push(renderer.render_as(
+                        Format::Github.template(),
+                        Format::Github,
+                        path,
+                        &context,
+                    )?);
                 }
             }
         }

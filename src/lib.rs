@@ -97,6 +97,13 @@ pub fn plan(selection: &Selection, inputs: &Inputs) -> Result<(Vec<Format>, Vec<
             "deployments/settings.json was not written: it needs the role's ARN. Pass --account-id, or after \
              terraform apply take it from: terraform output -raw deployment_settings",
         ),
+        (
+            Format::Github,
+            inputs.admits_github(),
+            "the role admits no GitHub Actions tokens (give --github OWNER/REPO)",
+            "github/workflow.yml was not written: it needs the role's ARN. Pass --account-id, or after \
+             terraform apply take it from: terraform output -raw role_arn",
+        ),
     ];
     let formats = match selection {
         Selection::Only(formats) => {

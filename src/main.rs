@@ -226,6 +226,7 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         (None, Some(aud), Some(sub)) => TokenInput::Claims {
             aud: aud.clone(),
             sub: sub.clone(),
+            claims: args.claim.clone(),
         },
         _ => unreachable!("clap requires --token, or --aud with --sub"),
     };

@@ -1,7 +1,8 @@
-//! What both the generator and `simulate` know of an IAM trust policy document: the action it
-//! allows, how IAM matches `StringLike`, and how IAM counts its size.
+//! What both the generator and `simulate` know of an IAM trust policy document: its statements
+//! as data, the action they allow, how IAM matches `StringLike`, and how IAM counts its size.
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 
 /// The action a web-identity trust statement allows.
 pub const ASSUME_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -44,6 +45,80 @@ pub fn policy_size(policy: &Value) -> usize {
         .chars()
         .filter(|c| !c.is_whitespace())
         .count()
+}
+
+/// One `Allow` statement of the trust policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    /// Names the token shape it admits (letters and digits, as IAM requires).
+    pub sid: String,
+    /// Its `Condition` block, one group per operator; all must hold.
+    pub conditions: Vec<ConditionGroup>,
+}
+
+/// One condition operator and the keys it tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionGroup {
+    /// `StringEquals`, `StringLike` or `StringNotLike`.
+    pub operator: &'static str,
+    /// The keys tested with this operator.
+    pub keys: Vec<ConditionKey>,
+}
+
+/// One condition key and the values it is compared with (any of them matches).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionKey {
+    /// E.g. `api.pulumi.com/oidc:aud`.
+    pub variable: String,
+    /// The values.
+    pub values: Vec<String>,
+}
+
+/// A condition group of `operator` on `keys`.
+pub fn group(operator: &'static str, keys: Vec<ConditionKey>) -> ConditionGroup {
+    ConditionGroup { operator, keys }
+}
+
+/// Whether IAM's `StringLike` would read `value` as a pattern.
+pub fn is_pattern(value: &str) -> bool {
+    value.contains(['*', '?'])
+}
+
+/// The trust policy document as IAM stores it, with `provider_arn` as the federated principal.
+pub fn trust_policy(statements: &[Statement], provider_arn: &str) -> Value {
+    let statements: Vec<Value> = statements
+        .iter()
+        .map(|statement| {
+            let condition: serde_json::Map<String, Value> = statement
+                .conditions
+                .iter()
+                .map(|group| {
+                    let keys = group
+                        .keys
+                        .iter()
+                        .map(|key| (key.variable.clone(), json!(key.values)));
+                    (group.operator.to_owned(), Value::Object(keys.collect()))
+                })
+                .collect();
+            json!({
+                "Sid": statement.sid,
+                "Effect": "Allow",
+                "Principal": { "Federated": provider_arn },
+                "Action": ASSUME_ACTION,
+                "Condition": condition,
+            })
+        })
+        .collect();
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Removes repeated values, keeping the first of each in order.
+pub fn dedup(values: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    values
+        .into_iter()
+        .filter(|v| seen.insert(v.clone()))
+        .collect()
 }
 
 #[cfg(test)]

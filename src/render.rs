@@ -31,6 +31,8 @@ pub enum Format {
     Esc,
     /// A stack's Pulumi Deployments settings (the OIDC part).
     Deployments,
+    /// A GitHub Actions workflow whose job assumes the role.
+    Github,
 }
 
 /// What defines a format: its name on the command line, its template and the template's source,
@@ -44,7 +46,7 @@ struct FormatSpec {
 }
 
 /// The one table of formats, in the order files are written and reported.
-const FORMATS: [FormatSpec; 5] = [
+const FORMATS: [FormatSpec; 6] = [
     FormatSpec {
         format: Format::Terraform,
         name: "terraform",
@@ -80,6 +82,13 @@ const FORMATS: [FormatSpec; 5] = [
         source: include_str!("../templates/deployments/settings.json.j2"),
         language: Language::Json,
     },
+    FormatSpec {
+        format: Format::Github,
+        name: "github",
+        template: "github/workflow.yml.j2",
+        source: include_str!("../templates/github/workflow.yml.j2"),
+        language: Language::Yaml,
+    },
 ];
 
 /// Templates that formats include.
@@ -90,12 +99,13 @@ const PARTIALS: [(&str, &str); 1] = [(
 
 impl Format {
     /// Every format, in the order files are written and reported.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Terraform,
         Format::CloudFormation,
         Format::Pulumi,
         Format::Esc,
         Format::Deployments,
+        Format::Github,
     ];
 
     fn spec(self) -> &'static FormatSpec {
@@ -259,7 +269,7 @@ fn check_syntax(name: &str, language: Language, rendered: String) -> Result<Stri
             pretty.push('\n');
             Ok(pretty)
         }
-        Language::InterpolatedYaml => {
+        Language::InterpolatedYaml | Language::Yaml => {
             // Event by event, keeping none: a tree (or libyaml's list of events) of a file of
             // thousands of roles would take many times its size.
             let mut parser = yaml_rust2::parser::Parser::new_from_str(&rendered);

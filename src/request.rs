@@ -7,11 +7,14 @@ use std::path::PathBuf;
 use crate::claims::{self, Attribute, Claims, Operation, Pulumi, Trust};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
-use crate::issuers;
+use crate::issuers::{self, github::GithubRequest};
+use crate::policy;
 use crate::thumbprint::MAX_THUMBPRINTS;
 
 /// The role name used when `--role-name` is not given.
 pub const DEFAULT_ROLE_NAME: &str = "pulumi-esc-oidc";
+/// The role name used when `--role-name` is not given with `--github`.
+pub const GITHUB_ROLE_NAME: &str = "github-actions-oidc";
 /// The STS session name used when `--session-name` is not given (ESC's own default).
 pub const DEFAULT_SESSION_NAME: &str = "pulumi-environments-session";
 /// The ESC login duration used when `--duration` is not given.
@@ -107,6 +110,8 @@ pub struct TrustRequest {
     pub audiences: Vec<String>,
     /// Another issuer's accepted subjects.
     pub subjects: Vec<String>,
+    /// GitHub Actions' workflows.
+    pub github: GithubRequest,
     /// The partition of the provider's ARN.
     pub partition: Partition,
 }
@@ -207,15 +212,24 @@ impl TrustRequest {
         let issuer = Issuer::parse(&self.issuer)?;
         let mut notes = Vec::new();
         let generic = !self.audiences.is_empty() || !self.subjects.is_empty();
-        let trust = if generic {
+        let trust = if self.github.is_given() {
+            self.github(&issuer, &mut notes)?
+        } else if generic {
             self.generic()?
         } else {
             if let Some(known) = issuers::find(&issuer).filter(|preset| preset.id != "pulumi") {
+                let flags = match known.id {
+                    "github" => "--github OWNER/REPO (and --github-ref, --github-environment ...)"
+                        .to_owned(),
+                    _ => format!(
+                        "--audience and --subject (for example --audience {} --subject '{}')",
+                        known.example_audience, known.example_subject
+                    ),
+                };
                 return Err(Error::Usage(format!(
                     "{issuer} is the issuer of {}, not of Pulumi Cloud (oidc-gen issuers describes its tokens). \
-                     Say which tokens the role admits with --audience and --subject (for example --audience {} \
-                     --subject '{}')",
-                    known.name, known.example_audience, known.example_subject
+                     Say which tokens the role admits with {flags}",
+                    known.name
                 )));
             }
             if !issuer.is_pulumi_cloud() {
@@ -239,13 +253,9 @@ impl TrustRequest {
         })
     }
 
-    fn generic(&self) -> Result<Trust> {
-        if self.audiences.is_empty() || self.subjects.is_empty() {
-            return Err(Error::Usage(
-                "--audience and --subject go together: name the audiences and the subjects the role admits".into(),
-            ));
-        }
-        let pulumi_flags = [
+    /// The Pulumi flags given, by name.
+    fn pulumi_flags(&self) -> [(&'static str, bool); 7] {
+        [
             ("--org", self.org.is_some()),
             ("--env", !self.envs.is_empty()),
             ("--deploy", !self.deploy.is_empty()),
@@ -253,8 +263,39 @@ impl TrustRequest {
             ("--subject-attribute", !self.subject_attributes.is_empty()),
             ("--root-env", !self.root_envs.is_empty()),
             ("--user", !self.users.is_empty()),
-        ];
-        if let Some((flag, _)) = pulumi_flags.iter().find(|(_, given)| *given) {
+        ]
+    }
+
+    fn github(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Trust> {
+        let others = self.pulumi_flags().into_iter().chain([
+            ("--audience", !self.audiences.is_empty()),
+            ("--subject", !self.subjects.is_empty()),
+        ]);
+        if let Some((flag, _)) = others.into_iter().find(|(_, given)| *given) {
+            return Err(Error::Usage(format!(
+                "{flag} describes another issuer's tokens, but --github describes GitHub Actions'; a role trusts \
+                 one issuer: use one or the other"
+            )));
+        }
+        if issuers::find(issuer).map(|preset| preset.id) != Some("github") {
+            return Err(Error::invalid(
+                "--issuer",
+                issuer.as_str(),
+                "--github describes GitHub Actions' tokens: leave --issuer out for github.com, or give a GitHub \
+                 Enterprise Cloud issuer (https://token.actions.githubusercontent.com/ENTERPRISE or \
+                 https://token.actions.SUBDOMAIN.ghe.com)",
+            ));
+        }
+        Ok(Trust::Github(self.github.validate(notes)?))
+    }
+
+    fn generic(&self) -> Result<Trust> {
+        if self.audiences.is_empty() || self.subjects.is_empty() {
+            return Err(Error::Usage(
+                "--audience and --subject go together: name the audiences and the subjects the role admits".into(),
+            ));
+        }
+        if let Some((flag, _)) = self.pulumi_flags().iter().find(|(_, given)| *given) {
             return Err(Error::Usage(format!(
                 "{flag} describes Pulumi Cloud's tokens, but --audience and --subject describe another issuer's; \
                  use one or the other"
@@ -262,7 +303,7 @@ impl TrustRequest {
         }
         for audience in &self.audiences {
             validate_claim_value("--audience", audience)?;
-            if claims::is_pattern(audience) {
+            if policy::is_pattern(audience) {
                 return Err(Error::invalid(
                     "--audience",
                     audience,
@@ -283,8 +324,8 @@ impl TrustRequest {
             }
         }
         Ok(Trust::Generic {
-            audiences: claims::dedup(self.audiences.clone()),
-            subjects: claims::dedup(self.subjects.clone()),
+            audiences: policy::dedup(self.audiences.clone()),
+            subjects: policy::dedup(self.subjects.clone()),
         })
     }
 
@@ -360,12 +401,12 @@ impl TrustRequest {
         }
         Ok(Pulumi {
             org: org.clone(),
-            envs: claims::dedup(self.envs.clone()),
-            deploy: claims::dedup(self.deploy.clone()),
+            envs: policy::dedup(self.envs.clone()),
+            deploy: policy::dedup(self.deploy.clone()),
             operations,
             subject_attributes: attributes.clone(),
-            root_envs: claims::dedup(self.root_envs.clone()),
-            users: claims::dedup(self.users.clone()),
+            root_envs: policy::dedup(self.root_envs.clone()),
+            users: policy::dedup(self.users.clone()),
         })
     }
 }
@@ -384,14 +425,14 @@ impl TrustInputs {
     /// the account is not known).
     pub fn trust_policy(&self, account: Option<&str>) -> serde_json::Value {
         let provider = self.provider_arn(account.unwrap_or(LONGEST_ACCOUNT));
-        claims::trust_policy(&self.claims.statements, &provider)
+        policy::trust_policy(&self.claims.statements, &provider)
     }
 
     /// The Pulumi workloads, when the issuer is Pulumi Cloud's.
     pub fn pulumi(&self) -> Option<&Pulumi> {
         match &self.trust {
             Trust::Pulumi(pulumi) => Some(pulumi),
-            Trust::Generic { .. } => None,
+            Trust::Github(_) | Trust::Generic { .. } => None,
         }
     }
 }
@@ -472,7 +513,7 @@ impl Request {
                 POLICY_ATTACHMENTS.1
             )));
         }
-        let session_policy_arns = claims::dedup(self.session_policy_arns);
+        let session_policy_arns = policy::dedup(self.session_policy_arns);
         if session_policy_arns.len() > MAX_SESSION_POLICIES {
             return Err(Error::Limit(format!(
                 "{} --session-policy-arn values, but STS takes at most {MAX_SESSION_POLICIES} session policies; \
@@ -494,7 +535,7 @@ impl Request {
             trust,
             role_name: self.role_name,
             account_id: self.account_id,
-            policy_arns: claims::dedup(self.policy_arns),
+            policy_arns: policy::dedup(self.policy_arns),
             role_path,
             permissions_boundary: self.role.permissions_boundary,
             tags,
@@ -546,6 +587,11 @@ impl Inputs {
     /// Whether the role admits ESC tokens, so that an ESC environment can use it.
     pub fn admits_esc(&self) -> bool {
         self.trust.pulumi().is_some_and(Pulumi::admits_esc)
+    }
+
+    /// Whether the role admits GitHub Actions' tokens.
+    pub fn admits_github(&self) -> bool {
+        matches!(self.trust.trust, Trust::Github(_))
     }
 
     /// Whether the role admits Pulumi Deployments tokens.
@@ -846,7 +892,7 @@ pub(crate) fn normalize_thumbprints(given: &[String]) -> Result<Vec<String>> {
         }
         thumbprints.push(value.to_ascii_lowercase());
     }
-    let thumbprints = claims::dedup(thumbprints);
+    let thumbprints = policy::dedup(thumbprints);
     if thumbprints.len() > MAX_THUMBPRINTS {
         return Err(Error::invalid(
             "--thumbprint",
@@ -1061,7 +1107,12 @@ mod tests {
     #[test]
     fn every_environment_of_the_org_by_default_in_two_statements() {
         let model = request().validate().unwrap().model(&[]);
-        let sids: Vec<_> = model.role.statements.iter().map(|s| s.sid).collect();
+        let sids: Vec<_> = model
+            .role
+            .statements
+            .iter()
+            .map(|s| s.sid.clone())
+            .collect();
         assert_eq!(sids, ["EscNamedProjects", "EscDefaultProject"]);
         let named = &model.role.statements[0].conditions;
         assert_eq!(named[0].operator, "StringEquals");

@@ -8,6 +8,7 @@
 //! matches any run of characters, `/` and `:` included, and `?` one character. An operator or
 //! element it does not implement is an error, never a guess.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use crate::bounded;
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
+use crate::issuers;
 use crate::policy::{ASSUME_ACTION, policy_size, string_like};
 use crate::request::{MAX_TRUST_POLICY_QUOTA, TrustRequest};
 
@@ -24,12 +26,15 @@ use crate::request::{MAX_TRUST_POLICY_QUOTA, TrustRequest};
 pub enum TokenInput {
     /// A whole JWT, or `-` to read it from standard input.
     Jwt(String),
-    /// Its audience and subject.
+    /// Its audience, subject and other claims.
     Claims {
         /// The audience.
         aud: String,
         /// The subject.
         sub: String,
+        /// Other claims, as `(name, value)`: those the issuer's provider maps to condition keys
+        /// (GitHub's `repository_id`, `job_workflow_ref`, ...) are evaluated.
+        claims: Vec<(String, String)>,
     },
 }
 
@@ -81,8 +86,9 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
                 Token::from_jwt(jwt)?
             }
         }
-        TokenInput::Claims { aud, sub } => {
-            for (what, value) in [("--aud", aud), ("--sub", sub)] {
+        TokenInput::Claims { aud, sub, claims } => {
+            let values = claims.iter().map(|(_, value)| ("--claim", value));
+            for (what, value) in [("--aud", aud), ("--sub", sub)].into_iter().chain(values) {
                 if value.len() as u64 > bounded::TOKEN_BYTES {
                     return Err(Error::invalid(
                         what,
@@ -98,6 +104,7 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
                 iss: None,
                 aud: aud.clone(),
                 sub: sub.clone(),
+                claims: claims.iter().cloned().collect(),
             }
         }
     };
@@ -138,7 +145,12 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
         ));
     };
     let verdict = evaluate(&document, &host_path, &token)?;
-    let text = verdict.describe(&format!("https://{host_path}"), &token);
+    let mut text = verdict.describe(&format!("https://{host_path}"), &token);
+    if let (false, Some(preset)) = (verdict.allowed(), preset_of(&host_path)) {
+        for reason in (preset.explain)(&token.sub, &listed_subjects(&document)) {
+            text.push_str(&format!("  why: {reason}\n"));
+        }
+    }
     Ok(Answer {
         verdict,
         text,
@@ -155,6 +167,8 @@ pub struct Token {
     pub aud: String,
     /// The subject.
     pub sub: String,
+    /// Its other claims that are strings, numbers or booleans, as text.
+    pub claims: BTreeMap<String, String>,
 }
 
 impl Token {
@@ -200,10 +214,23 @@ impl Token {
             _ => return Err(invalid("it has no \"aud\" claim")),
         };
         let sub = text("sub").ok_or_else(|| invalid("it has no \"sub\" claim"))?;
+        let others = claims
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| {
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Number(_) | Value::Bool(_) => value.to_string(),
+                    _ => return None,
+                };
+                (!matches!(name.as_str(), "iss" | "aud" | "sub")).then(|| (name.clone(), text))
+            });
         Ok(Token {
             iss: text("iss"),
             aud,
             sub,
+            claims: others.collect(),
         })
     }
 }
@@ -275,10 +302,16 @@ impl Verdict {
 /// `https://`), against `policy`.
 pub fn evaluate(policy: &Value, host_path: &str, token: &Token) -> Result<Verdict> {
     let statements = statements(policy)?;
-    let context = [
+    let mapped = preset_of(host_path).map_or(&[][..], |preset| preset.mapped_claims);
+    let mut context = vec![
         (format!("{host_path}:aud"), token.aud.as_str()),
         (format!("{host_path}:sub"), token.sub.as_str()),
     ];
+    for (claim, value) in &token.claims {
+        if mapped.contains(&claim.as_str()) {
+            context.push((format!("{host_path}:{claim}"), value.as_str()));
+        }
+    }
     let mut allowed = None;
     let mut reasons = Vec::new();
     for (index, statement) in statements.iter().enumerate() {
@@ -286,7 +319,7 @@ pub fn evaluate(policy: &Value, host_path: &str, token: &Token) -> Result<Verdic
             Some(sid) if !sid.is_empty() => sid.to_owned(),
             _ => format!("#{}", index + 1),
         };
-        let failures = failures(statement, host_path, &context)?;
+        let failures = failures(statement, host_path, mapped, &context)?;
         let effect = statement.get("Effect").and_then(Value::as_str);
         match (effect, failures.is_empty()) {
             (Some("Deny"), true) => return Ok(Verdict::ExplicitDeny { statement: name }),
@@ -378,7 +411,12 @@ fn statements(policy: &Value) -> Result<Vec<&Value>> {
 }
 
 /// Why a statement does not apply to the request; empty when it does.
-fn failures(statement: &Value, host_path: &str, context: &[(String, &str)]) -> Result<Vec<String>> {
+fn failures(
+    statement: &Value,
+    host_path: &str,
+    mapped: &[&str],
+    context: &[(String, &str)],
+) -> Result<Vec<String>> {
     // Another issuer's token goes to another provider: its conditions do not matter.
     if let Some(reason) = principal_failure(statement.get("Principal"), host_path) {
         return Ok(vec![reason]);
@@ -411,12 +449,56 @@ fn failures(statement: &Value, host_path: &str, context: &[(String, &str)]) -> R
                 .iter()
                 .find(|(name, _)| name.eq_ignore_ascii_case(key))
                 .map(|(_, value)| *value);
-            if let Some(failure) = test(operator, key, &wanted, actual)? {
+            if let Some(mut failure) = test(operator, key, &wanted, actual)? {
+                if let Some(claim) = unmapped_claim(key, host_path, mapped) {
+                    failure.push_str(&format!(
+                        " (AWS does not map the claim {claim} of this issuer to a condition key, so a condition on it \
+                         never matches; it maps aud, sub{})",
+                        mapped.iter().map(|m| format!(", {m}")).collect::<String>()
+                    ));
+                }
                 failures.push(failure);
             }
         }
     }
     Ok(failures)
+}
+
+/// The claim `key` tests, when it is the issuer's and not one AWS maps to a condition key.
+fn unmapped_claim<'k>(key: &'k str, host_path: &str, mapped: &[&str]) -> Option<&'k str> {
+    let claim = key
+        .get(..host_path.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(host_path))
+        .and_then(|_| key[host_path.len()..].strip_prefix(':'))?;
+    let known = ["aud", "sub", "amr"].contains(&claim) || mapped.contains(&claim);
+    (!known && preset_of(host_path).is_some()).then_some(claim)
+}
+
+/// The preset of the issuer at `host_path`, if it is one oidc-gen knows.
+fn preset_of(host_path: &str) -> Option<&'static issuers::Preset> {
+    Issuer::parse(&format!("https://{host_path}"))
+        .ok()
+        .and_then(|issuer| issuers::find(&issuer))
+}
+
+/// Every value the policy tests `sub` against, whatever the operator.
+fn listed_subjects(policy: &Value) -> Vec<String> {
+    let mut listed = Vec::new();
+    for statement in statements(policy).unwrap_or_default() {
+        let operators = statement.get("Condition").and_then(Value::as_object);
+        for keys in operators
+            .into_iter()
+            .flat_map(|o| o.values())
+            .filter_map(Value::as_object)
+        {
+            for (key, values) in keys {
+                if key.to_ascii_lowercase().ends_with(":sub") {
+                    listed.extend(string_list(Some(values), key).unwrap_or_default());
+                }
+            }
+        }
+    }
+    listed
 }
 
 /// One condition: `None` when it holds, else why not.
@@ -632,6 +714,7 @@ mod tests {
             iss: None,
             aud: aud.into(),
             sub: sub.into(),
+            claims: BTreeMap::new(),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::claims::{Attribute, Operation};
 use crate::error::{Error, Result};
 use crate::fleet::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Fleet, Organization};
 use crate::issuer::{Issuer, PULUMI_CLOUD};
+use crate::issuers::github::{self, GithubRequest};
 use crate::request::{
     self, DEFAULT_DURATION, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request,
     RoleOptions, ThumbprintChoice, TrustRequest,
@@ -72,6 +73,8 @@ struct RoleSpec {
     permissions_boundary: Option<String>,
     #[serde(default, deserialize_with = "unique_keys")]
     tags: BTreeMap<String, String>,
+    #[serde(default)]
+    github: GithubRequest,
 }
 
 /// A mapping whose keys are all different: YAML forbids duplicate keys, and a kept last value
@@ -219,7 +222,12 @@ impl Spec {
                 )
             })?,
         };
-        let issuer_text = self.issuer.clone().unwrap_or_else(|| PULUMI_CLOUD.into());
+        // Without an issuer, a spec whose roles all name GitHub repositories is for GitHub Actions.
+        let default_issuer = match self.roles.iter().all(|r| r.github.is_given()) {
+            true => github::ISSUER,
+            false => PULUMI_CLOUD,
+        };
+        let issuer_text = self.issuer.clone().unwrap_or_else(|| default_issuer.into());
         let issuer = Issuer::parse(&issuer_text).map_err(|e| place.top("issuer", e.to_string()))?;
         let thumbprints = match self.thumbprint {
             None => ThumbprintChoice::Live,
@@ -275,7 +283,7 @@ impl Spec {
                     index,
                     "",
                     "the role names no tokens that may assume it: list envs (\"*/*\" and \"*\" for every \
-                     environment), deploy, or audiences and subjects"
+                     environment), deploy, github, or audiences and subjects"
                         .into(),
                 ));
             }
@@ -428,6 +436,7 @@ impl RoleSpec {
         [&self.envs, &self.deploy, &self.audiences, &self.subjects]
             .iter()
             .all(|values| values.is_empty())
+            && !self.github.is_given()
     }
 
     /// The role as a command-line request; an unknown operation or attribute is `(field, message)`.
@@ -485,6 +494,7 @@ impl RoleSpec {
                 users: self.users,
                 audiences: self.audiences,
                 subjects: self.subjects,
+                github: self.github,
                 partition,
             },
             role_name: self.name,
@@ -541,6 +551,7 @@ fn in_spec(place: &Place, index: usize, error: Error) -> Error {
         Error::Invalid { what, value, hint } => {
             let field = FIELDS
                 .iter()
+                .chain(&github::FIELDS)
                 .find(|(flag, _)| *flag == what)
                 .map_or(what, |(_, field)| field);
             place.item(
@@ -557,7 +568,7 @@ fn in_spec(place: &Place, index: usize, error: Error) -> Error {
 /// `text` with every flag replaced by its field.
 pub(crate) fn with_fields(text: &str) -> String {
     let mut out = text.to_owned();
-    for (flag, field) in FIELDS {
+    for (flag, field) in FIELDS.iter().chain(&github::FIELDS) {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(at) = rest.find(flag) {

@@ -105,7 +105,7 @@ proptest! {
             Ok(policy) => policy,
             Err(error) => return refused_with_2(error),
         };
-        let token = Token { iss: None, aud: "aws:acme".into(), sub };
+        let token = Token { iss: None, aud: "aws:acme".into(), sub, claims: Default::default() };
         if let Err(error) = simulate::evaluate(&policy, "api.pulumi.com/oidc", &token) {
             refused_with_2(error)?;
         }

@@ -8,19 +8,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::{oidc_gen, skip, text};
+use common::evaluator::evaluate;
+use common::{oidc_gen, text};
 use oidc_gen::claims::{Attribute, Operation};
 use oidc_gen::policy::string_like;
 use oidc_gen::request::{Partition, TrustRequest};
 use oidc_gen::simulate::{self, Token};
 use serde_json::{Value, json};
 
-const ACCOUNT: &str = "123456789012";
-const EVALUATOR_MISSING: &str =
-    "the independent IAM evaluator is not installed (IAM_SIMULATE_MODULES, see .ci/run)";
+use common::evaluator::ACCOUNT;
 const PULUMI: &str = "api.pulumi.com/oidc";
 const SELF_HOSTED: &str = "pulumi.example.com/oidc";
 const GITHUB: &str = "token.actions.githubusercontent.com";
@@ -783,39 +779,6 @@ fn independent(policy: &Value, tokens: &[TestToken]) -> Option<Vec<bool>> {
     Some(answers.iter().map(|a| a == "Allowed").collect())
 }
 
-/// The evaluator's verdicts (`Allowed`, `ImplicitlyDenied`, ...) on `requests` to assume a role
-/// in `partition` with `policy`, or `None` (test skipped) when it is not installed.
-fn evaluate(policy: &Value, partition: &str, requests: &[Value]) -> Option<Vec<String>> {
-    let Ok(modules) = std::env::var("IAM_SIMULATE_MODULES") else {
-        skip(EVALUATOR_MISSING);
-        return None;
-    };
-    let role = format!("arn:{partition}:iam::{ACCOUNT}:role/r");
-    let input = json!({ "policy": policy, "role": role, "requests": requests });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/evaluator/evaluate.mjs");
-    let mut child = Command::new("node")
-        .arg(script)
-        .env("IAM_SIMULATE_MODULES", modules)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "the evaluator failed: {}",
-        text(&output).1
-    );
-    Some(serde_json::from_slice(&output.stdout).unwrap())
-}
-
 #[test]
 fn every_shape_admits_exactly_the_named_tokens_by_three_judges() {
     let mut total = 0;
@@ -937,6 +900,7 @@ fn judge(scenario: &Scenario, policy: &Value) -> usize {
                 iss: None,
                 aud: t.aud.clone(),
                 sub: t.sub.clone(),
+                claims: Default::default(),
             };
             simulate::evaluate(policy, t.issuer, &token)
                 .unwrap()

@@ -23,4 +23,5 @@ pub const PRESET: Preset = Preset {
                assume-role-with-web-identity",
     example_audience: "ari:cloud:bitbucket::workspace/WORKSPACE_UUID",
     example_subject: "{REPOSITORY_UUID}:*",
+    explain: |_, _| Vec::new(),
 };

@@ -25,4 +25,5 @@ pub const PRESET: Preset = Preset {
     consumer: "a pipeline step with the aws-assume-role-with-web-identity plugin and the role ARN",
     example_audience: "sts.amazonaws.com",
     example_subject: "organization:ORG:pipeline:PIPELINE:ref:refs/heads/main:*",
+    explain: |_, _| Vec::new(),
 };

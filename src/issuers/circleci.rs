@@ -21,4 +21,5 @@ pub const PRESET: Preset = Preset {
     consumer: "a job that passes $CIRCLE_OIDC_TOKEN to the aws-cli orb's setup with role_arn",
     example_audience: "ORG_ID",
     example_subject: "org/ORG_ID/project/PROJECT_ID/user/*",
+    explain: |_, _| Vec::new(),
 };

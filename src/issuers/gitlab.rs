@@ -28,4 +28,5 @@ pub const PRESET: Preset = Preset {
                aws sts assume-role-with-web-identity",
     example_audience: "https://gitlab.com",
     example_subject: "project_path:GROUP/PROJECT:ref_type:branch:ref:main",
+    explain: |_, _| Vec::new(),
 };

@@ -18,4 +18,5 @@ pub const PRESET: Preset = Preset {
                (or TFC_AWS_PLAN_ROLE_ARN and TFC_AWS_APPLY_ROLE_ARN)",
     example_audience: "aws.workload.identity",
     example_subject: "organization:ORG:project:PROJECT:workspace:WORKSPACE:run_phase:*",
+    explain: |_, _| Vec::new(),
 };

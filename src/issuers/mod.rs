@@ -36,12 +36,16 @@ pub struct Preset {
     pub example_audience: &'static str,
     /// A subject pattern for an example command.
     pub example_subject: &'static str,
+    /// Why a token's `sub` may not be what the role lists (the subjects its policy tests), in
+    /// this issuer's terms; empty when there is nothing to say.
+    #[serde(skip)]
+    pub explain: fn(&str, &[String]) -> Vec<String>,
 }
 
 /// Declares the issuer modules and lists their presets in [`ALL`], in this order.
 macro_rules! registry {
     ($($module:ident),* $(,)?) => {
-        $(mod $module;)*
+        $(pub mod $module;)*
         /// Every preset, in the order `oidc-gen issuers` prints them.
         pub const ALL: &[&Preset] = &[$(&$module::PRESET),*];
     };

@@ -22,4 +22,5 @@ pub const PRESET: Preset = Preset {
                (operationContext.oidc.aws), written by oidc-gen",
     example_audience: "aws:ORG",
     example_subject: "pulumi:environments:org:ORG:env:PROJECT/*",
+    explain: |_, _| Vec::new(),
 };

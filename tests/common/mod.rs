@@ -5,6 +5,7 @@
 pub mod artifacts;
 pub mod aws;
 pub mod certs;
+pub mod evaluator;
 pub mod servers;
 
 #[allow(unused_imports)] // Each test crate uses its own part of the harness.
