@@ -242,7 +242,7 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
             path: path.clone(),
             issuer: args.trust.issuer.clone(),
         },
-        None => PolicyInput::Generated(args.trust.request()),
+        None => PolicyInput::Generated(Box::new(args.trust.request())),
     };
     let answer = simulate::run(&token, &policy)?;
     answer

@@ -326,7 +326,8 @@ mod tests {
                 "cloudformation/template.json",
                 "pulumi/Pulumi.yaml",
                 "esc/environment.yaml",
-                "deployments/settings.json"
+                "deployments/settings.json",
+                "github/workflow.yml"
             ]
         );
     }

@@ -49,7 +49,7 @@ pub enum PolicyInput {
         issuer: Option<String>,
     },
     /// The policy these options would generate.
-    Generated(TrustRequest),
+    Generated(Box<TrustRequest>),
 }
 
 /// What `simulate` answers.

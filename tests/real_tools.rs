@@ -1,4 +1,5 @@
-//! The generated files, judged by the real tools: `terraform fmt`, cfn-lint and checkov.
+//! The generated files, judged by the real tools: `terraform fmt`, cfn-lint, checkov, and for
+//! the CI systems' files check-jsonschema's vendored schemas and zizmor.
 //! A missing tool skips the test with a printed reason, unless IAC_TOOLS_REQUIRED=1.
 
 mod common;
@@ -152,7 +153,67 @@ fn checkov_finds_no_failed_checks() {
                 "{name}: checkov failed checks:\n{}",
                 failed.join("\n")
             );
+            // checkov's GitHub OIDC check (inline trust policies) looked at GitHub's roles.
+            if name.starts_with("github") && report["check_type"] == "terraform" {
+                let passed = report["results"]["passed_checks"].as_array().unwrap();
+                assert!(
+                    passed.iter().any(|c| c["check_id"] == "CKV_AWS_393"),
+                    "{name}: CKV_AWS_393 did not run"
+                );
+            }
         }
         assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
     }
+}
+
+/// A tool from the CI-file checkers' virtualenv (`CI_CHECKERS` names its bin folder) or PATH.
+fn ci_checker(name: &str) -> Option<String> {
+    let program = match std::env::var("CI_CHECKERS") {
+        Ok(dir) => format!("{dir}/{name}"),
+        Err(_) => name.to_owned(),
+    };
+    have_tool(&program, "--version").then_some(program)
+}
+
+/// Every generated GitHub workflow fits GitHub's schema, and zizmor (as an auditor, offline)
+/// finds nothing in it: the action is pinned to a commit, permissions are the least needed and
+/// explained.
+#[test]
+fn github_workflows_pass_the_schema_and_zizmor() {
+    let (Some(schema), Some(zizmor)) = (ci_checker("check-jsonschema"), ci_checker("zizmor"))
+    else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (name, out) in generate_fixtures(root.path()) {
+        let workflow = out.join("github/workflow.yml");
+        if !workflow.is_file() {
+            continue;
+        }
+        // zizmor audits workflows where GitHub keeps them.
+        let repository = root.path().join(format!("{name}-repo"));
+        let folder = repository.join(".github/workflows");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(&workflow, folder.join("aws.yml")).unwrap();
+        let output = Command::new(&schema)
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(folder.join("aws.yml"))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{name}: {stdout}{stderr}");
+        let output = Command::new(&zizmor)
+            .args(["--offline", "--persona", "auditor", "--no-progress"])
+            .arg(&repository)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(
+            output.status.success() && stdout.contains("No findings"),
+            "{name}: zizmor:\n{stdout}{stderr}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 1, "no fixture writes a GitHub workflow");
 }

@@ -69,6 +69,7 @@ fn offline_fixtures() {
             "all_shapes" => &[Format::Esc, Format::Deployments],
             "deployments_only" => &[Format::Deployments],
             "github" => &[],
+            "github_preset" => &[Format::Github],
             _ => &[Format::Esc],
         };
         snapshot_formats(name, &args, settings(), &[&main[..], extra].concat());

@@ -360,7 +360,11 @@ impl Github {
             region,
             action: CONFIGURE_AWS_CREDENTIALS.0,
             action_version: CONFIGURE_AWS_CREDENTIALS.1,
-            repositories: self.repositories.iter().flat_map(Repository::given).collect(),
+            repositories: self
+                .repositories
+                .iter()
+                .map(|r| format!("{}/{}", r.owner, r.name))
+                .collect(),
             branches: refs("refs/heads/"),
             tags: refs("refs/tags/"),
             pull_request: self.contexts.contains(&Context::PullRequest),

@@ -48,7 +48,7 @@ pub const THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 /// Offline inputs that the snapshot and real-tool tests share: a name and the arguments.
 pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
     let second_thumbprint = THUMBPRINT.to_uppercase().replace('9', "1");
-    let fixtures: [(&str, Vec<&str>); 10] = [
+    let fixtures: [(&str, Vec<&str>); 11] = [
         (
             "scoped",
             vec![
@@ -241,6 +241,31 @@ pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
                 "repo:acme/infra:environment:*",
                 "--role-name",
                 "github-deploy",
+                "--account-id",
+                "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            // GitHub's preset: a repository moving to immutable subjects, a release tag pattern,
+            // an environment, pull requests, and a reusable workflow every job must run.
+            "github_preset",
+            vec![
+                "--github",
+                "acme/infra",
+                "--github",
+                "acme@1342004/infra@892375110",
+                "--github-ref",
+                "refs/heads/main",
+                "--github-ref",
+                "refs/tags/v*",
+                "--github-environment",
+                "prod",
+                "--github-pull-request",
+                "--github-workflow",
+                "acme/shared/.github/workflows/deploy.yml@refs/heads/main",
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
                 "--account-id",
                 "123456789012",
                 "--no-thumbprint",
