@@ -147,7 +147,8 @@ pub struct SimulateArgs {
     )]
     pub claim: Vec<(String, String)>,
 
-    /// A whole token (JWT): its iss, aud and sub are read from the payload. It is decoded, not
+    /// A whole token (JWT): its iss, aud, sub and the claims AWS maps for its issuer (GitHub's
+    /// repository_id, job_workflow_ref, ...) are read from the payload. It is decoded, not
     /// verified: its signature and expiry are not checked.
     #[arg(
         long,

@@ -795,3 +795,123 @@ fn libc_close(fd: i32) {
         close(fd);
     }
 }
+
+/// GitHub's flags refuse what would admit more than the user named, naming the value and the
+/// form to write instead; nothing is written.
+#[test]
+fn github_refusals_name_the_value_and_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["--no-thumbprint", "--account-id", "123456789012"];
+    for (args, says) in [
+        (
+            vec!["--github", "*"],
+            "invalid --github \"*\": it admits every repository on GitHub",
+        ),
+        (
+            vec!["--github", "*/*"],
+            "it admits every repository on GitHub",
+        ),
+        (
+            vec!["--github", "acme/app*"],
+            "a partial wildcard (app*) would also admit other repositories",
+        ),
+        (vec!["--github", "ac*me/app"], "the owner is a GitHub login"),
+        (
+            vec!["--github", "acme"],
+            "write the repository as OWNER/REPO",
+        ),
+        (
+            vec!["--github", "acme@1/app"],
+            "the immutable subject carries both IDs",
+        ),
+        (
+            vec!["--github", "acme/app@2"],
+            "the immutable subject carries both IDs",
+        ),
+        (
+            vec!["--github", "acme@x/app@2"],
+            "an ID after '@' is the owner's or repository's number",
+        ),
+        (
+            vec!["--github", "acme@1/app@2", "--github", "acme@1/app@3"],
+            "with other IDs",
+        ),
+        (
+            vec!["--github", "acme/app", "--github-ref", "main"],
+            "refs/heads/main for a branch, refs/tags/main for a tag",
+        ),
+        (
+            vec!["--github-ref", "refs/heads/main"],
+            "--github OWNER/REPO names the repositories",
+        ),
+        (
+            vec![
+                "--github",
+                "acme/app",
+                "--github-workflow",
+                "acme/shared/deploy.yml@refs/heads/main",
+            ],
+            "OWNER/REPO/.github/workflows/FILE.yml",
+        ),
+        (
+            vec![
+                "--github",
+                "acme/app",
+                "--github-workflow",
+                "acme/shared/.github/workflows/d.yml",
+            ],
+            "write it as job_workflow_ref holds it",
+        ),
+        (
+            vec!["--github", "acme/app", "--org", "acme"],
+            "--org describes another issuer's tokens, but --github describes GitHub Actions'",
+        ),
+        (
+            vec![
+                "--github",
+                "acme/app",
+                "--issuer",
+                "https://api.pulumi.com/oidc",
+            ],
+            "--github describes GitHub Actions' tokens",
+        ),
+        (
+            vec!["--github", "acme/app", "--format", "esc"],
+            "--format esc cannot be written",
+        ),
+    ] {
+        let args = [&args[..], &base[..]].concat();
+        let output = oidc_gen(dir.path(), &args);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+
+    // A GitHub Enterprise Cloud issuer keys its conditions by its own URL.
+    let output = oidc_gen(
+        dir.path(),
+        &[
+            "--github",
+            "acme/app",
+            "--issuer",
+            "https://token.actions.acme.ghe.com",
+            "--no-thumbprint",
+            "--format",
+            "cloudformation",
+            "--out",
+            "-",
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("\"token.actions.acme.ghe.com:sub\"")
+            && !stdout.contains("token.actions.githubusercontent.com:"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("admits every workflow run of acme/app"),
+        "{stderr}"
+    );
+}

@@ -237,3 +237,101 @@ fn the_spec_replaces_the_flags_that_describe_a_role() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+/// A spec of GitHub roles: the issuer is GitHub's when every role names repositories, each role's
+/// trust policy is the one its flags write (which `tests/github_trust.rs` proves by evaluation),
+/// and every account gets each role's workflow.
+#[test]
+fn github_roles_in_a_spec_are_their_flags() {
+    let spec = r#"
+thumbprint: none
+roles:
+  - name: deploy
+    github:
+      repos: [acme/app, "acme@11/app@22"]
+      refs: [refs/heads/main]
+  - name: plan
+    github:
+      repos: ["acme/*"]
+      pull_request: true
+accounts:
+  - {id: "123456789012", name: prod}
+  - {id: "210987654321", name: dev}
+"#;
+    let (dir, output) = run(spec, &[]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let listed = files(dir.path());
+    for account in ["prod", "dev"] {
+        for role in ["deploy", "plan"] {
+            let path = format!("github/{account}/{role}.yml");
+            assert!(listed.contains(&path), "{listed:?}");
+        }
+    }
+    let workflow = std::fs::read_to_string(dir.path().join("out/github/dev/plan.yml")).unwrap();
+    assert!(
+        workflow.contains("arn:aws:iam::210987654321:role/plan")
+            && workflow.contains("pull_request: {}"),
+        "{workflow}"
+    );
+    let template: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/cloudformation/template.json")).unwrap(),
+    )
+    .unwrap();
+    for (role, flags) in [
+        (
+            "deploy",
+            &[
+                "--github",
+                "acme/app",
+                "--github",
+                "acme@11/app@22",
+                "--github-ref",
+                "refs/heads/main",
+            ][..],
+        ),
+        ("plan", &["--github", "acme/*", "--github-pull-request"][..]),
+    ] {
+        let from_spec = template["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find(|r| r["Properties"]["RoleName"] == role)
+            .unwrap()["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Condition"].clone())
+            .collect::<Vec<_>>();
+        let args = [
+            flags,
+            &[
+                "--no-thumbprint",
+                "--format",
+                "cloudformation",
+                "--out",
+                "-",
+            ],
+        ]
+        .concat();
+        let output = oidc_gen(dir.path(), &args);
+        let single: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let from_flags = single["Resources"]["PulumiEscRole"]["Properties"]["AssumeRolePolicyDocument"]
+            ["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Condition"].clone())
+            .collect::<Vec<_>>();
+        assert_eq!(from_spec, from_flags, "{role}");
+    }
+    refused(
+        "roles:\n  - name: r\n    github:\n      repos: [acme/app]\n      refs: [main]\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
+        "oidc-gen.yaml:2: roles[0].github.refs",
+        "refs/heads/main for a branch",
+    );
+    refused(
+        "roles:\n  - name: r\n    github:\n      repos: [acme/app]\n      reffs: [main]\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
+        "oidc-gen.yaml:5: roles[0].github",
+        "unknown field `reffs`",
+    );
+}

@@ -416,3 +416,98 @@ fn an_existing_provider_is_trusted_not_created_again() {
         json!([{ "Arn": PROVIDER_ARN }])
     );
 }
+
+/// GitHub's preset: the provider for GitHub's issuer with its one audience, and a role whose
+/// stored trust policy is the generated one, which admits the repository's tokens (old and
+/// immutable subject) and refuses the same name re-created (a new repository ID).
+#[test]
+fn github_role_applies_and_admits_its_repository() {
+    let _one = lock();
+    let Some(moto) = Moto::start() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let (module, _) = generate(work.path(), "github_preset");
+    let Some(terraform) = Terraform::new(&module) else {
+        return;
+    };
+    terraform.use_moto(&moto);
+    terraform.ok(&["init"]);
+    terraform.ok(&["validate"]);
+    terraform.ok(&["apply", "-auto-approve"]);
+
+    let provider_arn =
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+    let provider = moto.aws(&[
+        "iam",
+        "get-open-id-connect-provider",
+        "--open-id-connect-provider-arn",
+        provider_arn,
+    ]);
+    assert_eq!(provider["Url"], "token.actions.githubusercontent.com");
+    assert_eq!(provider["ClientIDList"], json!(["sts.amazonaws.com"]));
+
+    let role = moto.aws(&["iam", "get-role", "--role-name", "github-actions-oidc"])["Role"].clone();
+    let template: Value = serde_json::from_str(
+        &std::fs::read_to_string(work.path().join("cloudformation/template.json")).unwrap(),
+    )
+    .unwrap();
+    let mut generated =
+        template["Resources"]["PulumiEscRole"]["Properties"]["AssumeRolePolicyDocument"].clone();
+    for statement in generated["Statement"].as_array_mut().unwrap() {
+        statement["Principal"]["Federated"] = json!(provider_arn);
+    }
+    assert_eq!(
+        normalized_policy(&role["AssumeRolePolicyDocument"]),
+        normalized_policy(&generated),
+        "the trust policy read back"
+    );
+    let outputs: Value = serde_json::from_str(&terraform.ok(&["output", "-json"])).unwrap();
+    assert_eq!(outputs["role_arn"]["value"], role["Arn"]);
+
+    // The role as `aws iam get-role` prints it, judged by `simulate` with GitHub's claims.
+    let saved = work.path().join("role.json");
+    std::fs::write(&saved, json!({ "Role": role }).to_string()).unwrap();
+    let workflow = "job_workflow_ref=acme/shared/.github/workflows/deploy.yml@refs/heads/main";
+    for (sub, repo_id, code) in [
+        ("repo:acme/infra:ref:refs/heads/main", "892375110", 0),
+        (
+            "repo:acme@1342004/infra@892375110:environment:prod",
+            "892375110",
+            0,
+        ),
+        ("repo:acme/infra:pull_request", "892375110", 0),
+        ("repo:acme/infra:ref:refs/heads/main", "999", 1),
+        ("repo:acme/infra:ref:refs/heads/dev", "892375110", 1),
+    ] {
+        let repo_id = format!("repository_id={repo_id}");
+        let output = oidc_gen(
+            work.path(),
+            &[
+                "simulate",
+                "--policy",
+                saved.to_str().unwrap(),
+                "--aud",
+                "sts.amazonaws.com",
+                "--sub",
+                sub,
+                "--claim",
+                &repo_id,
+                "--claim",
+                "repository_owner_id=1342004",
+                "--claim",
+                workflow,
+            ],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{sub} {repo_id}: {}",
+            text(&output).0
+        );
+    }
+
+    let plan = terraform.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan).0);
+    terraform.ok(&["destroy", "-auto-approve", "-refresh=false"]);
+    let providers = moto.aws(&["iam", "list-open-id-connect-providers"]);
+    assert_eq!(providers["OpenIDConnectProviderList"], json!([]));
+}
