@@ -8,7 +8,7 @@
 //! Templates render the statements as data.
 
 use crate::issuer::Issuer;
-use crate::issuers::github::{self, Github};
+use crate::issuers::Ci;
 use crate::policy::{ConditionKey, Statement, dedup, group, is_pattern, string_like};
 
 /// A Pulumi Deployments operation, as the token's `sub` names it.
@@ -92,8 +92,8 @@ impl Attribute {
 pub enum Trust {
     /// Pulumi Cloud (or a self-hosted Pulumi Cloud) and its workloads.
     Pulumi(Pulumi),
-    /// GitHub Actions' workflows.
-    Github(Github),
+    /// A CI system's workloads (GitHub Actions, ...).
+    Ci(Ci),
     /// Any other OIDC issuer: the audiences and subjects are given as they are.
     Generic {
         /// Accepted `aud` values, compared exactly.
@@ -151,8 +151,8 @@ pub fn claims(issuer: &Issuer, trust: &Trust) -> Claims {
     };
     match trust {
         Trust::Pulumi(pulumi) => pulumi_claims(&keys, pulumi),
-        Trust::Github(github) => {
-            let (statements, client_ids) = github::statements(issuer, github);
+        Trust::Ci(ci) => {
+            let (statements, client_ids) = ci.statements(issuer);
             Claims {
                 statements,
                 client_ids,

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use oidc_gen::claims::{Attribute, Operation};
 use oidc_gen::issuer::PULUMI_CLOUD;
-use oidc_gen::issuers::github::{self, GithubRequest};
+use oidc_gen::issuers::CiRequest;
 use oidc_gen::render::Format;
 use oidc_gen::request::{self, Partition, Request, RoleOptions, ThumbprintChoice, TrustRequest};
 use oidc_gen::{Network, Selection};
@@ -233,7 +233,7 @@ pub struct TrustArgs {
     pub subjects: Vec<String>,
 
     #[command(flatten)]
-    pub github: GithubRequest,
+    pub ci: CiRequest,
 
     /// The AWS partition of the account: every ARN oidc-gen builds (provider, role, the
     /// principal in the trust policy) names it, and policy ARNs must be in it.
@@ -242,13 +242,8 @@ pub struct TrustArgs {
 }
 
 /// The options a spec file (--config) replaces.
-const SPEC_FIELDS: [&str; 30] = [
+const SPEC_FIELDS: [&str; 25] = [
     "org",
-    "repos",
-    "refs",
-    "environments",
-    "pull_request",
-    "workflows",
     "envs",
     "deploy",
     "deploy_operation",
@@ -275,6 +270,15 @@ const SPEC_FIELDS: [&str; 30] = [
     "templates",
 ];
 
+/// The options a spec file replaces, and every CI system's flags (by their groups).
+fn spec_fields() -> Vec<&'static str> {
+    SPEC_FIELDS
+        .iter()
+        .copied()
+        .chain(oidc_gen::issuers::CI_SYSTEMS.iter().copied())
+        .collect()
+}
+
 const WHO: &str = "Who may assume the role";
 const WHAT: &str = "What to generate";
 const OUTPUT: &str = "Output";
@@ -289,19 +293,19 @@ pub struct GenerateArgs {
     /// Read the roles and accounts from a spec file (YAML) instead of the flags that describe
     /// one role: many roles, many accounts, and a StackSet over organizational units. Every
     /// generation flag has a field (--policy-arn -> policy_arns); see the README, "Many accounts".
-    #[arg(long, value_name = "FILE", help_heading = WHAT, conflicts_with_all = SPEC_FIELDS)]
+    #[arg(long, value_name = "FILE", help_heading = WHAT, conflicts_with_all = spec_fields())]
     pub config: Option<PathBuf>,
 
     /// What to generate; repeat the flag or separate with commas.
     #[arg(
         long,
         value_name = "FORMAT",
-        value_enum,
+        value_parser = format_names(),
         value_delimiter = ',',
         default_value = "all",
         help_heading = WHAT
     )]
-    pub format: Vec<FormatArg>,
+    pub format: Vec<String>,
 
     /// The IAM role's name [default: pulumi-esc-oidc, or github-actions-oidc with --github].
     #[arg(long, value_name = "NAME", help_heading = WHAT)]
@@ -478,26 +482,16 @@ fn parse_claim(value: &str) -> Result<(String, String), String> {
     }
 }
 
-/// A format on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// A Terraform root module: terraform/main.tf.
-    Terraform,
-    /// A CloudFormation template: cloudformation/template.json.
-    Cloudformation,
-    /// A Pulumi YAML program: pulumi/Pulumi.yaml.
-    Pulumi,
-    /// A Pulumi ESC environment definition: esc/environment.yaml (needs --account-id).
-    Esc,
-    /// A stack's Pulumi Deployments settings: deployments/settings.json (needs --deploy and
-    /// --account-id).
-    Deployments,
-    /// A GitHub Actions workflow whose job assumes the role: github/workflow.yml (needs --github
-    /// and --account-id).
-    Github,
-    /// All of the above that apply: ESC, Deployments and GitHub when the role admits their
-    /// tokens and --account-id is given.
-    All,
+/// The names `--format` takes, each with what it writes, and `all`.
+fn format_names() -> clap::builder::PossibleValuesParser {
+    let formats = Format::all()
+        .into_iter()
+        .map(|format| clap::builder::PossibleValue::new(format.name()).help(format.description()));
+    let all = clap::builder::PossibleValue::new("all").help(
+        "All of the above that apply: ESC, Deployments and a CI system's file when the role admits \
+         their tokens and --account-id is given",
+    );
+    clap::builder::PossibleValuesParser::new(formats.chain([all]))
 }
 
 impl NetworkArgs {
@@ -514,13 +508,13 @@ impl TrustArgs {
     /// The library's request for who may assume the role.
     pub fn request(&self) -> TrustRequest {
         TrustRequest {
-            issuer: self.issuer.clone().unwrap_or_else(|| {
-                match self.github.is_given() {
-                    true => github::ISSUER,
-                    false => PULUMI_CLOUD,
-                }
-                .into()
-            }),
+            issuer: self
+                .issuer
+                .clone()
+                .unwrap_or_else(|| match self.ci.given().first() {
+                    Some(system) => system.default_issuer(),
+                    None => PULUMI_CLOUD.into(),
+                }),
             org: self.org.clone(),
             envs: self.envs.clone(),
             deploy: self.deploy.clone(),
@@ -548,7 +542,7 @@ impl TrustArgs {
             users: self.users.clone(),
             audiences: self.audiences.clone(),
             subjects: self.subjects.clone(),
-            github: self.github.clone(),
+            ci: self.ci.clone(),
             partition: self.partition.into(),
         }
     }
@@ -569,7 +563,7 @@ impl TrustArgs {
             .all(|values| values.is_empty())
             || !request.deploy_operations.is_empty()
             || !request.subject_attributes.is_empty()
-            || request.github.is_given()
+            || !request.ci.given().is_empty()
     }
 }
 
@@ -586,11 +580,10 @@ impl GenerateArgs {
         Request {
             trust: self.trust.request(),
             role_name: self.role_name.clone().unwrap_or_else(|| {
-                match self.trust.github.is_given() {
-                    true => request::GITHUB_ROLE_NAME,
-                    false => request::DEFAULT_ROLE_NAME,
+                match self.trust.ci.given().first() {
+                    Some(system) => system.preset().role_name.into(),
+                    None => request::DEFAULT_ROLE_NAME.into(),
                 }
-                .into()
             }),
             account_id: self.account_id.clone(),
             policy_arns: self.policy_arn.clone(),
@@ -612,30 +605,18 @@ impl GenerateArgs {
 
     /// The formats asked for.
     pub fn selection(&self) -> Selection {
-        let named = |arg: &FormatArg| match arg {
-            FormatArg::Terraform => Some(Format::Terraform),
-            FormatArg::Cloudformation => Some(Format::CloudFormation),
-            FormatArg::Pulumi => Some(Format::Pulumi),
-            FormatArg::Esc => Some(Format::Esc),
-            FormatArg::Deployments => Some(Format::Deployments),
-            FormatArg::Github => Some(Format::Github),
-            FormatArg::All => None,
-        };
-        let explicit: Vec<Format> = self.format.iter().filter_map(named).collect();
-        if self.format.contains(&FormatArg::All) {
+        let explicit: Vec<Format> = self
+            .format
+            .iter()
+            .filter_map(|name| Format::from_name(name))
+            .collect();
+        if self.format.iter().any(|name| name == "all") {
             // `all` plus a login file by name asks for that file whatever happens.
-            if explicit
-                .iter()
-                .all(|f| !matches!(f, Format::Esc | Format::Deployments | Format::Github))
-            {
+            let main = [Format::Terraform, Format::CloudFormation, Format::Pulumi];
+            if explicit.iter().all(|f| main.contains(f)) {
                 return Selection::All;
             }
-            return Selection::Only(
-                [Format::Terraform, Format::CloudFormation, Format::Pulumi]
-                    .into_iter()
-                    .chain(explicit)
-                    .collect(),
-            );
+            return Selection::Only(main.into_iter().chain(explicit).collect());
         }
         Selection::Only(explicit)
     }

@@ -5,11 +5,9 @@ use serde::Serialize;
 
 use crate::claims::{Operation, Trust};
 use crate::issuer::PULUMI_CLOUD;
-use crate::issuers::github;
 use crate::policy::Statement;
 use crate::request::{
-    DEFAULT_DURATION, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA,
-    GITHUB_ROLE_NAME, Inputs, Partition, Tag,
+    DEFAULT_DURATION, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Inputs, Partition, Tag,
 };
 
 /// The context every template is rendered with.
@@ -27,9 +25,6 @@ pub struct Model {
     pub esc: Option<Login>,
     /// The Pulumi Deployments settings; absent when the role admits no Deployments tokens.
     pub deployments: Option<Login>,
-    /// The GitHub Actions job that assumes the role; absent for other issuers, or without the
-    /// role's ARN.
-    pub github: Option<github::Job>,
 }
 
 /// The generator's name, version and the command that reproduces the output.
@@ -141,17 +136,6 @@ impl Inputs {
                 )
             }),
             deployments: self.admits_deployments().then(|| login(Vec::new())),
-            github: self.github_job(self.role_arn()),
-        }
-    }
-
-    /// The GitHub Actions job that assumes the role at `role_arn`, when GitHub's tokens are admitted.
-    pub fn github_job(&self, role_arn: Option<String>) -> Option<github::Job> {
-        match (&self.trust.trust, role_arn) {
-            (Trust::Github(github), Some(arn)) => {
-                Some(github.job(arn, crate::fleet::DEFAULT_REGION))
-            }
-            _ => None,
         }
     }
 
@@ -182,8 +166,8 @@ impl Inputs {
         };
         let issuer = self.trust.issuer.as_str();
         let default_issuer = match &self.trust.trust {
-            Trust::Github(_) => github::ISSUER,
-            _ => PULUMI_CLOUD,
+            Trust::Ci(ci) => ci.default_issuer(),
+            _ => PULUMI_CLOUD.to_owned(),
         };
         if issuer != default_issuer {
             push(&mut args, "--issuer", issuer);
@@ -215,9 +199,7 @@ impl Inputs {
                     push(&mut args, "--user", user);
                 }
             }
-            Trust::Github(github) => {
-                args.extend(github.args());
-            }
+            Trust::Ci(ci) => args.extend(ci.args()),
             Trust::Generic {
                 audiences,
                 subjects,
@@ -230,11 +212,7 @@ impl Inputs {
                 }
             }
         }
-        let default_name = match &self.trust.trust {
-            Trust::Github(_) => GITHUB_ROLE_NAME,
-            _ => DEFAULT_ROLE_NAME,
-        };
-        if self.role_name != default_name {
+        if self.role_name != Inputs::default_role_name(&self.trust.trust) {
             push(&mut args, "--role-name", &self.role_name);
         }
         if let Some(account) = &self.account_id {

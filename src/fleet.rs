@@ -223,21 +223,29 @@ impl Fleet {
                 }
             }
         }
-        let logins = [
-            (Format::Esc, self.admits_esc(), "no role admits ESC tokens"),
+        let mut logins = vec![
+            (
+                Format::Esc,
+                self.admits_esc(),
+                "no role admits ESC tokens".to_owned(),
+            ),
             (
                 Format::Deployments,
                 self.admits_deployments(),
-                "no role has deploy",
-            ),
-            (
-                Format::Github,
-                self.roles.iter().any(Inputs::admits_github),
-                "no role names GitHub repositories",
+                "no role has deploy".to_owned(),
             ),
         ];
+        for format in Format::all() {
+            if let Format::Ci(id) = format {
+                let admitted = self
+                    .roles
+                    .iter()
+                    .any(|role| role.ci().is_some_and(|ci| ci.preset().id == id));
+                logins.push((format, admitted, format!("no role admits {id}'s tokens")));
+            }
+        }
         let formats = match selection {
-            Selection::All => Format::ALL
+            Selection::All => Format::all()
                 .into_iter()
                 .filter(|f| {
                     logins
@@ -246,15 +254,15 @@ impl Fleet {
                 })
                 .collect(),
             Selection::Only(formats) => {
-                for (format, admitted, why_not) in logins {
-                    if formats.contains(&format) && !admitted {
+                for (format, admitted, why_not) in &logins {
+                    if formats.contains(format) && !admitted {
                         return Err(Error::Usage(format!(
                             "--format {} cannot be written: {why_not}",
                             format.name()
                         )));
                     }
                 }
-                Format::ALL
+                Format::all()
                     .into_iter()
                     .filter(|f| formats.contains(f))
                     .collect()
@@ -425,22 +433,50 @@ impl Fleet {
                     .view(format, &path);
                     files.push(renderer.render_as(format.template(), format, path, &context)?);
                 }
-                let job = inputs.github_job(Some(inputs.role_arn_in(&account.id)));
-                if let Some(job) = job.filter(|_| formats.contains(&Format::Github)) {
-                    let path = format!("github/{}/{}.yml", account.name, inputs.role_name());
-                    let file = path.rsplit('/').next().unwrap_or(&path).to_owned();
-                    let context = serde_json::json!({ "generator": model.generator, "github": job, "file": file });
-                    files.push(renderer.render_as(
-                        Format::Github.template(),
-                        Format::Github,
-                        path,
-                        &context,
-                    )?);
+                if let Some(ci) = inputs.ci() {
+                    let format = Format::Ci(ci.preset().id);
+                    if formats.contains(&format) {
+                        let extension = format.path().rsplit('.').next().unwrap_or_default();
+                        let path = format!(
+                            "{}/{}/{}.{extension}",
+                            format.name(),
+                            account.name,
+                            inputs.role_name()
+                        );
+                        let context = ci_context(
+                            &model.generator,
+                            ci,
+                            &inputs.role_arn_in(&account.id),
+                            &path,
+                        );
+                        files.push(renderer.render_as(
+                            format.template(),
+                            format,
+                            path,
+                            &context,
+                        )?);
+                    }
                 }
             }
         }
         Ok(Generation { files, report })
     }
+}
+
+/// The context of a CI system's file at `path` for the role `role_arn`: the generator, the
+/// system's values under its preset id, and the file's name.
+pub fn ci_context(
+    generator: &Generator,
+    ci: &crate::issuers::Ci,
+    role_arn: &str,
+    path: &str,
+) -> serde_json::Value {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    serde_json::json!({
+        "generator": generator,
+        ci.preset().id: ci.consumer(role_arn),
+        "file": file,
+    })
 }
 
 /// The context of one ESC or Deployments file.

@@ -72,7 +72,7 @@ pub enum Selection {
 /// The files to write, and what the live look-up found.
 #[derive(Debug, Clone)]
 pub struct Generation {
-    /// The rendered files, in [`Format::ALL`] order.
+    /// The rendered files, in [`Format::all`] order.
     pub files: Vec<RenderedFile>,
     /// The chain report, when the thumbprints were computed live.
     pub report: Option<Report>,
@@ -82,29 +82,39 @@ pub struct Generation {
 /// be written is an error; with `all` it is left out, with a note when it could be had.
 pub fn plan(selection: &Selection, inputs: &Inputs) -> Result<(Vec<Format>, Vec<String>)> {
     let mut notes = inputs.trust.notes.clone();
-    let login_files = [
+    let mut login_files = vec![
         (
             Format::Esc,
             inputs.admits_esc(),
-            "the role admits no ESC tokens (give --env, or leave out --deploy)",
+            "the role admits no ESC tokens (give --env, or leave out --deploy)".to_owned(),
             "esc/environment.yaml was not written: it needs the role's ARN. Pass --account-id, or after \
-             terraform apply take it from: terraform output -raw esc_environment",
+             terraform apply take it from: terraform output -raw esc_environment"
+                .to_owned(),
         ),
         (
             Format::Deployments,
             inputs.admits_deployments(),
-            "the role admits no Deployments tokens (give --deploy PROJECT/STACK)",
+            "the role admits no Deployments tokens (give --deploy PROJECT/STACK)".to_owned(),
             "deployments/settings.json was not written: it needs the role's ARN. Pass --account-id, or after \
-             terraform apply take it from: terraform output -raw deployment_settings",
-        ),
-        (
-            Format::Github,
-            inputs.admits_github(),
-            "the role admits no GitHub Actions tokens (give --github OWNER/REPO)",
-            "github/workflow.yml was not written: it needs the role's ARN. Pass --account-id, or after \
-             terraform apply take it from: terraform output -raw role_arn",
+             terraform apply take it from: terraform output -raw deployment_settings"
+                .to_owned(),
         ),
     ];
+    for format in Format::all() {
+        if let Format::Ci(id) = format {
+            let preset = issuers::ALL.iter().find(|p| p.id == id).expect("a preset");
+            login_files.push((
+                format,
+                inputs.ci().is_some_and(|ci| ci.preset().id == id),
+                format!("the role admits no tokens of {}", preset.name),
+                format!(
+                    "{} was not written: it needs the role's ARN. Pass --account-id, or after terraform apply \
+                     take it from: terraform output -raw role_arn",
+                    format.path()
+                ),
+            ));
+        }
+    }
     let formats = match selection {
         Selection::Only(formats) => {
             for (format, admitted, why_not, _) in &login_files {
@@ -125,19 +135,19 @@ pub fn plan(selection: &Selection, inputs: &Inputs) -> Result<(Vec<Format>, Vec<
                     )));
                 }
             }
-            Format::ALL
+            Format::all()
                 .into_iter()
                 .filter(|f| formats.contains(f))
                 .collect()
         }
         Selection::All => {
-            let mut formats = Format::ALL.to_vec();
+            let mut formats = Format::all();
             for (format, admitted, _, missing_account) in login_files {
                 if !admitted || !inputs.has_account_id() {
                     formats.retain(|f| *f != format);
                 }
                 if admitted && !inputs.has_account_id() {
-                    notes.push(missing_account.into());
+                    notes.push(missing_account);
                 }
             }
             formats
@@ -174,7 +184,13 @@ pub fn generate(inputs: &Inputs, formats: &[Format], network: &Network) -> Resul
     let renderer = Renderer::new(inputs.templates());
     let files = formats
         .iter()
-        .map(|format| renderer.render(*format, &model))
+        .map(|format| match (format, inputs.ci(), inputs.role_arn()) {
+            (Format::Ci(_), Some(ci), Some(arn)) => {
+                let context = fleet::ci_context(&model.generator, ci, &arn, format.path());
+                renderer.render_as(format.template(), *format, format.path().into(), &context)
+            }
+            _ => renderer.render(*format, &model),
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Generation { files, report })
 }

@@ -14,6 +14,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use crate::context::Model;
 use crate::error::{Error, Result};
 use crate::escape::{self, Language};
+use crate::issuers::ALL;
 
 /// The provider ARN expression the CloudFormation template includes twice.
 pub const CLOUDFORMATION_PROVIDER_ARN: &str = "cloudformation/provider_arn.json.j2";
@@ -31,24 +32,27 @@ pub enum Format {
     Esc,
     /// A stack's Pulumi Deployments settings (the OIDC part).
     Deployments,
-    /// A GitHub Actions workflow whose job assumes the role.
-    Github,
+    /// The file that makes a CI system's job use the role: the system's preset id.
+    Ci(&'static str),
 }
 
-/// What defines a format: its name on the command line, its template and the template's source,
-/// and the language the file is written in. The file's path is the template's name without `.j2`.
+/// What defines a format: its name on the command line, what it is, its template and the
+/// template's source, and the language the file is written in. The file's path is the template's
+/// name without `.j2`.
 struct FormatSpec {
     format: Format,
     name: &'static str,
+    description: &'static str,
     template: &'static str,
     source: &'static str,
     language: Language,
 }
 
 /// The one table of formats, in the order files are written and reported.
-const FORMATS: [FormatSpec; 6] = [
+const FORMATS: [FormatSpec; 5] = [
     FormatSpec {
         format: Format::Terraform,
+        description: "A Terraform root module: terraform/main.tf",
         name: "terraform",
         template: "terraform/main.tf.j2",
         source: include_str!("../templates/terraform/main.tf.j2"),
@@ -56,6 +60,7 @@ const FORMATS: [FormatSpec; 6] = [
     },
     FormatSpec {
         format: Format::CloudFormation,
+        description: "A CloudFormation template: cloudformation/template.json",
         name: "cloudformation",
         template: "cloudformation/template.json.j2",
         source: include_str!("../templates/cloudformation/template.json.j2"),
@@ -63,6 +68,7 @@ const FORMATS: [FormatSpec; 6] = [
     },
     FormatSpec {
         format: Format::Pulumi,
+        description: "A Pulumi YAML program: pulumi/Pulumi.yaml",
         name: "pulumi",
         template: "pulumi/Pulumi.yaml.j2",
         source: include_str!("../templates/pulumi/Pulumi.yaml.j2"),
@@ -70,6 +76,7 @@ const FORMATS: [FormatSpec; 6] = [
     },
     FormatSpec {
         format: Format::Esc,
+        description: "A Pulumi ESC environment definition: esc/environment.yaml (needs --account-id)",
         name: "esc",
         template: "esc/environment.yaml.j2",
         source: include_str!("../templates/esc/environment.yaml.j2"),
@@ -77,17 +84,11 @@ const FORMATS: [FormatSpec; 6] = [
     },
     FormatSpec {
         format: Format::Deployments,
+        description: "A stack's Pulumi Deployments settings: deployments/settings.json (needs --deploy and --account-id)",
         name: "deployments",
         template: "deployments/settings.json.j2",
         source: include_str!("../templates/deployments/settings.json.j2"),
         language: Language::Json,
-    },
-    FormatSpec {
-        format: Format::Github,
-        name: "github",
-        template: "github/workflow.yml.j2",
-        source: include_str!("../templates/github/workflow.yml.j2"),
-        language: Language::Yaml,
     },
 ];
 
@@ -98,26 +99,57 @@ const PARTIALS: [(&str, &str); 1] = [(
 )];
 
 impl Format {
-    /// Every format, in the order files are written and reported.
-    pub const ALL: [Format; 6] = [
-        Format::Terraform,
-        Format::CloudFormation,
-        Format::Pulumi,
-        Format::Esc,
-        Format::Deployments,
-        Format::Github,
-    ];
-
-    fn spec(self) -> &'static FormatSpec {
+    /// Every format, in the order files are written and reported: the infrastructure's, then
+    /// each CI system's file.
+    pub fn all() -> Vec<Format> {
         FORMATS
             .iter()
+            .map(|spec| spec.format)
+            .chain(
+                ALL.iter()
+                    .filter(|p| p.consumer_file.is_some())
+                    .map(|p| Format::Ci(p.id)),
+            )
+            .collect()
+    }
+
+    /// The format called `name` on the command line.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::all().into_iter().find(|f| f.name() == name)
+    }
+
+    /// What defines the format.
+    fn spec(self) -> FormatSpec {
+        if let Format::Ci(id) = self {
+            let file = ALL
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.consumer_file.as_ref())
+                .expect("a CI format names a preset with a consumer file");
+            return FormatSpec {
+                format: self,
+                name: file.format,
+                description: file.description,
+                template: file.template,
+                source: file.source,
+                language: file.language,
+            };
+        }
+        let spec = FORMATS
+            .iter()
             .find(|spec| spec.format == self)
-            .expect("every format is in the table")
+            .expect("every format is in the table");
+        FormatSpec { ..*spec }
     }
 
     /// The name on the command line, e.g. `terraform`.
     pub fn name(self) -> &'static str {
         self.spec().name
+    }
+
+    /// What the format is, for `--help`.
+    pub fn description(self) -> &'static str {
+        self.spec().description
     }
 
     /// The template this format is rendered from.
@@ -138,7 +170,7 @@ impl Format {
     /// The format whose folder holds a template, judged by the name's first component.
     fn of_template(name: &str) -> Option<Format> {
         let folder = name.split('/').next()?;
-        Format::ALL
+        Format::all()
             .into_iter()
             .find(|f| f.template().starts_with(&format!("{folder}/")))
     }
@@ -245,9 +277,9 @@ fn load(overrides: Option<&Path>, name: &str) -> Result<Option<String>, minijinj
 
 /// The built-in template called `name`.
 fn built_in(name: &str) -> Option<&'static str> {
-    FORMATS
-        .iter()
-        .map(|spec| (spec.template, spec.source))
+    Format::all()
+        .into_iter()
+        .map(|format| (format.template(), format.spec().source))
         .chain(PARTIALS)
         .chain(crate::fleet::templates())
         .find(|(template, _)| *template == name)
@@ -307,7 +339,7 @@ mod tests {
     #[test]
     fn every_template_constant_loads() {
         let renderer = Renderer::new(None);
-        for format in Format::ALL {
+        for format in Format::all() {
             renderer.env.get_template(format.template()).unwrap();
             assert_eq!(Format::of_template(format.template()), Some(format));
         }
@@ -318,7 +350,7 @@ mod tests {
 
     #[test]
     fn paths_follow_template_names() {
-        let paths: Vec<_> = Format::ALL.iter().map(|f| f.path()).collect();
+        let paths: Vec<_> = Format::all().iter().map(|f| f.path()).collect();
         assert_eq!(
             paths,
             [

@@ -7,14 +7,12 @@ use std::path::PathBuf;
 use crate::claims::{self, Attribute, Claims, Operation, Pulumi, Trust};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
-use crate::issuers::{self, github::GithubRequest};
+use crate::issuers::{self, CiRequest};
 use crate::policy;
 use crate::thumbprint::MAX_THUMBPRINTS;
 
 /// The role name used when `--role-name` is not given.
 pub const DEFAULT_ROLE_NAME: &str = "pulumi-esc-oidc";
-/// The role name used when `--role-name` is not given with `--github`.
-pub const GITHUB_ROLE_NAME: &str = "github-actions-oidc";
 /// The STS session name used when `--session-name` is not given (ESC's own default).
 pub const DEFAULT_SESSION_NAME: &str = "pulumi-environments-session";
 /// The ESC login duration used when `--duration` is not given.
@@ -110,8 +108,8 @@ pub struct TrustRequest {
     pub audiences: Vec<String>,
     /// Another issuer's accepted subjects.
     pub subjects: Vec<String>,
-    /// GitHub Actions' workflows.
-    pub github: GithubRequest,
+    /// The CI systems' workloads (`--github`, ...).
+    pub ci: CiRequest,
     /// The partition of the provider's ARN.
     pub partition: Partition,
 }
@@ -212,8 +210,8 @@ impl TrustRequest {
         let issuer = Issuer::parse(&self.issuer)?;
         let mut notes = Vec::new();
         let generic = !self.audiences.is_empty() || !self.subjects.is_empty();
-        let trust = if self.github.is_given() {
-            self.github(&issuer, &mut notes)?
+        let trust = if !self.ci.given().is_empty() {
+            self.ci(&issuer, &mut notes)?
         } else if generic {
             self.generic()?
         } else {
@@ -266,27 +264,25 @@ impl TrustRequest {
         ]
     }
 
-    fn github(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Trust> {
+    fn ci(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Trust> {
         let others = self.pulumi_flags().into_iter().chain([
             ("--audience", !self.audiences.is_empty()),
             ("--subject", !self.subjects.is_empty()),
         ]);
         if let Some((flag, _)) = others.into_iter().find(|(_, given)| *given) {
             return Err(Error::Usage(format!(
-                "{flag} describes another issuer's tokens, but --github describes GitHub Actions'; a role trusts \
-                 one issuer: use one or the other"
+                "{flag} describes another issuer's tokens than the CI system's flags; a role trusts one issuer: \
+                 use one or the other"
             )));
         }
-        if issuers::find(issuer).map(|preset| preset.id) != Some("github") {
-            return Err(Error::invalid(
-                "--issuer",
-                issuer.as_str(),
-                "--github describes GitHub Actions' tokens: leave --issuer out for github.com, or give a GitHub \
-                 Enterprise Cloud issuer (https://token.actions.githubusercontent.com/ENTERPRISE or \
-                 https://token.actions.SUBDOMAIN.ghe.com)",
+        let [system] = self.ci.given()[..] else {
+            return Err(Error::Usage(
+                "the flags name workloads of more than one CI system; a role trusts one issuer: give each CI \
+                 system its own role (a spec file holds many)"
+                    .into(),
             ));
-        }
-        Ok(Trust::Github(self.github.validate(notes)?))
+        };
+        Ok(Trust::Ci(system.validate(issuer, notes)?))
     }
 
     fn generic(&self) -> Result<Trust> {
@@ -432,7 +428,7 @@ impl TrustInputs {
     pub fn pulumi(&self) -> Option<&Pulumi> {
         match &self.trust {
             Trust::Pulumi(pulumi) => Some(pulumi),
-            Trust::Github(_) | Trust::Generic { .. } => None,
+            Trust::Ci(_) | Trust::Generic { .. } => None,
         }
     }
 }
@@ -589,9 +585,20 @@ impl Inputs {
         self.trust.pulumi().is_some_and(Pulumi::admits_esc)
     }
 
-    /// Whether the role admits GitHub Actions' tokens.
-    pub fn admits_github(&self) -> bool {
-        matches!(self.trust.trust, Trust::Github(_))
+    /// The CI system whose tokens the role admits, if any.
+    pub fn ci(&self) -> Option<&issuers::Ci> {
+        match &self.trust.trust {
+            Trust::Ci(ci) => Some(ci),
+            _ => None,
+        }
+    }
+
+    /// The role's name when none is given: the CI system's, or Pulumi's.
+    pub fn default_role_name(trust: &Trust) -> &'static str {
+        match trust {
+            Trust::Ci(ci) => ci.preset().role_name,
+            _ => DEFAULT_ROLE_NAME,
+        }
     }
 
     /// Whether the role admits Pulumi Deployments tokens.

@@ -13,7 +13,7 @@ use crate::claims::{Attribute, Operation};
 use crate::error::{Error, Result};
 use crate::fleet::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Fleet, Organization};
 use crate::issuer::{Issuer, PULUMI_CLOUD};
-use crate::issuers::github::{self, GithubRequest};
+use crate::issuers::{self, CiRequest};
 use crate::request::{
     self, DEFAULT_DURATION, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request,
     RoleOptions, ThumbprintChoice, TrustRequest,
@@ -43,7 +43,6 @@ enum ThumbprintSpec {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RoleSpec {
     name: String,
     #[serde(default)]
@@ -73,9 +72,20 @@ struct RoleSpec {
     permissions_boundary: Option<String>,
     #[serde(default, deserialize_with = "unique_keys")]
     tags: BTreeMap<String, String>,
-    #[serde(default)]
-    github: GithubRequest,
+    /// The CI systems' fields (`github:`, ...); a key that is neither a role's field nor a CI
+    /// system's is refused there.
+    #[serde(flatten)]
+    ci: CiRequest,
+    /// Keys that are neither: a flattened struct ignores what it does not know, so they are
+    /// gathered here and refused.
+    #[serde(flatten)]
+    unknown: BTreeMap<String, serde_yaml::Value>,
 }
+
+/// A role's fields, for the message about one it does not have.
+const ROLE_FIELDS: &str = "name, envs, deploy, deploy_operations, subject_attributes, root_envs, users, \
+                           audiences, subjects, policy_arns, session_policy_arns, duration, session_name, \
+                           max_session_duration, path, permissions_boundary, tags";
 
 /// A mapping whose keys are all different: YAML forbids duplicate keys, and a kept last value
 /// would hide the first.
@@ -145,6 +155,39 @@ impl Place<'_> {
         Error::Spec {
             file: self.file.to_path_buf(),
             line: item_lines(self.text, list).get(index).copied(),
+            field,
+            message,
+        }
+    }
+
+    /// An error about the key `key` of the `index`-th item of `list`, on the key's own line.
+    fn item_key(&self, list: &str, index: usize, key: &str, message: String) -> Error {
+        let lines = item_lines(self.text, list);
+        let error = self.item(list, index, key, message);
+        let (
+            Some(&start),
+            Error::Spec {
+                file,
+                field,
+                message,
+                ..
+            },
+        ) = (lines.get(index), error)
+        else {
+            unreachable!("item() makes a spec error")
+        };
+        let end = lines.get(index + 1).copied().unwrap_or(usize::MAX);
+        let line = self
+            .text
+            .lines()
+            .enumerate()
+            .map(|(i, text)| (i + 1, text.trim_start().trim_start_matches("- ")))
+            .filter(|(number, _)| (start..end).contains(number))
+            .find(|(_, text)| text.starts_with(&format!("{key}:")))
+            .map_or(start, |(number, _)| number);
+        Error::Spec {
+            file,
+            line: Some(line),
             field,
             message,
         }
@@ -222,12 +265,22 @@ impl Spec {
                 )
             })?,
         };
-        // Without an issuer, a spec whose roles all name GitHub repositories is for GitHub Actions.
-        let default_issuer = match self.roles.iter().all(|r| r.github.is_given()) {
-            true => github::ISSUER,
-            false => PULUMI_CLOUD,
+        // Without an issuer, a spec whose roles all name one CI system's workloads is for its issuer.
+        let implied: Vec<String> = self
+            .roles
+            .iter()
+            .flat_map(|role| role.ci.given())
+            .map(|system| system.default_issuer())
+            .collect();
+        let default_issuer = match (&implied[..], self.roles.len()) {
+            ([first, rest @ ..], roles)
+                if rest.iter().all(|i| i == first) && implied.len() == roles =>
+            {
+                first.clone()
+            }
+            _ => PULUMI_CLOUD.to_owned(),
         };
-        let issuer_text = self.issuer.clone().unwrap_or_else(|| default_issuer.into());
+        let issuer_text = self.issuer.clone().unwrap_or(default_issuer);
         let issuer = Issuer::parse(&issuer_text).map_err(|e| place.top("issuer", e.to_string()))?;
         let thumbprints = match self.thumbprint {
             None => ThumbprintChoice::Live,
@@ -274,6 +327,18 @@ impl Spec {
                         "{:?} is the name of roles[{first}] too (IAM role names ignore case); give each \
                          role its own name",
                         role.name
+                    ),
+                ));
+            }
+            if let Some(key) = role.unknown.keys().next() {
+                return Err(place.item_key(
+                    "roles",
+                    index,
+                    key,
+                    format!(
+                        "unknown field {}: a role has {ROLE_FIELDS}, and a CI system's field ({})",
+                        bounded::quoted(key),
+                        issuers::CI_SYSTEMS.join(", ")
                     ),
                 ));
             }
@@ -436,7 +501,7 @@ impl RoleSpec {
         [&self.envs, &self.deploy, &self.audiences, &self.subjects]
             .iter()
             .all(|values| values.is_empty())
-            && !self.github.is_given()
+            && self.ci.given().is_empty()
     }
 
     /// The role as a command-line request; an unknown operation or attribute is `(field, message)`.
@@ -494,7 +559,7 @@ impl RoleSpec {
                 users: self.users,
                 audiences: self.audiences,
                 subjects: self.subjects,
-                github: self.github,
+                ci: self.ci,
                 partition,
             },
             role_name: self.name,
@@ -551,7 +616,7 @@ fn in_spec(place: &Place, index: usize, error: Error) -> Error {
         Error::Invalid { what, value, hint } => {
             let field = FIELDS
                 .iter()
-                .chain(&github::FIELDS)
+                .chain(&issuers::fields())
                 .find(|(flag, _)| *flag == what)
                 .map_or(what, |(_, field)| field);
             place.item(
@@ -568,7 +633,7 @@ fn in_spec(place: &Place, index: usize, error: Error) -> Error {
 /// `text` with every flag replaced by its field.
 pub(crate) fn with_fields(text: &str) -> String {
     let mut out = text.to_owned();
-    for (flag, field) in FIELDS.iter().chain(&github::FIELDS) {
+    for (flag, field) in FIELDS.iter().chain(&issuers::fields()) {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(at) = rest.find(flag) {

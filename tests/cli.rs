@@ -864,7 +864,7 @@ fn github_refusals_name_the_value_and_the_form() {
         ),
         (
             vec!["--github", "acme/app", "--org", "acme"],
-            "--org describes another issuer's tokens, but --github describes GitHub Actions'",
+            "--org describes another issuer's tokens than the CI system's flags",
         ),
         (
             vec![

@@ -10,7 +10,7 @@ mod common;
 
 use common::evaluator::{ACCOUNT, evaluate};
 use common::{oidc_gen, text};
-use oidc_gen::issuers::github::GithubRequest;
+use oidc_gen::issuers::{CiRequest, github};
 use oidc_gen::policy::string_like;
 use oidc_gen::request::TrustRequest;
 use oidc_gen::simulate::{self, Token};
@@ -165,7 +165,7 @@ fn scenario(name: &'static str, issuer: &'static str, args: &[&'static str]) -> 
 
 impl Scenario {
     fn request(&self) -> TrustRequest {
-        let mut github = GithubRequest::default();
+        let mut github = github::Request::default();
         let mut rest = self.args.iter();
         while let Some(flag) = rest.next() {
             match *flag {
@@ -181,7 +181,10 @@ impl Scenario {
         }
         TrustRequest {
             issuer: format!("https://{}", self.issuer),
-            github,
+            ci: CiRequest {
+                github,
+                ..CiRequest::default()
+            },
             ..TrustRequest::default()
         }
     }

@@ -332,7 +332,7 @@ proptest! {
             Some(2) => prop_assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none()),
             Some(0) => {
                 let read = |file: &str| std::fs::read_to_string(dir.path().join("out").join(file)).unwrap();
-                let files: Vec<String> = Format::ALL[..4].iter().map(|f| read(f.path())).collect();
+                let files: Vec<String> = Format::all()[..4].iter().map(|f| read(f.path())).collect();
                 let parsed = parse(&files);
                 let expected = env_subjects(&org, &env);
                 prop_assert!(parsed.subjects().iter().all(|s| *s == expected));

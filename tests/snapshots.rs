@@ -23,7 +23,7 @@ fn snapshot_formats(
     let (_, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     insta_settings.bind(|| {
-        for format in Format::ALL {
+        for format in Format::all() {
             let path = dir.path().join("out").join(format.path());
             assert_eq!(
                 path.exists(),
@@ -69,7 +69,7 @@ fn offline_fixtures() {
             "all_shapes" => &[Format::Esc, Format::Deployments],
             "deployments_only" => &[Format::Deployments],
             "github" => &[],
-            "github_preset" => &[Format::Github],
+            "github_preset" => &[Format::Ci("github")],
             _ => &[Format::Esc],
         };
         snapshot_formats(name, &args, settings(), &[&main[..], extra].concat());

@@ -167,8 +167,8 @@ fn bad_specs_are_refused_with_file_line_and_field() {
             "    envs: [platform/prod]",
             "    environments: [platform/prod]",
         ),
-        "oidc-gen.yaml:10: roles[1]:",
-        "unknown field `environments`",
+        "oidc-gen.yaml:10: roles[1].environments:",
+        "unknown field \"environments\": a role has name, envs,",
     );
     refused(
         &SPEC.replace("  - name: pulumi-admin", "  - name: Pulumi-ESC-Readonly"),
@@ -331,7 +331,7 @@ accounts:
     );
     refused(
         "roles:\n  - name: r\n    github:\n      repos: [acme/app]\n      reffs: [main]\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
-        "oidc-gen.yaml:5: roles[0].github",
-        "unknown field `reffs`",
+        "oidc-gen.yaml:2: roles[0]",
+        "unknown field `reffs`, expected one of `repos`, `refs`",
     );
 }

@@ -24,4 +24,6 @@ pub const PRESET: Preset = Preset {
     example_audience: "ari:cloud:bitbucket::workspace/WORKSPACE_UUID",
     example_subject: "{REPOSITORY_UUID}:*",
     explain: |_, _| Vec::new(),
+    role_name: "bitbucket-oidc",
+    consumer_file: None,
 };

@@ -26,4 +26,6 @@ pub const PRESET: Preset = Preset {
     example_audience: "sts.amazonaws.com",
     example_subject: "organization:ORG:pipeline:PIPELINE:ref:refs/heads/main:*",
     explain: |_, _| Vec::new(),
+    role_name: "buildkite-oidc",
+    consumer_file: None,
 };

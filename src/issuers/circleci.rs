@@ -22,4 +22,6 @@ pub const PRESET: Preset = Preset {
     example_audience: "ORG_ID",
     example_subject: "org/ORG_ID/project/PROJECT_ID/user/*",
     explain: |_, _| Vec::new(),
+    role_name: "circleci-oidc",
+    consumer_file: None,
 };

@@ -2,8 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::Preset;
+use std::sync::Arc;
+
+use super::{Ci, ConsumerFile, Given, Preset, Workloads};
 use crate::error::{Error, Result};
+use crate::escape::Language;
 use crate::issuer::Issuer;
 use crate::policy::{self, ConditionKey, Statement, dedup, group};
 
@@ -48,6 +51,15 @@ pub const PRESET: Preset = Preset {
     example_audience: "sts.amazonaws.com",
     example_subject: "repo:OWNER/REPO:ref:refs/heads/main",
     explain,
+    role_name: "github-actions-oidc",
+    consumer_file: Some(ConsumerFile {
+        format: "github",
+        description: "A GitHub Actions workflow whose job assumes the role: github/workflow.yml \
+                      (needs --github and --account-id)",
+        template: "github/workflow.yml.j2",
+        source: include_str!("../../templates/github/workflow.yml.j2"),
+        language: Language::Yaml,
+    }),
 };
 
 /// The issuer of github.com's tokens.
@@ -64,36 +76,37 @@ const HEADING: &str = "Who may assume the role: GitHub Actions";
 
 /// GitHub Actions' workloads as given: the `--github*` flags, and a spec role's `github:` field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, serde::Deserialize)]
+#[group(id = "github", multiple = true)]
 #[serde(deny_unknown_fields, default)]
-pub struct GithubRequest {
+pub struct Request {
     /// A GitHub repository whose workflows may assume the role, as OWNER/REPO; OWNER/* for every
     /// repository of the owner. OWNER@OWNER_ID/REPO@REPO_ID admits the immutable subject GitHub
     /// gives repositories created, renamed or transferred since 2026-07-15 and requires both IDs,
     /// so a repository deleted and re-created under the same name is refused; give both forms
     /// to migrate. Repeatable. Issuer: https://token.actions.githubusercontent.com unless --issuer
     /// names a GitHub Enterprise Cloud one.
-    #[arg(long = "github", value_name = "OWNER/REPO", help_heading = HEADING)]
+    #[arg(id = "github_repos", long = "github", value_name = "OWNER/REPO", help_heading = HEADING)]
     pub repos: Vec<String>,
 
     /// Admit workflow runs on this full ref: refs/heads/main, refs/tags/v* ('*' matches any
     /// characters). Repeatable. A job that names an environment carries the environment in its
     /// subject instead of the ref: use --github-environment for it.
-    #[arg(long = "github-ref", value_name = "REF", help_heading = HEADING)]
+    #[arg(id = "github_refs", long = "github-ref", value_name = "REF", help_heading = HEADING)]
     pub refs: Vec<String>,
 
     /// Admit jobs that name this deployment environment (GitHub then puts environment:NAME in the
     /// subject, not the ref). Repeatable.
-    #[arg(long = "github-environment", value_name = "NAME", help_heading = HEADING)]
+    #[arg(id = "github_environments", long = "github-environment", value_name = "NAME", help_heading = HEADING)]
     pub environments: Vec<String>,
 
     /// Admit workflow runs of pull_request events (subject ...:pull_request, whatever the branch).
-    #[arg(long = "github-pull-request", help_heading = HEADING)]
+    #[arg(id = "github_pull_request", long = "github-pull-request", help_heading = HEADING)]
     pub pull_request: bool,
 
     /// Admit only jobs of this reusable workflow, as OWNER/REPO/.github/workflows/FILE@REF (the
     /// job_workflow_ref claim, which AWS maps to a condition key); ANDed with the repositories.
     /// Repeatable.
-    #[arg(long = "github-workflow", value_name = "OWNER/REPO/PATH@REF", help_heading = HEADING)]
+    #[arg(id = "github_workflows", long = "github-workflow", value_name = "OWNER/REPO/PATH@REF", help_heading = HEADING)]
     pub workflows: Vec<String>,
 }
 
@@ -199,14 +212,36 @@ impl Repository {
     }
 }
 
-impl GithubRequest {
-    /// Whether any GitHub flag is given.
-    pub fn is_given(&self) -> bool {
-        *self != GithubRequest::default()
+impl Given for Request {
+    fn preset(&self) -> &'static Preset {
+        &PRESET
     }
 
+    fn is_given(&self) -> bool {
+        *self != Request::default()
+    }
+
+    fn default_issuer(&self) -> String {
+        ISSUER.into()
+    }
+
+    fn validate(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Ci> {
+        if !(PRESET.matches)(issuer) {
+            return Err(Error::invalid(
+                "--issuer",
+                issuer.as_str(),
+                "--github describes GitHub Actions' tokens: leave --issuer out for github.com, or give a GitHub \
+                 Enterprise Cloud issuer (https://token.actions.githubusercontent.com/ENTERPRISE or \
+                 https://token.actions.SUBDOMAIN.ghe.com)",
+            ));
+        }
+        Ok(Ci(Arc::new(self.check(notes)?)))
+    }
+}
+
+impl Request {
     /// Checks the values; `notes` gets what the user should know about how they were read.
-    pub fn validate(&self, notes: &mut Vec<String>) -> Result<Github> {
+    fn check(&self, notes: &mut Vec<String>) -> Result<Github> {
         if self.repos.is_empty() {
             return Err(Error::Usage(
                 "--github OWNER/REPO names the repositories whose workflows may assume the role; the other \
@@ -286,9 +321,25 @@ impl GithubRequest {
     }
 }
 
-impl Github {
-    /// The command-line arguments that give these workloads.
-    pub fn args(&self) -> Vec<String> {
+impl Workloads for Github {
+    fn preset(&self) -> &'static Preset {
+        &PRESET
+    }
+
+    fn statements(&self, issuer: &Issuer) -> (Vec<Statement>, Vec<String>) {
+        statements(issuer, self)
+    }
+
+    fn default_issuer(&self) -> String {
+        ISSUER.into()
+    }
+
+    fn consumer(&self, role_arn: &str) -> serde_json::Value {
+        serde_json::to_value(self.job(role_arn.to_owned(), DEFAULT_REGION))
+            .expect("a job serializes")
+    }
+
+    fn args(&self) -> Vec<String> {
         let mut args = Vec::new();
         for given in self.repositories.iter().flat_map(Repository::given) {
             args.extend(["--github".to_owned(), given]);
@@ -308,6 +359,9 @@ impl Github {
         args
     }
 }
+
+/// The region configure-aws-credentials sets (the role is global; later steps may change it).
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// What the generated workflow needs: the job that assumes the role, and when it runs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -501,7 +555,7 @@ fn validate_workflow(value: &str) -> Result<()> {
 /// refuses subjects with more fields than the form has, so the `*` cannot reach across a field
 /// (a custom subject template, or an environment named `pull_request`); forms with different
 /// numbers of fields then get a statement each.
-pub fn statements(issuer: &Issuer, github: &Github) -> (Vec<Statement>, Vec<String>) {
+fn statements(issuer: &Issuer, github: &Github) -> (Vec<Statement>, Vec<String>) {
     let key = |claim: &str| issuer.condition_key(claim);
     let mut statements = Vec::new();
     let contexts: Vec<String> = match github.contexts.is_empty() {

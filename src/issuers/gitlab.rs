@@ -29,4 +29,6 @@ pub const PRESET: Preset = Preset {
     example_audience: "https://gitlab.com",
     example_subject: "project_path:GROUP/PROJECT:ref_type:branch:ref:main",
     explain: |_, _| Vec::new(),
+    role_name: "gitlab-oidc",
+    consumer_file: None,
 };

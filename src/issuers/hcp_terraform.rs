@@ -19,4 +19,6 @@ pub const PRESET: Preset = Preset {
     example_audience: "aws.workload.identity",
     example_subject: "organization:ORG:project:PROJECT:workspace:WORKSPACE:run_phase:*",
     explain: |_, _| Vec::new(),
+    role_name: "hcp-terraform-oidc",
+    consumer_file: None,
 };

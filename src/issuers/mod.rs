@@ -1,9 +1,20 @@
 //! What oidc-gen knows of each issuer that logs into AWS, as data: one module per issuer, each a
 //! [`Preset`], registered by name in [`registry!`]'s one line. `oidc-gen issuers` prints them.
+//!
+//! A CI system's module also holds its `Request` (its flags, which clap flattens, and its field
+//! in a spec's role, which serde reads: one struct) and the [`Workloads`] it checks them into:
+//! the trust statements, the command line that gives them again, and the job that uses the role.
+//! Nothing outside the module names a CI system.
+
+use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::error::Result;
+use crate::escape::Language;
 use crate::issuer::Issuer;
+use crate::policy::Statement;
 
 /// One issuer: where its tokens come from, what they carry, and what AWS can check of them.
 #[derive(Debug, Serialize)]
@@ -40,26 +51,118 @@ pub struct Preset {
     /// this issuer's terms; empty when there is nothing to say.
     #[serde(skip)]
     pub explain: fn(&str, &[String]) -> Vec<String>,
+    /// The role's name when `--role-name` is not given.
+    #[serde(skip)]
+    pub role_name: &'static str,
+    /// The file that makes the CI system's job use the role, if oidc-gen writes one.
+    #[serde(skip)]
+    pub consumer_file: Option<ConsumerFile>,
 }
 
-/// Declares the issuer modules and lists their presets in [`ALL`], in this order.
+/// The file that makes a CI system's job use the role.
+#[derive(Debug)]
+pub struct ConsumerFile {
+    /// Its `--format` name, e.g. `github`.
+    pub format: &'static str,
+    /// What it is, for `--help`.
+    pub description: &'static str,
+    /// Its template, e.g. `github/workflow.yml.j2`: the file is the name without `.j2`.
+    pub template: &'static str,
+    /// The template's source.
+    pub source: &'static str,
+    /// The language the file is written in.
+    pub language: Language,
+}
+
+/// A CI system's workloads as given: its flags, or its field of a spec's role.
+pub trait Given {
+    /// The issuer's preset.
+    fn preset(&self) -> &'static Preset;
+    /// Whether any of its flags is given.
+    fn is_given(&self) -> bool;
+    /// The issuer its tokens come from when `--issuer` is not given (checked later, with the
+    /// values it is made of).
+    fn default_issuer(&self) -> String;
+    /// Checks the values for `issuer`; `notes` gets what the user should know of how they were
+    /// read.
+    fn validate(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Ci>;
+}
+
+/// A CI system's workloads, checked.
+pub trait Workloads: fmt::Debug + Send + Sync {
+    /// The issuer's preset.
+    fn preset(&self) -> &'static Preset;
+    /// The trust statements that admit them on `issuer`, and the provider's client IDs.
+    fn statements(&self, issuer: &Issuer) -> (Vec<Statement>, Vec<String>);
+    /// The command-line arguments that give them again.
+    fn args(&self) -> Vec<String>;
+    /// The issuer the flags imply when `--issuer` is not given.
+    fn default_issuer(&self) -> String;
+    /// What the consumer file's template reads (under the preset's id), for the role `role_arn`.
+    fn consumer(&self, role_arn: &str) -> serde_json::Value;
+}
+
+/// One CI system's workloads, checked.
+#[derive(Debug, Clone)]
+pub struct Ci(pub Arc<dyn Workloads>);
+
+impl PartialEq for Ci {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.preset().id == other.0.preset().id && self.0.args() == other.0.args()
+    }
+}
+
+impl Eq for Ci {}
+
+impl std::ops::Deref for Ci {
+    type Target = dyn Workloads;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+/// Declares the issuer modules and lists their presets in [`ALL`]: first the issuers oidc-gen
+/// knows without flags of their own, then the CI systems, whose `Request`s make [`CiRequest`].
 macro_rules! registry {
-    ($($module:ident),* $(,)?) => {
-        $(pub mod $module;)*
+    ($($known:ident),* ; $($ci:ident),* $(,)?) => {
+        $(pub mod $known;)*
+        $(pub mod $ci;)*
         /// Every preset, in the order `oidc-gen issuers` prints them.
-        pub const ALL: &[&Preset] = &[$(&$module::PRESET),*];
+        pub const ALL: &[&Preset] = &[$(&$known::PRESET,)* $(&$ci::PRESET),*];
+
+        /// The CI systems' ids, which are also the ids of their flags' groups.
+        pub const CI_SYSTEMS: &[&str] = &[$(stringify!($ci)),*];
+
+        /// Every CI system's flags (clap flattens them) and spec fields (`github:`, ...).
+        #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, serde::Deserialize)]
+        #[group(skip)]
+        #[serde(deny_unknown_fields)]
+        pub struct CiRequest {
+            $(
+                #[command(flatten)]
+                #[serde(default)]
+                #[allow(missing_docs)]
+                pub $ci: $ci::Request,
+            )*
+        }
+
+        impl CiRequest {
+            /// The CI systems whose flags are given.
+            pub fn given(&self) -> Vec<&dyn Given> {
+                let all: Vec<&dyn Given> = vec![$(&self.$ci),*];
+                all.into_iter().filter(|system| system.is_given()).collect()
+            }
+        }
+
+        /// Each CI system's flags and the spec fields they are, for messages about a spec's role.
+        pub fn fields() -> Vec<(&'static str, &'static str)> {
+            [$($ci::FIELDS.as_slice()),*].concat()
+        }
     };
 }
 
-registry!(
-    pulumi,
-    github,
-    gitlab,
-    hcp_terraform,
-    buildkite,
-    circleci,
-    bitbucket
-);
+registry!(pulumi, gitlab, hcp_terraform, buildkite, circleci, bitbucket; github);
 
 /// The preset whose issuer `issuer` is, if any. A self-hosted Pulumi Cloud is not recognised.
 pub fn find(issuer: &Issuer) -> Option<&'static Preset> {

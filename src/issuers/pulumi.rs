@@ -23,4 +23,6 @@ pub const PRESET: Preset = Preset {
     example_audience: "aws:ORG",
     example_subject: "pulumi:environments:org:ORG:env:PROJECT/*",
     explain: |_, _| Vec::new(),
+    role_name: "pulumi-esc-oidc",
+    consumer_file: None,
 };
