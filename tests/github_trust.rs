@@ -179,12 +179,11 @@ impl Scenario {
                 other => panic!("unknown flag {other}"),
             }
         }
+        let mut ci = CiRequest::default();
+        ci.github = github;
         TrustRequest {
             issuer: format!("https://{}", self.issuer),
-            ci: CiRequest {
-                github,
-                ..CiRequest::default()
-            },
+            ci,
             ..TrustRequest::default()
         }
     }
