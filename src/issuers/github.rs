@@ -1,14 +1,14 @@
 //! GitHub Actions, on github.com and GitHub Enterprise Cloud.
 
-use std::collections::BTreeMap;
 
 use std::sync::Arc;
 
+use super::family::{Family, words};
 use super::{Ci, ConsumerFile, Given, Preset, Workloads};
 use crate::error::{Error, Result};
 use crate::escape::Language;
 use crate::issuer::Issuer;
-use crate::policy::{self, ConditionKey, Statement, dedup, group};
+use crate::policy::{self, Statement, dedup};
 
 /// GitHub Actions' issuer.
 pub const PRESET: Preset = Preset {
@@ -193,16 +193,6 @@ impl Repository {
 
     /// A statement id made of the names: letters and digits only, as IAM requires.
     fn sid(&self) -> String {
-        let words = |text: &str| -> String {
-            text.split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(|w| {
-                    let mut chars = w.chars();
-                    let first = chars.next().map(|c| c.to_ascii_uppercase());
-                    first.into_iter().chain(chars).collect::<String>()
-                })
-                .collect()
-        };
         let name = if self.name == "*" {
             "AllRepositories".to_owned()
         } else {
@@ -556,85 +546,40 @@ fn validate_workflow(value: &str) -> Result<()> {
 /// (a custom subject template, or an environment named `pull_request`); forms with different
 /// numbers of fields then get a statement each.
 fn statements(issuer: &Issuer, github: &Github) -> (Vec<Statement>, Vec<String>) {
-    let key = |claim: &str| issuer.condition_key(claim);
     let mut statements = Vec::new();
     let contexts: Vec<String> = match github.contexts.is_empty() {
         true => vec!["*".into()],
         false => github.contexts.iter().map(Context::subject).collect(),
     };
     for repository in &github.repositories {
-        let subjects: Vec<String> = repository
+        let subjects = repository
             .subject_forms()
             .iter()
             .flat_map(|form| contexts.iter().map(move |context| format!("{form}:{context}")))
             .collect();
-        let guarded = !github.contexts.is_empty() && subjects.iter().any(|s| policy::is_pattern(s));
-        let mut parts: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        for subject in subjects {
-            let fields = if guarded { subject.matches(':').count() } else { 0 };
-            parts.entry(fields).or_default().push(subject);
+        let mut claims = Vec::new();
+        if let Some((owner_id, repo_id)) = &repository.ids {
+            claims.push(("repository_owner_id", vec![owner_id.clone()]));
+            if let Some(repo_id) = repo_id {
+                claims.push(("repository_id", vec![repo_id.clone()]));
+            }
         }
-        let split = parts.len() > 1;
-        for (colons, subjects) in parts {
-            let mut equals = vec![ConditionKey {
-                variable: key("aud"),
-                values: vec![AUDIENCE.into()],
-            }];
-            let mut like = Vec::new();
-            let sub = ConditionKey {
-                variable: key("sub"),
-                values: subjects.clone(),
-            };
-            if subjects.iter().any(|s| policy::is_pattern(s)) {
-                like.push(sub);
-            } else {
-                equals.push(sub);
-            }
-            if let Some((owner_id, repo_id)) = &repository.ids {
-                equals.push(ConditionKey {
-                    variable: key("repository_owner_id"),
-                    values: vec![owner_id.clone()],
-                });
-                if let Some(repo_id) = repo_id {
-                    equals.push(ConditionKey {
-                        variable: key("repository_id"),
-                        values: vec![repo_id.clone()],
-                    });
-                }
-            }
-            if !github.workflows.is_empty() {
-                let workflows = ConditionKey {
-                    variable: key("job_workflow_ref"),
-                    values: github.workflows.clone(),
-                };
-                if github.workflows.iter().any(|w| policy::is_pattern(w)) {
-                    like.push(workflows);
-                } else {
-                    equals.push(workflows);
-                }
-            }
-            let mut conditions = vec![group("StringEquals", equals)];
-            if !like.is_empty() {
-                conditions.push(group("StringLike", like));
-            }
-            if guarded {
-                conditions.push(group(
-                    "StringNotLike",
-                    vec![ConditionKey {
-                        variable: key("sub"),
-                        values: vec![format!("*{}", ":*".repeat(colons + 1))],
-                    }],
-                ));
-            }
-            let mut sid = repository.sid();
-            if split && colons == 2 {
-                sid.push_str("PullRequest");
-            }
-            while statements.iter().any(|s: &Statement| s.sid == sid) {
-                sid.push('X');
-            }
-            statements.push(Statement { sid, conditions });
+        if !github.workflows.is_empty() {
+            claims.push(("job_workflow_ref", github.workflows.clone()));
         }
+        Family {
+            sid: repository.sid(),
+            audiences: vec![AUDIENCE.into()],
+            subjects,
+            claims,
+            separator: ':',
+            guard: !github.contexts.is_empty(),
+            part_name: |separators| match separators {
+                2 => "PullRequest".into(),
+                _ => String::new(),
+            },
+        }
+        .write(issuer, &mut statements);
     }
     (statements, vec![AUDIENCE.to_owned()])
 }

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+mod family;
+
 use serde::Serialize;
 
 use crate::error::Result;
@@ -122,14 +124,15 @@ impl std::ops::Deref for Ci {
     }
 }
 
-/// Declares the issuer modules and lists their presets in [`ALL`]: first the issuers oidc-gen
-/// knows without flags of their own, then the CI systems, whose `Request`s make [`CiRequest`].
+/// Declares the issuer modules and lists their presets in [`ALL`], in this order: Pulumi Cloud,
+/// the CI systems (whose `Request`s make [`CiRequest`]), then issuers known without flags.
 macro_rules! registry {
-    ($($known:ident),* ; $($ci:ident),* $(,)?) => {
-        $(pub mod $known;)*
+    ($pulumi:ident; $($ci:ident),*; $($known:ident),* $(,)?) => {
+        pub mod $pulumi;
         $(pub mod $ci;)*
+        $(pub mod $known;)*
         /// Every preset, in the order `oidc-gen issuers` prints them.
-        pub const ALL: &[&Preset] = &[$(&$known::PRESET,)* $(&$ci::PRESET),*];
+        pub const ALL: &[&Preset] = &[&$pulumi::PRESET, $(&$ci::PRESET,)* $(&$known::PRESET),*];
 
         /// The CI systems' ids, which are also the ids of their flags' groups.
         pub const CI_SYSTEMS: &[&str] = &[$(stringify!($ci)),*];
@@ -162,7 +165,7 @@ macro_rules! registry {
     };
 }
 
-registry!(pulumi, gitlab, hcp_terraform, buildkite, circleci, bitbucket; github);
+registry!(pulumi; github, gitlab, hcp_terraform, buildkite, circleci; bitbucket);
 
 /// The preset whose issuer `issuer` is, if any. A self-hosted Pulumi Cloud is not recognised.
 pub fn find(issuer: &Issuer) -> Option<&'static Preset> {
