@@ -52,6 +52,22 @@ fn terraform_output_is_what_terraform_fmt_writes() {
     let config = root.path().join("terraform.rc");
     std::fs::write(&config, "").unwrap();
     for (name, out) in generate_fixtures(root.path()) {
+        // HCP Terraform's workspace variables are Terraform too.
+        let hcp = out.join("hcp-terraform");
+        if hcp.is_dir() {
+            let output = Command::new("terraform")
+                .args(["fmt", "-check", "-diff", "-no-color"])
+                .arg(&hcp)
+                .env("TF_CLI_CONFIG_FILE", &config)
+                .env("CHECKPOINT_DISABLE", "1")
+                .output()
+                .unwrap();
+            let (stdout, stderr) = text(&output);
+            assert!(
+                output.status.success(),
+                "{name}: hcp-terraform:\n{stdout}{stderr}"
+            );
+        }
         let output = Command::new("terraform")
             .args(["fmt", "-check", "-diff", "-no-color", "-recursive"])
             .arg(out.join("terraform"))
@@ -103,67 +119,80 @@ fn checkov() -> Option<String> {
     have_tool(&program, "--version").then_some(program)
 }
 
+/// checkov once over every fixture's folder: no failed check, both frameworks scanned in each
+/// folder, and its GitHub OIDC check (CKV_AWS_393, inline trust policies) run on GitHub's roles.
 #[test]
 fn checkov_finds_no_failed_checks() {
     let Some(checkov) = checkov() else { return };
     let root = tempfile::tempdir().unwrap();
-    for (name, out) in generate_fixtures(root.path()) {
-        let output = Command::new(&checkov)
-            .arg("--directory")
-            .arg(&out)
-            .args([
-                "--framework",
-                "terraform",
-                "cloudformation",
-                "--skip-download",
-                "--output",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&output);
-        let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!("{name}: checkov printed no JSON ({e}):\n{stdout}\n{stderr}")
-        });
-        let reports = match reports {
-            serde_json::Value::Array(reports) => reports,
-            single => vec![single],
-        };
-        let mut scanned: Vec<&str> = reports
-            .iter()
-            .map(|r| r["check_type"].as_str().unwrap())
+    let fixtures = generate_fixtures(root.path());
+    let output = Command::new(&checkov)
+        .arg("--directory")
+        .arg(root.path())
+        .args([
+            "--framework",
+            "terraform",
+            "cloudformation",
+            "--skip-download",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    let reports: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("checkov printed no JSON ({e}):\n{stdout}\n{stderr}"));
+    let reports = match reports {
+        serde_json::Value::Array(reports) => reports,
+        single => vec![single],
+    };
+    let mut scanned = std::collections::BTreeSet::new();
+    let mut github_checked = std::collections::BTreeSet::new();
+    for report in &reports {
+        let check_type = report["check_type"].as_str().unwrap();
+        let failed: Vec<String> = report["results"]["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                format!(
+                    "{} {} ({} in {})",
+                    c["check_id"], c["check_name"], c["resource"], c["file_path"]
+                )
+            })
             .collect();
-        scanned.sort();
-        assert_eq!(
-            scanned,
-            ["cloudformation", "terraform"],
-            "{name}: both files are scanned"
+        assert!(
+            failed.is_empty(),
+            "checkov failed checks:\n{}",
+            failed.join("\n")
         );
-        for report in &reports {
-            let summary = &report["summary"];
-            assert!(summary["passed"].as_u64().unwrap() > 0, "{name}: {summary}");
-            let failed: Vec<String> = report["results"]["failed_checks"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| format!("{} {} ({})", c["check_id"], c["check_name"], c["resource"]))
-                .collect();
-            assert!(
-                failed.is_empty(),
-                "{name}: checkov failed checks:\n{}",
-                failed.join("\n")
-            );
-            // checkov's GitHub OIDC check (inline trust policies) looked at GitHub's roles.
-            if name.starts_with("github") && report["check_type"] == "terraform" {
-                let passed = report["results"]["passed_checks"].as_array().unwrap();
-                assert!(
-                    passed.iter().any(|c| c["check_id"] == "CKV_AWS_393"),
-                    "{name}: CKV_AWS_393 did not run"
-                );
+        for check in report["results"]["passed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let path = check["file_path"].as_str().unwrap().trim_start_matches('/');
+            let fixture = path.split('/').next().unwrap().to_owned();
+            scanned.insert((fixture.clone(), check_type.to_owned()));
+            if check["check_id"] == "CKV_AWS_393" && fixture.starts_with("github") {
+                github_checked.insert(fixture);
             }
         }
-        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
     }
+    for (name, _) in &fixtures {
+        for framework in ["cloudformation", "terraform"] {
+            assert!(
+                scanned.contains(&(name.to_string(), framework.to_owned())),
+                "{name}: checkov passed no {framework} check there"
+            );
+        }
+    }
+    assert_eq!(
+        github_checked.into_iter().collect::<Vec<_>>(),
+        ["github", "github_preset"],
+        "CKV_AWS_393 ran on GitHub's roles"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
 
 /// A tool from the CI-file checkers' virtualenv (`CI_CHECKERS` names its bin folder) or PATH.
@@ -175,18 +204,37 @@ fn ci_checker(name: &str) -> Option<String> {
     have_tool(&program, "--version").then_some(program)
 }
 
-/// Every generated GitHub workflow fits GitHub's schema, and zizmor (as an auditor, offline)
-/// finds nothing in it: the action is pinned to a commit, permissions are the least needed and
-/// explained.
+/// Every CI system's generated file fits the system's own schema (check-jsonschema's vendored
+/// copies); GitHub's workflows also pass zizmor (as an auditor, offline) with no finding: the
+/// action is pinned to a commit, permissions are the least needed and explained.
 #[test]
-fn github_workflows_pass_the_schema_and_zizmor() {
+fn ci_files_pass_their_schemas_and_zizmor() {
     let (Some(schema), Some(zizmor)) = (ci_checker("check-jsonschema"), ci_checker("zizmor"))
     else {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let mut checked = 0;
+    let mut checked = Vec::new();
     for (name, out) in generate_fixtures(root.path()) {
+        for (file, vendor) in [
+            ("github/workflow.yml", "vendor.github-workflows"),
+            ("gitlab/.gitlab-ci.yml", "vendor.gitlab-ci"),
+            ("buildkite/pipeline.yml", "vendor.buildkite"),
+            ("circleci/config.yml", "vendor.circle-ci"),
+        ] {
+            let path = out.join(file);
+            if !path.is_file() {
+                continue;
+            }
+            let output = Command::new(&schema)
+                .args(["--builtin-schema", vendor])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let (stdout, stderr) = text(&output);
+            assert!(output.status.success(), "{name} {file}: {stdout}{stderr}");
+            checked.push(file);
+        }
         let workflow = out.join("github/workflow.yml");
         if !workflow.is_file() {
             continue;
@@ -196,13 +244,6 @@ fn github_workflows_pass_the_schema_and_zizmor() {
         let folder = repository.join(".github/workflows");
         std::fs::create_dir_all(&folder).unwrap();
         std::fs::copy(&workflow, folder.join("aws.yml")).unwrap();
-        let output = Command::new(&schema)
-            .args(["--builtin-schema", "vendor.github-workflows"])
-            .arg(folder.join("aws.yml"))
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{name}: {stdout}{stderr}");
         let output = Command::new(&zizmor)
             .args(["--offline", "--persona", "auditor", "--no-progress"])
             .arg(&repository)
@@ -213,7 +254,17 @@ fn github_workflows_pass_the_schema_and_zizmor() {
             output.status.success() && stdout.contains("No findings"),
             "{name}: zizmor:\n{stdout}{stderr}"
         );
-        checked += 1;
     }
-    assert!(checked >= 1, "no fixture writes a GitHub workflow");
+    checked.sort();
+    checked.dedup();
+    assert_eq!(
+        checked,
+        [
+            "buildkite/pipeline.yml",
+            "circleci/config.yml",
+            "github/workflow.yml",
+            "gitlab/.gitlab-ci.yml"
+        ],
+        "every CI system's file is checked"
+    );
 }

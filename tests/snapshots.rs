@@ -70,6 +70,10 @@ fn offline_fixtures() {
             "deployments_only" => &[Format::Deployments],
             "github" => &[],
             "github_preset" => &[Format::Ci("github")],
+            "gitlab_preset" => &[Format::Ci("gitlab")],
+            "hcp_terraform_preset" => &[Format::Ci("hcp_terraform")],
+            "buildkite_preset" => &[Format::Ci("buildkite")],
+            "circleci_preset" => &[Format::Ci("circleci")],
             _ => &[Format::Esc],
         };
         snapshot_formats(name, &args, settings(), &[&main[..], extra].concat());

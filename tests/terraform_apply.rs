@@ -511,3 +511,90 @@ fn github_role_applies_and_admits_its_repository() {
     let providers = moto.aws(&["iam", "list-open-id-connect-providers"]);
     assert_eq!(providers["OpenIDConnectProviderList"], json!([]));
 }
+
+/// Every other CI system's role, applied on moto one after the other: the provider for the
+/// system's issuer with its audience, the role's stored trust policy equal to the generated one,
+/// a second plan empty, and nothing left after destroy.
+#[test]
+fn ci_system_roles_apply_match_and_destroy() {
+    let _one = lock();
+    let Some(moto) = Moto::start() else { return };
+    let systems = [
+        (
+            "gitlab_preset",
+            "gitlab-oidc",
+            "gitlab.com",
+            "https://gitlab.com",
+        ),
+        (
+            "hcp_terraform_preset",
+            "hcp-terraform-oidc",
+            "app.terraform.io",
+            "aws.workload.identity",
+        ),
+        (
+            "buildkite_preset",
+            "buildkite-oidc",
+            "agent.buildkite.com",
+            "sts.amazonaws.com",
+        ),
+        (
+            "circleci_preset",
+            "circleci-oidc",
+            "oidc.circleci.com/org/0f3e1a2b-0000-4000-8000-00000000abcd",
+            "0f3e1a2b-0000-4000-8000-00000000abcd",
+        ),
+    ];
+    // Four roles of four issuers touch nothing in common: they are applied at once.
+    std::thread::scope(|scope| {
+        for (fixture, role_name, host, client_id) in systems {
+            let moto = &moto;
+            scope.spawn(move || apply_ci_system(moto, fixture, role_name, host, client_id));
+        }
+    });
+}
+
+/// Applies one CI system's fixture on `moto`, reads it back, plans again and destroys it.
+fn apply_ci_system(moto: &Moto, fixture: &str, role_name: &str, host: &str, client_id: &str) {
+    {
+        let work = tempfile::tempdir().unwrap();
+        let (module, _) = generate(work.path(), fixture);
+        let Some(terraform) = Terraform::new(&module) else {
+            return;
+        };
+        terraform.use_moto(moto);
+        terraform.ok(&["init"]);
+        terraform.ok(&["apply", "-auto-approve"]);
+        let provider_arn = format!("arn:aws:iam::123456789012:oidc-provider/{host}");
+        let provider = moto.aws(&[
+            "iam",
+            "get-open-id-connect-provider",
+            "--open-id-connect-provider-arn",
+            &provider_arn,
+        ]);
+        assert_eq!(provider["Url"], host, "{fixture}");
+        assert_eq!(provider["ClientIDList"], json!([client_id]), "{fixture}");
+        let role = moto.aws(&["iam", "get-role", "--role-name", role_name])["Role"].clone();
+        let template: Value = serde_json::from_str(
+            &std::fs::read_to_string(work.path().join("cloudformation/template.json")).unwrap(),
+        )
+        .unwrap();
+        let mut generated =
+            template["Resources"]["PulumiEscRole"]["Properties"]["AssumeRolePolicyDocument"]
+                .clone();
+        for statement in generated["Statement"].as_array_mut().unwrap() {
+            statement["Principal"]["Federated"] = json!(provider_arn);
+        }
+        assert_eq!(
+            normalized_policy(&role["AssumeRolePolicyDocument"]),
+            normalized_policy(&generated),
+            "{fixture}: the trust policy read back"
+        );
+        let plan = terraform.run(&["plan", "-detailed-exitcode"]);
+        assert_eq!(plan.status.code(), Some(0), "{fixture}: {}", text(&plan).0);
+        terraform.ok(&["destroy", "-auto-approve", "-refresh=false"]);
+        let left = moto.aws(&["iam", "list-open-id-connect-providers"]);
+        let left = left["OpenIDConnectProviderList"].to_string();
+        assert!(!left.contains(&provider_arn), "{fixture}: {left}");
+    }
+}

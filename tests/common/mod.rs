@@ -48,7 +48,7 @@ pub const THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 /// Offline inputs that the snapshot and real-tool tests share: a name and the arguments.
 pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
     let second_thumbprint = THUMBPRINT.to_uppercase().replace('9', "1");
-    let fixtures: [(&str, Vec<&str>); 11] = [
+    let fixtures: [(&str, Vec<&str>); 15] = [
         (
             "scoped",
             vec![
@@ -266,6 +266,59 @@ pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
                 "acme/shared/.github/workflows/deploy.yml@refs/heads/main",
                 "--policy-arn",
                 "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "--account-id",
+                "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "gitlab_preset",
+            vec![
+                "--gitlab",
+                "acme/platform/infra",
+                "--gitlab-ref-type",
+                "branch",
+                "--gitlab-ref",
+                "main",
+                "--gitlab-ref",
+                "release-*",
+                "--gitlab-protected",
+                "--account-id",
+                "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "hcp_terraform_preset",
+            vec![
+                "--hcp-terraform",
+                "acme/Default Project/prod",
+                "--hcp-terraform",
+                "acme/infra/stage-*",
+                "--account-id",
+                "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "buildkite_preset",
+            vec![
+                "--buildkite",
+                "acme/deploy",
+                "--buildkite-branch",
+                "main",
+                "--account-id",
+                "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            "circleci_preset",
+            vec![
+                "--circleci",
+                "0f3e1a2b-0000-4000-8000-00000000abcd",
+                "--circleci-project",
+                "11111111-2222-4333-8444-555555555555",
                 "--account-id",
                 "123456789012",
                 "--no-thumbprint",
