@@ -179,11 +179,12 @@ impl Scenario {
                 other => panic!("unknown flag {other}"),
             }
         }
-        let mut ci = CiRequest::default();
-        ci.github = github;
         TrustRequest {
             issuer: format!("https://{}", self.issuer),
-            ci,
+            ci: CiRequest {
+                github,
+                ..CiRequest::default()
+            },
             ..TrustRequest::default()
         }
     }
