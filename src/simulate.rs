@@ -147,7 +147,9 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
     let verdict = evaluate(&document, &host_path, &token)?;
     let mut text = verdict.describe(&format!("https://{host_path}"), &token);
     if let (false, Some(preset)) = (verdict.allowed(), preset_of(&host_path)) {
-        for reason in (preset.explain)(&token.sub, &listed_subjects(&document)) {
+        let mut claims = token.claims.clone();
+        claims.insert("sub".into(), token.sub.clone());
+        for reason in (preset.explain)(&claims, &listed_values(&document, &host_path)) {
             text.push_str(&format!("  why: {reason}\n"));
         }
     }
@@ -481,9 +483,10 @@ fn preset_of(host_path: &str) -> Option<&'static issuers::Preset> {
         .and_then(|issuer| issuers::find(&issuer))
 }
 
-/// Every value the policy tests `sub` against, whatever the operator.
-fn listed_subjects(policy: &Value) -> Vec<String> {
-    let mut listed = Vec::new();
+/// Every value the policy tests each of the issuer's claims against, whatever the operator.
+fn listed_values(policy: &Value, host_path: &str) -> issuers::Listed {
+    let mut listed = issuers::Listed::new();
+    let prefix = format!("{}:", host_path.to_ascii_lowercase());
     for statement in statements(policy).unwrap_or_default() {
         let operators = statement.get("Condition").and_then(Value::as_object);
         for keys in operators
@@ -492,8 +495,11 @@ fn listed_subjects(policy: &Value) -> Vec<String> {
             .filter_map(Value::as_object)
         {
             for (key, values) in keys {
-                if key.to_ascii_lowercase().ends_with(":sub") {
-                    listed.extend(string_list(Some(values), key).unwrap_or_default());
+                if let Some(claim) = key.to_ascii_lowercase().strip_prefix(&prefix) {
+                    listed
+                        .entry(claim.to_owned())
+                        .or_default()
+                        .extend(string_list(Some(values), key).unwrap_or_default());
                 }
             }
         }

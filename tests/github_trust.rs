@@ -522,6 +522,29 @@ fn denials_are_explained_in_githubs_terms() {
         assert_eq!(output.status.code(), Some(1), "{stdout}");
         assert!(stdout.contains(reason), "{sub}: {stdout}");
     }
+    // A repository re-created under the same name: its new ID is named as the reason.
+    let output = oidc_gen(
+        dir.path(),
+        &[
+            "simulate",
+            "--github",
+            "acme@11/app@22",
+            "--aud",
+            "sts.amazonaws.com",
+            "--sub",
+            "repo:acme@11/app@23:ref:refs/heads/main",
+            "--claim",
+            "repository_id=23",
+            "--claim",
+            "repository_owner_id=11",
+        ],
+    );
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the repository's ID is 23, not the 22 the role names"),
+        "{stdout}"
+    );
     // A condition on a claim AWS does not map for GitHub can never hold, and says so.
     let policy = dir.path().join("p.json");
     std::fs::write(

@@ -358,3 +358,67 @@ fn error_untrusted_chain() {
     live.add_filter(r"expires \S+", "expires [DATE]");
     live.bind(|| insta::assert_snapshot!("error_untrusted_chain", text(&output).1));
 }
+
+/// `simulate`'s reasons in each CI system's terms.
+#[test]
+fn simulate_reasons_of_ci_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[&str]; 4] = [
+        &[
+            "--github",
+            "acme/app",
+            "--github-ref",
+            "refs/heads/main",
+            "--aud",
+            "sts.amazonaws.com",
+            "--sub",
+            "repo:acme/app:environment:prod",
+        ],
+        &[
+            "--github",
+            "acme/app",
+            "--github-ref",
+            "refs/heads/main",
+            "--aud",
+            "sts.amazonaws.com",
+            "--sub",
+            "repo:acme@11/app@22:ref:refs/heads/main",
+        ],
+        &[
+            "--github",
+            "acme@11/app@22",
+            "--aud",
+            "sts.amazonaws.com",
+            "--sub",
+            "repo:acme@11/app@23:ref:refs/heads/main",
+            "--claim",
+            "repository_id=23",
+            "--claim",
+            "repository_owner_id=11",
+        ],
+        &[
+            "--gitlab",
+            "acme/app",
+            "--gitlab-ref-type",
+            "branch",
+            "--gitlab-protected",
+            "--aud",
+            "https://gitlab.com",
+            "--sub",
+            "project_path:acme/app:ref_type:tag:ref:v1",
+            "--claim",
+            "ref_protected=false",
+        ],
+    ];
+    let mut text_out = String::new();
+    for args in cases {
+        let output = oidc_gen(dir.path(), &[&["simulate"], args].concat());
+        assert_eq!(output.status.code(), Some(1));
+        text_out.push_str(&format!(
+            "$ oidc-gen simulate {}\n{}\n",
+            args.join(" "),
+            text(&output).0
+        ));
+    }
+    settings().bind(|| insta::assert_snapshot!("simulate_ci_reasons", text_out));
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::family::{Family, words};
-use super::{Ci, ConsumerFile, Given, Preset, Workloads};
+use super::{Ci, Claims, ConsumerFile, Given, Listed, Preset, Workloads};
 use crate::error::{Error, Result};
 use crate::escape::Language;
 use crate::issuer::Issuer;
@@ -586,8 +586,21 @@ fn statements(issuer: &Issuer, github: &Github) -> (Vec<Statement>, Vec<String>)
 
 /// Why a token of GitHub's may not be what the role expects, in GitHub's terms: `sub` is the
 /// token's, `listed` the subjects the policy tests.
-pub fn explain(sub: &str, listed: &[String]) -> Vec<String> {
+pub fn explain(claims: &Claims, listed: &Listed) -> Vec<String> {
     let mut reasons = Vec::new();
+    let sub = claims.get("sub").map_or("", String::as_str);
+    let none = Vec::new();
+    let ids = |claim: &str| listed.get(claim).unwrap_or(&none);
+    for (claim, what) in [("repository_id", "repository"), ("repository_owner_id", "owner")] {
+        if let Some(id) = claims.get(claim).filter(|id| !ids(claim).is_empty() && !ids(claim).contains(id)) {
+            reasons.push(format!(
+                "the {what}'s ID is {id}, not the {} the role names: a {what} deleted and re-created (or another \
+                 one given the same name) gets a new ID, which is what the ID condition refuses",
+                ids(claim).join(" or ")
+            ));
+        }
+    }
+    let listed = listed.get("sub").unwrap_or(&none);
     let Some(rest) = sub.strip_prefix("repo:") else {
         return reasons;
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::family::{Family, words};
-use super::{Ci, ConsumerFile, Given, Preset, Workloads};
+use super::{Ci, Claims, ConsumerFile, Given, Listed, Preset, Workloads};
 use crate::error::{Error, Result};
 use crate::escape::Language;
 use crate::issuer::Issuer;
@@ -37,7 +37,7 @@ pub const PRESET: Preset = Preset {
                aws sts assume-role-with-web-identity",
     example_audience: "https://gitlab.com",
     example_subject: "project_path:GROUP/PROJECT:ref_type:branch:ref:main",
-    explain: |_, _| Vec::new(),
+    explain,
     role_name: "gitlab-oidc",
     consumer_file: Some(ConsumerFile {
         format: "gitlab",
@@ -338,4 +338,29 @@ fn glob_regex(pattern: &str) -> String {
             c => format!("\\{c}"),
         })
         .collect()
+}
+
+/// Why a GitLab token may not be what the role expects, in GitLab's terms.
+fn explain(claims: &Claims, listed: &Listed) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let sub = claims.get("sub").map_or("", String::as_str);
+    let none = Vec::new();
+    let subjects = listed.get("sub").unwrap_or(&none);
+    for (ref_type, other) in [("branch", "tag"), ("tag", "branch")] {
+        let names = |t: &str| subjects.iter().any(|s| s.contains(&format!(":ref_type:{t}:")));
+        if sub.contains(&format!(":ref_type:{ref_type}:")) && !names(ref_type) && names(other) {
+            reasons.push(format!(
+                "this pipeline runs for a {ref_type}, and the role admits {other}es only (--gitlab-ref-type {other})"
+            ));
+        }
+    }
+    let wants_protected = listed.get("ref_protected").is_some_and(|v| v.iter().any(|v| v == "true"));
+    if wants_protected && claims.get("ref_protected").map(String::as_str) != Some("true") {
+        reasons.push(
+            "the role admits protected branches and tags only (--gitlab-protected), and this pipeline's ref is not \
+             protected"
+                .into(),
+        );
+    }
+    reasons
 }

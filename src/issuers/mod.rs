@@ -49,10 +49,11 @@ pub struct Preset {
     pub example_audience: &'static str,
     /// A subject pattern for an example command.
     pub example_subject: &'static str,
-    /// Why a token's `sub` may not be what the role lists (the subjects its policy tests), in
-    /// this issuer's terms; empty when there is nothing to say.
+    /// Why a denied token may not be what the role expects, in this issuer's terms: given the
+    /// token's claims (`sub` among them) and the values the policy tests for each claim; empty
+    /// when there is nothing to say.
     #[serde(skip)]
-    pub explain: fn(&str, &[String]) -> Vec<String>,
+    pub explain: fn(&Claims, &Listed) -> Vec<String>,
     /// The role's name when `--role-name` is not given.
     #[serde(skip)]
     pub role_name: &'static str,
@@ -60,6 +61,11 @@ pub struct Preset {
     #[serde(skip)]
     pub consumer_file: Option<ConsumerFile>,
 }
+
+/// A token's claims, by name, as text.
+pub type Claims = std::collections::BTreeMap<String, String>;
+/// The values a policy tests for each claim of the issuer, by claim name.
+pub type Listed = std::collections::BTreeMap<String, Vec<String>>;
 
 /// The file that makes a CI system's job use the role.
 #[derive(Debug)]
