@@ -119,8 +119,20 @@ pub struct ThumbprintArgs {
 /// Options of `oidc-gen simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
+    /// Every generation option: those that say who may assume the role make the policy; the
+    /// others are accepted and ignored, so a generated file's command works with `simulate`
+    /// inserted.
     #[command(flatten)]
-    pub trust: TrustArgs,
+    pub generate: GenerateArgs,
+
+    /// With --config: the role of the spec whose trust policy is evaluated.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "config",
+        help_heading = "The policy"
+    )]
+    pub role: Option<String>,
 
     /// The token's audience (aud claim).
     #[arg(
@@ -160,7 +172,12 @@ pub struct SimulateArgs {
 
     /// Evaluate this trust policy instead of generating one: a policy document, the output of
     /// `aws iam get-role`, or a CloudFormation template with one AWS::IAM::Role.
-    #[arg(long, value_name = "FILE", help_heading = "The policy")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "config",
+        help_heading = "The policy"
+    )]
     pub policy: Option<PathBuf>,
 }
 

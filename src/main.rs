@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
-use oidc_gen::bounded::short_message;
+use oidc_gen::bounded::{quoted, short_message};
 use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
 use oidc_gen::simulate::{self, PolicyInput, TokenInput};
@@ -230,19 +230,46 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         },
         _ => unreachable!("clap requires --token, or --aud with --sub"),
     };
-    let policy = match &args.policy {
-        Some(_) if args.trust.names_tokens() => {
+    let trust = &args.generate.trust;
+    let policy = match (&args.policy, &args.generate.config) {
+        (Some(_), _) if trust.names_tokens() => {
             return Err(Error::Usage(
                 "--policy evaluates the policy in the file; the options that describe a policy to generate \
-                 (--org, --env, --deploy, --audience, ...) cannot be used with it"
+                 (--org, --env, --deploy, --github, --audience, ...) cannot be used with it"
                     .into(),
             ));
         }
-        Some(path) => PolicyInput::File {
+        (Some(path), _) => PolicyInput::File {
             path: path.clone(),
-            issuer: args.trust.issuer.clone(),
+            issuer: trust.issuer.clone(),
         },
-        None => PolicyInput::Generated(Box::new(args.trust.request())),
+        (None, Some(spec)) => {
+            let fleet = spec::load(spec)?;
+            let names: Vec<&str> = fleet.roles.iter().map(|r| r.role_name()).collect();
+            let role = match &args.role {
+                Some(name) => fleet
+                    .roles
+                    .iter()
+                    .find(|r| r.role_name().eq_ignore_ascii_case(name)),
+                None if fleet.roles.len() == 1 => fleet.roles.first(),
+                None => None,
+            };
+            let Some(role) = role else {
+                let start = match &args.role {
+                    Some(name) => format!("{} has no role {}", spec.display(), quoted(name)),
+                    None => format!(
+                        "say which role of {} to evaluate with --role NAME",
+                        spec.display()
+                    ),
+                };
+                return Err(Error::Usage(format!(
+                    "{start}; its roles: {}",
+                    names.join(", ")
+                )));
+            };
+            PolicyInput::Checked(Box::new(role.trust.clone()))
+        }
+        (None, None) => PolicyInput::Generated(Box::new(trust.request())),
     };
     let answer = simulate::run(&token, &policy)?;
     answer

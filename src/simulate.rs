@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::issuers;
 use crate::policy::{ASSUME_ACTION, policy_size, string_like};
-use crate::request::{MAX_TRUST_POLICY_QUOTA, TrustRequest};
+use crate::request::{MAX_TRUST_POLICY_QUOTA, TrustInputs, TrustRequest};
 
 /// The token `simulate` evaluates, as given.
 #[derive(Debug, Clone)]
@@ -50,6 +50,8 @@ pub enum PolicyInput {
     },
     /// The policy these options would generate.
     Generated(Box<TrustRequest>),
+    /// The policy of a role already checked (a spec's).
+    Checked(Box<TrustInputs>),
 }
 
 /// What `simulate` answers.
@@ -120,6 +122,10 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
         PolicyInput::Generated(request) => {
             let trust = request.validate()?;
             notes.extend(trust.notes.iter().cloned());
+            let issuer = trust.issuer.host_path().to_owned();
+            (trust.trust_policy(None), Some(issuer))
+        }
+        PolicyInput::Checked(trust) => {
             let issuer = trust.issuer.host_path().to_owned();
             (trust.trust_policy(None), Some(issuer))
         }

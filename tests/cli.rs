@@ -915,3 +915,81 @@ fn github_refusals_name_the_value_and_the_form() {
         "{stderr}"
     );
 }
+
+/// `simulate` takes the whole generation command line (a file header's command with `simulate`
+/// inserted), and a spec's role with `--config FILE --role NAME`.
+#[test]
+fn simulate_takes_the_generation_command_line_and_a_spec_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = [
+        "--github",
+        "acme/infra",
+        "--github-environment",
+        "prod",
+        "--account-id",
+        "123456789012",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "--no-thumbprint",
+    ];
+    let output = oidc_gen(dir.path(), &generate);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let header = fs::read_to_string(dir.path().join("out/github/workflow.yml")).unwrap();
+    let command = header.lines().nth(1).unwrap().trim_start_matches("#   ");
+    let mut words = shell_words::split(command).unwrap();
+    words.insert(1, "simulate".into());
+    for (sub, code) in [
+        ("repo:acme/infra:environment:prod", 0),
+        ("repo:acme/infra:ref:refs/heads/main", 1),
+    ] {
+        let mut args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        args.extend(["--aud", "sts.amazonaws.com", "--sub", sub]);
+        let output = oidc_gen(dir.path(), &args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            text(&output).0
+        );
+    }
+
+    fs::write(
+        dir.path().join("s.yaml"),
+        "roles:\n  - name: deploy\n    gitlab:\n      projects: [acme/app]\n      ref_type: branch\n  - name: plan\n    gitlab:\n      projects: [acme/*]\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let args = [
+            &[
+                "simulate",
+                "--config",
+                "s.yaml",
+                "--aud",
+                "https://gitlab.com",
+                "--sub",
+                "project_path:acme/app:ref_type:tag:ref:v1",
+            ][..],
+            extra,
+        ]
+        .concat();
+        let output = oidc_gen(dir.path(), &args);
+        (output.status.code(), text(&output).0, text(&output).1)
+    };
+    let (code, stdout, _) = run(&["--role", "deploy"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("the role admits branches only"), "{stdout}");
+    let (code, stdout, _) = run(&["--role", "PLAN"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let (code, _, stderr) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("--role NAME; its roles: deploy, plan"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["--role", "nope"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("s.yaml has no role \"nope\"; its roles: deploy, plan"),
+        "{stderr}"
+    );
+}
