@@ -359,7 +359,11 @@ mod tests {
                 "pulumi/Pulumi.yaml",
                 "esc/environment.yaml",
                 "deployments/settings.json",
-                "github/workflow.yml"
+                "github/workflow.yml",
+                "gitlab/.gitlab-ci.yml",
+                "hcp-terraform/variables.tf",
+                "buildkite/pipeline.yml",
+                "circleci/config.yml"
             ]
         );
     }

@@ -123,8 +123,10 @@ fn all_artifacts_say_the_same() {
                 |(aud, sub), key| {
                     if key.ends_with(":aud") {
                         (Some(key.clone()), sub)
-                    } else {
+                    } else if key.ends_with(":sub") {
                         (aud, Some(key.clone()))
+                    } else {
+                        (aud, sub)
                     }
                 },
             );
