@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extracts, from the @pulumi/aws npm package, the TypeScript typings and JavaScript of the IAM
+# Extracts, from the @pulumi/aws npm package (and @pulumi/pulumiservice's Environment), the TypeScript typings and JavaScript of the IAM
 # resources and functions oidc-gen's Pulumi YAML uses, and of the provider resource
 # (pulumi:providers:aws) with its input types. tests/pulumi_typings.rs checks the generated
 # program's type tokens and property names against them (set PULUMI_AWS_TYPINGS to DEST).
@@ -25,4 +25,10 @@ cp "$work/package/types/input.d.ts" "$dest/types/"
 for member in "${members[@]}"; do
   cp "$work/package/iam/$member.d.ts" "$work/package/iam/$member.js" "$dest/iam/"
 done
+# The Pulumi Cloud provider's Environment resource (the program's optional ESC environment).
+(cd "$work" && npm pack --silent "@pulumi/pulumiservice@${PULUMISERVICE_VERSION:-1.3.0}" >/dev/null)
+tar -xzf "$work"/pulumi-pulumiservice-*.tgz -C "$work" package/package.json package/environment.d.ts package/environment.js
+mkdir -p "$dest/pulumiservice"
+cp "$work/package/package.json" "$work/package/environment.d.ts" "$work/package/environment.js" "$dest/pulumiservice/"
+
 echo "@pulumi/aws $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dest/package.json") typings in $dest"

@@ -259,8 +259,9 @@ pub struct TrustArgs {
 }
 
 /// The options a spec file (--config) replaces.
-const SPEC_FIELDS: [&str; 25] = [
+const SPEC_FIELDS: [&str; 26] = [
     "org",
+    "esc_environment",
     "envs",
     "deploy",
     "deploy_operation",
@@ -366,6 +367,12 @@ pub struct GenerateArgs {
     /// MaxSessionDuration is set to cover it.
     #[arg(long, value_name = "DURATION", default_value = request::DEFAULT_DURATION, help_heading = WHAT)]
     pub duration: String,
+
+    /// Also create this ESC environment (PROJECT/ENV, one the role admits) from the Pulumi
+    /// program, with the aws-login definition that uses the role (pulumiservice:index:Environment):
+    /// one pulumi up makes the role and the environment.
+    #[arg(long, value_name = "PROJECT/ENV", help_heading = WHAT)]
+    pub esc_environment: Option<String>,
 
     /// The STS session name ESC and Deployments use.
     #[arg(long, value_name = "NAME", default_value = request::DEFAULT_SESSION_NAME, help_heading = WHAT)]
@@ -609,6 +616,7 @@ impl GenerateArgs {
                 permissions_boundary: self.permissions_boundary.clone(),
                 tags: self.tag.clone(),
                 max_session_duration: self.max_session_duration.clone(),
+                esc_environment: self.esc_environment.clone(),
             },
             session_policy_arns: self.session_policy_arn.clone(),
             duration: self.duration.clone(),

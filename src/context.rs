@@ -25,6 +25,19 @@ pub struct Model {
     pub esc: Option<Login>,
     /// The Pulumi Deployments settings; absent when the role admits no Deployments tokens.
     pub deployments: Option<Login>,
+    /// The ESC environment the Pulumi program creates, if asked for.
+    pub esc_environment: Option<EscEnvironment>,
+}
+
+/// An ESC environment the Pulumi program creates (`pulumiservice:index:Environment`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EscEnvironment {
+    /// The Pulumi organization.
+    pub organization: String,
+    /// The ESC project.
+    pub project: String,
+    /// The environment's name.
+    pub name: String,
 }
 
 /// The generator's name, version and the command that reproduces the output.
@@ -136,6 +149,14 @@ impl Inputs {
                 )
             }),
             deployments: self.admits_deployments().then(|| login(Vec::new())),
+            esc_environment: self.esc_environment.as_ref().and_then(|env| {
+                let (project, name) = env.split_once('/')?;
+                Some(EscEnvironment {
+                    organization: pulumi?.org.clone(),
+                    project: project.to_owned(),
+                    name: name.to_owned(),
+                })
+            }),
         }
     }
 
@@ -229,6 +250,9 @@ impl Inputs {
         }
         for tag in &self.tags {
             push(&mut args, "--tag", &format!("{}={}", tag.key, tag.value));
+        }
+        if let Some(env) = &self.esc_environment {
+            push(&mut args, "--esc-environment", env);
         }
         if let Some(duration) = &self.max_session_given {
             push(&mut args, "--max-session-duration", duration);

@@ -74,6 +74,34 @@ pub struct ConditionKey {
     pub values: Vec<String>,
 }
 
+impl Statement {
+    /// Whether this statement's conditions all hold for `claims` (condition key, value); a key
+    /// the claims lack fails a positive operator and passes a negated one, as in IAM.
+    pub fn admits(&self, claims: &[(String, &str)]) -> bool {
+        self.conditions.iter().all(|group| {
+            let (like, negated) = match group.operator {
+                "StringEquals" => (false, false),
+                "StringLike" => (true, false),
+                "StringNotEquals" => (false, true),
+                _ => (true, true),
+            };
+            group.keys.iter().all(|key| {
+                let value = claims
+                    .iter()
+                    .find(|(k, _)| *k == key.variable)
+                    .map(|(_, v)| *v);
+                let hit = value.is_some_and(|value| {
+                    key.values.iter().any(|wanted| match like {
+                        true => string_like(wanted, value),
+                        false => wanted == value,
+                    })
+                });
+                hit != negated
+            })
+        })
+    }
+}
+
 /// A condition group of `operator` on `keys`.
 pub fn group(operator: &'static str, keys: Vec<ConditionKey>) -> ConditionGroup {
     ConditionGroup { operator, keys }

@@ -125,6 +125,8 @@ pub struct RoleOptions {
     pub tags: Vec<(String, String)>,
     /// The role's `MaxSessionDuration` (ESC syntax); by default what the login duration needs.
     pub max_session_duration: Option<String>,
+    /// An ESC environment (`PROJECT/ENV`) the Pulumi program also creates, logging in with the role.
+    pub esc_environment: Option<String>,
 }
 
 /// A tag on the role.
@@ -196,6 +198,7 @@ pub struct Inputs {
     pub(crate) session_policy_arns: Vec<String>,
     pub(crate) duration: String,
     pub(crate) session_name: String,
+    pub(crate) esc_environment: Option<String>,
     /// Where thumbprints come from; given ones are lowercase, unique and at most five. Always
     /// `Omit` with an existing provider, which oidc-gen does not write.
     pub thumbprints: ThumbprintChoice,
@@ -424,6 +427,15 @@ impl TrustInputs {
         policy::trust_policy(&self.claims.statements, &provider)
     }
 
+    /// Whether a statement admits the token with `aud` and `sub` (and no other claim).
+    pub fn admits(&self, aud: &str, sub: &str) -> bool {
+        let claims = [
+            (self.issuer.condition_key("aud"), aud),
+            (self.issuer.condition_key("sub"), sub),
+        ];
+        self.claims.statements.iter().any(|s| s.admits(&claims))
+    }
+
     /// The Pulumi workloads, when the issuer is Pulumi Cloud's.
     pub fn pulumi(&self) -> Option<&Pulumi> {
         match &self.trust {
@@ -466,6 +478,37 @@ impl Request {
             validate_policy_arn("--permissions-boundary", arn, partition)?;
         }
         let tags = validate_tags(self.role.tags)?;
+        if let Some(env) = &self.role.esc_environment {
+            let what = "--esc-environment";
+            let Some(pulumi) = trust.pulumi() else {
+                return Err(Error::Usage(format!(
+                    "{what} creates an ESC environment that logs in with Pulumi Cloud's tokens; this role trusts \
+                     another issuer"
+                )));
+            };
+            validate_env(what, env)?;
+            if !env.contains('/') || env.starts_with("default/") || policy::is_pattern(env) {
+                return Err(Error::invalid(
+                    what,
+                    env,
+                    "name one environment of a named project, PROJECT/ENV, without wildcards",
+                ));
+            }
+            if !pulumi.subject_attributes.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{what} writes ESC's default subject; with --subject-attribute, create the environment from \
+                     esc/environment.yaml instead"
+                )));
+            }
+            let sub = format!("pulumi:environments:org:{}:env:{env}", pulumi.org);
+            if !trust.admits(&format!("aws:{}", pulumi.org), &sub) {
+                return Err(Error::invalid(
+                    what,
+                    env,
+                    "the role does not admit this environment's tokens; add it with --env",
+                ));
+            }
+        }
         let pulumi = trust.pulumi();
         if !self.session_policy_arns.is_empty() && pulumi.is_none() {
             return Err(Error::Usage(
@@ -540,6 +583,7 @@ impl Request {
             session_policy_arns,
             duration: self.duration,
             session_name: self.session_name,
+            esc_environment: self.role.esc_environment,
             thumbprints,
             existing_provider: self.existing_provider,
             trust_policy_quota: self.trust_policy_quota,

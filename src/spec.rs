@@ -570,6 +570,7 @@ impl RoleSpec {
                 permissions_boundary: self.permissions_boundary,
                 tags: self.tags.into_iter().collect(),
                 max_session_duration: self.max_session_duration,
+                esc_environment: None,
             },
             session_policy_arns: self.session_policy_arns,
             duration: self.duration.unwrap_or_else(|| DEFAULT_DURATION.into()),

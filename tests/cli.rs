@@ -993,3 +993,61 @@ fn simulate_takes_the_generation_command_line_and_a_spec_role() {
         "{stderr}"
     );
 }
+
+/// `--esc-environment` names one environment of a named project that the role admits.
+#[test]
+fn esc_environment_refusals_name_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (
+            vec![
+                "--org",
+                "acme",
+                "--env",
+                "platform/prod",
+                "--esc-environment",
+                "platform/dev",
+            ],
+            "the role does not admit this environment's tokens",
+        ),
+        (
+            vec![
+                "--org",
+                "acme",
+                "--env",
+                "platform/*",
+                "--esc-environment",
+                "platform/*",
+            ],
+            "without wildcards",
+        ),
+        (
+            vec!["--org", "acme", "--esc-environment", "legacy"],
+            "name one environment of a named project",
+        ),
+        (
+            vec!["--github", "acme/app", "--esc-environment", "platform/prod"],
+            "this role trusts another issuer",
+        ),
+        (
+            vec![
+                "--org",
+                "acme",
+                "--subject-attribute",
+                "currentEnvironment.name",
+                "--env",
+                "platform/prod",
+                "--esc-environment",
+                "platform/prod",
+            ],
+            "create the environment from esc/environment.yaml instead",
+        ),
+    ] {
+        let args = [&args[..], &["--no-thumbprint"]].concat();
+        let output = oidc_gen(dir.path(), &args);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(!dir.path().join("out").exists());
+}

@@ -283,3 +283,39 @@ fn esc_definitions_have_the_documented_shape() {
         assert!(!esc_shape_problems(&serde_json::from_str(&text).unwrap(), max).is_empty());
     }
 }
+
+/// The ESC environment the Pulumi program creates is the one esc/environment.yaml defines: the
+/// program's text, once Pulumi has interpolated the role's ARN and unescaped `$$`, parses to the
+/// same definition.
+#[test]
+fn the_pulumi_programs_esc_environment_is_the_esc_file() {
+    let (_, args) = fixtures()
+        .into_iter()
+        .find(|(name, _)| *name == "pulumi_creates_esc")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--out", "."]);
+    let output = oidc_gen(dir.path(), &args);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let program: serde_yaml::Value =
+        serde_yaml::from_str(&read(dir.path(), "pulumi/Pulumi.yaml")).unwrap();
+    let environment = &program["resources"]["escEnvironment"];
+    assert_eq!(environment["type"], "pulumiservice:index:Environment");
+    assert_eq!(environment["properties"]["organization"], "acme");
+    assert_eq!(environment["properties"]["project"], "platform");
+    assert_eq!(environment["properties"]["name"], "prod");
+    let text = environment["properties"]["yaml"]["fn::stringAsset"]
+        .as_str()
+        .unwrap();
+    let arn = "arn:aws:iam::123456789012:role/pulumi-esc-oidc";
+    assert!(
+        !text.replace("$${", "").contains("${aws."),
+        "ESC's own references are escaped"
+    );
+    let interpolated = text.replace("${escRole.arn}", arn).replace("$$", "$");
+    let created: serde_yaml::Value = serde_yaml::from_str(&interpolated).unwrap();
+    let file: serde_yaml::Value =
+        serde_yaml::from_str(&read(dir.path(), "esc/environment.yaml")).unwrap();
+    assert_eq!(created, file);
+}

@@ -40,17 +40,29 @@ fn typings() -> Option<PathBuf> {
     }
 }
 
-/// A Pulumi YAML short token `aws:iam:Role` as the package's module member and class names.
-fn member_of(token: &str) -> (String, String) {
+/// A Pulumi YAML token (`aws:iam:Role`, `pulumiservice:index:Environment`) as the file of its
+/// typings (without `.d.ts`/`.js`), its class name, and the full token the JavaScript declares.
+fn member_of(token: &str) -> (String, String, String) {
     let mut parts = token.split(':');
     let (package, module, name) = (
         parts.next().unwrap(),
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
-    assert_eq!(package, "aws", "{token}");
     let member = format!("{}{}", name[..1].to_lowercase(), &name[1..]);
-    (format!("{module}/{member}"), name.to_owned())
+    match package {
+        "aws" => (
+            format!("{module}/{member}"),
+            name.to_owned(),
+            format!("aws:{module}/{member}:{name}"),
+        ),
+        "pulumiservice" => (
+            format!("pulumiservice/{member}"),
+            name.to_owned(),
+            token.to_owned(),
+        ),
+        other => panic!("no typings for the package {other} ({token})"),
+    }
 }
 
 /// Every problem the typings find in a Pulumi YAML program.
@@ -64,7 +76,7 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
         for (name, variable) in variables {
             let invoke = &variable["fn::invoke"];
             let function = invoke["function"].as_str().unwrap_or_default();
-            let (member, class) = member_of(function);
+            let (member, class, _) = member_of(function);
             let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
                 problems.push(format!("no function {function} in @pulumi/aws"));
                 continue;
@@ -133,16 +145,14 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
             ));
             continue;
         }
-        let (member, class) = member_of(token);
+        let (member, class, full) = member_of(token);
         let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
-            problems.push(format!("no resource {token} in @pulumi/aws"));
+            problems.push(format!("no resource {token} in the package"));
             continue;
         };
         let js = std::fs::read_to_string(typings.join(format!("{member}.js"))).unwrap();
-        if !js.contains(&format!("__pulumiType = 'aws:{member}:{class}'")) {
-            problems.push(format!(
-                "{token} is not the short form of aws:{member}:{class}"
-            ));
+        if !js.contains(&format!("__pulumiType = '{full}'")) {
+            problems.push(format!("{token} is not the type token {full}"));
         }
         let inputs = members(&dts, &format!("export interface {class}Args {{")).unwrap_or_default();
         let given: BTreeSet<String> = resource["properties"]
@@ -313,6 +323,25 @@ fn a_misspelled_property_or_missing_input_is_caught() {
         found.iter().any(|p| p.contains("no output id2")),
         "{found:?}"
     );
+    let (_, creates_esc) = generated_programs()
+        .into_iter()
+        .find(|(name, _)| *name == "pulumi_creates_esc")
+        .unwrap();
+    assert!(problems(&creates_esc, &typings).is_empty());
+    let found = problems(&creates_esc.replace("      yaml:", "      yml:"), &typings);
+    assert!(
+        found.contains(&"pulumiservice:index:Environment has no input yml".to_owned())
+            && found.contains(&"pulumiservice:index:Environment needs yaml".to_owned()),
+        "{found:?}"
+    );
+    let found = problems(
+        &creates_esc.replace(
+            "pulumiservice:index:Environment",
+            "pulumiservice:index:EscEnvironment",
+        ),
+        &typings,
+    );
+    assert!(!found.is_empty(), "{found:?}");
     let wrong_output = program.replace("${escRole.arn}", "${escRole.roleArn}");
     assert!(
         problems(&wrong_output, &typings)

@@ -48,7 +48,7 @@ pub const THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 /// Offline inputs that the snapshot and real-tool tests share: a name and the arguments.
 pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
     let second_thumbprint = THUMBPRINT.to_uppercase().replace('9', "1");
-    let fixtures: [(&str, Vec<&str>); 15] = [
+    let fixtures: [(&str, Vec<&str>); 16] = [
         (
             "scoped",
             vec![
@@ -268,6 +268,23 @@ pub fn fixtures() -> Vec<(&'static str, Vec<String>)> {
                 "arn:aws:iam::aws:policy/ReadOnlyAccess",
                 "--account-id",
                 "123456789012",
+                "--no-thumbprint",
+            ],
+        ),
+        (
+            // The Pulumi program also creates the ESC environment.
+            "pulumi_creates_esc",
+            vec![
+                "--org",
+                "acme",
+                "--account-id",
+                "123456789012",
+                "--env",
+                "platform/prod",
+                "--esc-environment",
+                "platform/prod",
+                "--session-policy-arn",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
                 "--no-thumbprint",
             ],
         ),
