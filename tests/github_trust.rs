@@ -104,6 +104,9 @@ struct Scenario {
     environments: Vec<&'static str>,
     pull_request: bool,
     workflows: Vec<&'static str>,
+    /// A custom subject template's claims; empty for the default subject.
+    subject_claims: Vec<&'static str>,
+    default_subject: bool,
 }
 
 fn scenario(name: &'static str, issuer: &'static str, args: &[&'static str]) -> Scenario {
@@ -116,11 +119,14 @@ fn scenario(name: &'static str, issuer: &'static str, args: &[&'static str]) -> 
         environments: Vec::new(),
         pull_request: false,
         workflows: Vec::new(),
+        subject_claims: Vec::new(),
+        default_subject: false,
     };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match *flag {
             "--github-pull-request" => scenario.pull_request = true,
+            "--github-default-subject" => scenario.default_subject = true,
             "--github" => {
                 let value = rest.next().unwrap();
                 let (owner, repo) = value.split_once('/').unwrap();
@@ -157,6 +163,7 @@ fn scenario(name: &'static str, issuer: &'static str, args: &[&'static str]) -> 
             "--github-ref" => scenario.refs.push(rest.next().unwrap()),
             "--github-environment" => scenario.environments.push(rest.next().unwrap()),
             "--github-workflow" => scenario.workflows.push(rest.next().unwrap()),
+            "--github-subject-claim" => scenario.subject_claims.push(rest.next().unwrap()),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -176,6 +183,10 @@ impl Scenario {
                     github.environments.push(rest.next().unwrap().to_string())
                 }
                 "--github-workflow" => github.workflows.push(rest.next().unwrap().to_string()),
+                "--github-subject-claim" => {
+                    github.subject_claims.push(rest.next().unwrap().to_string())
+                }
+                "--github-default-subject" => github.default_subject = true,
                 other => panic!("unknown flag {other}"),
             }
         }
@@ -211,13 +222,31 @@ impl Scenario {
         });
         let any_context =
             self.refs.is_empty() && self.environments.is_empty() && !self.pull_request;
-        let context = any_context
-            || match &token.context {
-                Context::Ref(r) => self.refs.iter().any(|wanted| string_like(wanted, r)),
-                Context::Environment(e) => self.environments.iter().any(|wanted| wanted == e),
-                Context::PullRequest => self.pull_request,
-                Context::Custom(_) => false,
-            };
+        let named_context = |context: &str| match context.split_once(':') {
+            Some(("ref", r)) => self.refs.iter().any(|wanted| string_like(wanted, r)),
+            Some(("environment", e)) => self.environments.iter().any(|wanted| *wanted == e),
+            _ => context == "pull_request" && self.pull_request,
+        };
+        let default_form = self.subject_claims.is_empty() || self.default_subject;
+        let context = match &token.context {
+            // A custom template's subject: the context, then the reusable workflow, as the
+            // template's claims (repo, context, job_workflow_ref) order them.
+            Context::Custom(tail) if !self.subject_claims.is_empty() => {
+                assert_eq!(self.subject_claims, ["repo", "context", "job_workflow_ref"]);
+                let (context, workflow) =
+                    tail.split_once(":job_workflow_ref:").unwrap_or((tail, ""));
+                (any_context || named_context(context))
+                    && !workflow.is_empty()
+                    && !workflow.contains(':')
+                    && (self.workflows.is_empty()
+                        || self.workflows.iter().any(|w| string_like(w, workflow)))
+            }
+            Context::Custom(_) => default_form && any_context,
+            _ if !default_form => false,
+            Context::Ref(r) => any_context || named_context(&format!("ref:{r}")),
+            Context::Environment(e) => any_context || named_context(&format!("environment:{e}")),
+            Context::PullRequest => any_context || named_context("pull_request"),
+        };
         let workflow = self.workflows.is_empty()
             || token
                 .workflow
@@ -277,6 +306,41 @@ fn scenarios() -> Vec<Scenario> {
             &["--github", "acme/app"],
         ),
         scenario(
+            "custom_subject_template_during_the_switch",
+            GITHUB,
+            &[
+                "--github",
+                "acme/app",
+                "--github-environment",
+                "prod",
+                "--github-workflow",
+                SHARED,
+                "--github-subject-claim",
+                "repo",
+                "--github-subject-claim",
+                "context",
+                "--github-subject-claim",
+                "job_workflow_ref",
+                "--github-default-subject",
+            ],
+        ),
+        scenario(
+            "custom_subject_template_only",
+            GITHUB,
+            &[
+                "--github",
+                "acme@11/*",
+                "--github-environment",
+                "prod",
+                "--github-subject-claim",
+                "repo",
+                "--github-subject-claim",
+                "context",
+                "--github-subject-claim",
+                "job_workflow_ref",
+            ],
+        ),
+        scenario(
             "enterprise_issuer_two_repositories",
             ENTERPRISE,
             &[
@@ -311,6 +375,12 @@ fn tokens() -> Vec<GithubToken> {
             "environment:prod:job_workflow_ref:acme/shared/.github/workflows/deploy.yml@refs/heads/main",
         ),
         Context::Custom("ref:refs/heads/main:workflow:ci"),
+        Context::Custom(
+            "environment:prod:job_workflow_ref:acme/shared/.github/workflows/deploy.yml@refs/heads/dev",
+        ),
+        Context::Custom(
+            "environment:prod:job_workflow_ref:acme/shared/.github/workflows/deploy.yml@refs/heads/main:actor:x",
+        ),
     ];
     let mut tokens = Vec::new();
     for issuer in [GITHUB, ENTERPRISE, PULUMI] {

@@ -108,10 +108,24 @@ pub struct Request {
     /// Repeatable.
     #[arg(id = "github_workflows", long = "github-workflow", value_name = "OWNER/REPO/PATH@REF", help_heading = HEADING)]
     pub workflows: Vec<String>,
+
+    /// The repository uses a custom subject template: these claims, in order (its
+    /// include_claim_keys, e.g. repo, context, job_workflow_ref). The role admits the subject
+    /// GitHub builds from them (values from the flags above; any value for other claims), and the
+    /// workflow file says how to set the template on GitHub, and in which order. Repeatable.
+    #[arg(id = "github_subject_claims", long = "github-subject-claim", value_name = "CLAIM", help_heading = HEADING)]
+    pub subject_claims: Vec<String>,
+
+    /// With --github-subject-claim: also admit the default subject, for the switch (widen the
+    /// trust, change GitHub's template, then generate again without this flag).
+    #[arg(id = "github_default_subject", long = "github-default-subject", requires = "github_subject_claims", help_heading = HEADING)]
+    pub default_subject: bool,
 }
 
 /// The spec field each flag is, for messages about a spec's role.
-pub const FIELDS: [(&str, &str); 5] = [
+pub const FIELDS: [(&str, &str); 7] = [
+    ("--github-default-subject", "github.default_subject"),
+    ("--github-subject-claim", "github.subject_claims"),
     ("--github-environment", "github.environments"),
     ("--github-pull-request", "github.pull_request"),
     ("--github-workflow", "github.workflows"),
@@ -128,6 +142,10 @@ pub struct Github {
     pub contexts: Vec<Context>,
     /// Reusable workflows (`job_workflow_ref` values) the job must run; empty for any.
     pub workflows: Vec<String>,
+    /// A custom subject template's claims, in order; empty for the default subject.
+    pub subject_claims: Vec<String>,
+    /// With a custom template, whether the default subject is admitted too.
+    pub default_subject: bool,
 }
 
 /// One repository (or every repository of an owner) and the subject forms that name it.
@@ -303,10 +321,13 @@ impl Request {
         for workflow in &self.workflows {
             validate_workflow(workflow)?;
         }
+        validate_subject_claims(&self.subject_claims, notes)?;
         Ok(Github {
             repositories,
             contexts,
             workflows: dedup(self.workflows.clone()),
+            subject_claims: self.subject_claims.clone(),
+            default_subject: self.default_subject,
         })
     }
 }
@@ -346,6 +367,12 @@ impl Workloads for Github {
         for workflow in &self.workflows {
             args.extend(["--github-workflow".to_owned(), workflow.clone()]);
         }
+        for claim in &self.subject_claims {
+            args.extend(["--github-subject-claim".to_owned(), claim.clone()]);
+        }
+        if self.default_subject {
+            args.push("--github-default-subject".to_owned());
+        }
         args
     }
 }
@@ -378,6 +405,12 @@ pub struct Job {
     pub environment: Option<String>,
     /// The reusable workflows the role requires, which the steps belong in.
     pub workflows: Vec<String>,
+    /// A custom subject template's claims, in order; empty for the default subject.
+    pub subject_claims: Vec<String>,
+    /// The template as GitHub's API takes it.
+    pub template: String,
+    /// Whether the role still admits the default subject (the switch is under way).
+    pub default_subject: bool,
 }
 
 impl Github {
@@ -414,8 +447,62 @@ impl Github {
             pull_request: self.contexts.contains(&Context::PullRequest),
             environment,
             workflows: self.workflows.clone(),
+            subject_claims: self.subject_claims.clone(),
+            template: serde_json::json!({
+                "use_default": false,
+                "include_claim_keys": self.subject_claims,
+            })
+            .to_string(),
+            default_subject: self.default_subject,
         }
     }
+}
+
+/// The claims of a custom subject template: names of claims, once each, `repo` among them (the
+/// subject must name the repository), `context` standing for the ref, environment or pull request.
+fn validate_subject_claims(claims: &[String], notes: &mut Vec<String>) -> Result<()> {
+    if claims.is_empty() {
+        return Ok(());
+    }
+    for (index, claim) in claims.iter().enumerate() {
+        let name_ok = !claim.is_empty()
+            && claim.len() <= 64
+            && claim.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok {
+            return Err(Error::invalid(
+                "--github-subject-claim",
+                claim,
+                "a claim of GitHub's token, as include_claim_keys names it (repo, context, job_workflow_ref, actor, ...)",
+            ));
+        }
+        if claims[..index].contains(claim) {
+            return Err(Error::invalid(
+                "--github-subject-claim",
+                claim,
+                "it is given twice; a template lists each claim once",
+            ));
+        }
+    }
+    if !claims.iter().any(|c| c == "repo") {
+        return Err(Error::Usage(
+            "--github-subject-claim must include repo: without it the subject does not name the repository, and \
+             the role would admit any repository's tokens that match the rest"
+                .into(),
+        ));
+    }
+    let bound = ["repo", "context", "job_workflow_ref"];
+    let open: Vec<&str> = claims
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !bound.contains(c))
+        .collect();
+    if !open.is_empty() {
+        notes.push(format!(
+            "the custom subject's {} admit any value (no flag sets them)",
+            open.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// `OWNER/REPO`, `OWNER/*`, `OWNER@ID/REPO@ID` or `OWNER@ID/*`.
@@ -551,12 +638,11 @@ fn statements(issuer: &Issuer, github: &Github) -> (Vec<Statement>, Vec<String>)
         true => vec!["*".into()],
         false => github.contexts.iter().map(Context::subject).collect(),
     };
+    let workflows: Vec<String> = match github.workflows.is_empty() {
+        true => vec!["*".into()],
+        false => github.workflows.clone(),
+    };
     for repository in &github.repositories {
-        let subjects = repository
-            .subject_forms()
-            .iter()
-            .flat_map(|form| contexts.iter().map(move |context| format!("{form}:{context}")))
-            .collect();
         let mut claims = Vec::new();
         if let Some((owner_id, repo_id)) = &repository.ids {
             claims.push(("repository_owner_id", vec![owner_id.clone()]));
@@ -567,17 +653,56 @@ fn statements(issuer: &Issuer, github: &Github) -> (Vec<Statement>, Vec<String>)
         if !github.workflows.is_empty() {
             claims.push(("job_workflow_ref", github.workflows.clone()));
         }
+        let forms = repository.subject_forms();
+        if github.subject_claims.is_empty() || github.default_subject {
+            Family {
+                sid: repository.sid(),
+                audiences: vec![AUDIENCE.into()],
+                subjects: forms
+                    .iter()
+                    .flat_map(|form| contexts.iter().map(move |context| format!("{form}:{context}")))
+                    .collect(),
+                claims: claims.clone(),
+                separator: ':',
+                guard: !github.contexts.is_empty(),
+                part_name: |separators| match separators {
+                    2 => "PullRequest".into(),
+                    _ => String::new(),
+                },
+            }
+            .write(issuer, &mut statements);
+        }
+        if github.subject_claims.is_empty() {
+            continue;
+        }
+        // The custom template: each claim in order, `context` in its own form, others as
+        // `claim:value`; every field is bounded, so the guard holds every `*` inside its field.
+        let mut subjects: Vec<String> = vec![String::new()];
+        for claim in &github.subject_claims {
+            let parts: Vec<String> = match claim.as_str() {
+                "repo" => forms.clone(),
+                "context" => contexts.clone(),
+                "job_workflow_ref" => workflows.iter().map(|w| format!("job_workflow_ref:{w}")).collect(),
+                other => vec![format!("{other}:*")],
+            };
+            subjects = subjects
+                .iter()
+                .flat_map(|prefix| {
+                    parts.iter().map(move |part| match prefix.is_empty() {
+                        true => part.clone(),
+                        false => format!("{prefix}:{part}"),
+                    })
+                })
+                .collect();
+        }
         Family {
-            sid: repository.sid(),
+            sid: format!("{}Custom", repository.sid()),
             audiences: vec![AUDIENCE.into()],
             subjects,
             claims,
             separator: ':',
-            guard: !github.contexts.is_empty(),
-            part_name: |separators| match separators {
-                2 => "PullRequest".into(),
-                _ => String::new(),
-            },
+            guard: true,
+            part_name: |separators| format!("Fields{separators}"),
         }
         .write(issuer, &mut statements);
     }
