@@ -224,7 +224,7 @@ impl Scenario {
             self.refs.is_empty() && self.environments.is_empty() && !self.pull_request;
         let named_context = |context: &str| match context.split_once(':') {
             Some(("ref", r)) => self.refs.iter().any(|wanted| string_like(wanted, r)),
-            Some(("environment", e)) => self.environments.iter().any(|wanted| *wanted == e),
+            Some(("environment", e)) => self.environments.contains(&e),
             _ => context == "pull_request" && self.pull_request,
         };
         let default_form = self.subject_claims.is_empty() || self.default_subject;
