@@ -23,12 +23,11 @@ pub const MODULE_NAME: &str = "pulumi-oidc";
 /// The most a StackSet's `TemplateBody` may hold, in bytes.
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
 
-/// A template of the spec's layout and the file it writes.
+/// A template of the spec's layout (embedded in [`crate::render`]) and the file it writes.
 struct FleetFile {
     template: &'static str,
     path: &'static str,
     format: Format,
-    source: &'static str,
 }
 
 /// The spec's files that do not repeat per account, in the order they are written.
@@ -37,31 +36,26 @@ const FLEET_FILES: [FleetFile; 5] = [
         template: "terraform/root.tf.j2",
         path: "terraform/main.tf",
         format: Format::Terraform,
-        source: include_str!("../templates/terraform/root.tf.j2"),
     },
     FleetFile {
         template: "terraform/module.tf.j2",
         path: "terraform/modules/pulumi-oidc/main.tf",
         format: Format::Terraform,
-        source: include_str!("../templates/terraform/module.tf.j2"),
     },
     FleetFile {
         template: "cloudformation/member.json.j2",
         path: MEMBER_TEMPLATE,
         format: Format::CloudFormation,
-        source: include_str!("../templates/cloudformation/member.json.j2"),
     },
     FleetFile {
         template: "cloudformation/stackset.json.j2",
         path: "cloudformation/stackset.json",
         format: Format::CloudFormation,
-        source: include_str!("../templates/cloudformation/stackset.json.j2"),
     },
     FleetFile {
         template: "pulumi/accounts.yaml.j2",
         path: "pulumi/Pulumi.yaml",
         format: Format::Pulumi,
-        source: include_str!("../templates/pulumi/accounts.yaml.j2"),
     },
 ];
 
@@ -443,12 +437,8 @@ impl Fleet {
                             account.name,
                             inputs.role_name()
                         );
-                        let context = ci_context(
-                            &model.generator,
-                            ci,
-                            &inputs.role_arn_in(&account.id),
-                            &path,
-                        );
+                        let context =
+                            ci.context(&model.generator, &inputs.role_arn_in(&account.id), &path);
                         files.push(renderer.render_as(
                             format.template(),
                             format,
@@ -461,22 +451,6 @@ impl Fleet {
         }
         Ok(Generation { files, report })
     }
-}
-
-/// The context of a CI system's file at `path` for the role `role_arn`: the generator, the
-/// system's values under its preset id, and the file's name.
-pub fn ci_context(
-    generator: &Generator,
-    ci: &crate::issuers::Ci,
-    role_arn: &str,
-    path: &str,
-) -> serde_json::Value {
-    let file = path.rsplit('/').next().unwrap_or(path);
-    serde_json::json!({
-        "generator": generator,
-        ci.preset().id: ci.consumer(role_arn),
-        "file": file,
-    })
 }
 
 /// The context of one ESC or Deployments file.
@@ -538,11 +512,6 @@ fn slug(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The templates of the spec's layout, for the renderer's loader.
-pub(crate) fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
-    FLEET_FILES.iter().map(|file| (file.template, file.source))
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ pub fn generate(inputs: &Inputs, formats: &[Format], network: &Network) -> Resul
         .iter()
         .map(|format| match (format, inputs.ci(), inputs.role_arn()) {
             (Format::Ci(_), Some(ci), Some(arn)) => {
-                let context = fleet::ci_context(&model.generator, ci, &arn, format.path());
+                let context = ci.context(&model.generator, &arn, format.path());
                 renderer.render_as(format.template(), *format, format.path().into(), &context)
             }
             _ => renderer.render(*format, &model),

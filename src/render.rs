@@ -92,11 +92,33 @@ const FORMATS: [FormatSpec; 5] = [
     },
 ];
 
-/// Templates that formats include.
-const PARTIALS: [(&str, &str); 1] = [(
-    CLOUDFORMATION_PROVIDER_ARN,
-    include_str!("../templates/cloudformation/provider_arn.json.j2"),
-)];
+/// Templates that formats include, and those of a spec's layout (`crate::fleet`), by name.
+const OTHER_TEMPLATES: [(&str, &str); 6] = [
+    (
+        CLOUDFORMATION_PROVIDER_ARN,
+        include_str!("../templates/cloudformation/provider_arn.json.j2"),
+    ),
+    (
+        "terraform/root.tf.j2",
+        include_str!("../templates/terraform/root.tf.j2"),
+    ),
+    (
+        "terraform/module.tf.j2",
+        include_str!("../templates/terraform/module.tf.j2"),
+    ),
+    (
+        "cloudformation/member.json.j2",
+        include_str!("../templates/cloudformation/member.json.j2"),
+    ),
+    (
+        "cloudformation/stackset.json.j2",
+        include_str!("../templates/cloudformation/stackset.json.j2"),
+    ),
+    (
+        "pulumi/accounts.yaml.j2",
+        include_str!("../templates/pulumi/accounts.yaml.j2"),
+    ),
+];
 
 impl Format {
     /// Every format, in the order files are written and reported: the infrastructure's, then
@@ -280,8 +302,7 @@ fn built_in(name: &str) -> Option<&'static str> {
     Format::all()
         .into_iter()
         .map(|format| (format.template(), format.spec().source))
-        .chain(PARTIALS)
-        .chain(crate::fleet::templates())
+        .chain(OTHER_TEMPLATES)
         .find(|(template, _)| *template == name)
         .map(|(_, source)| source)
 }
@@ -343,7 +364,7 @@ mod tests {
             renderer.env.get_template(format.template()).unwrap();
             assert_eq!(Format::of_template(format.template()), Some(format));
         }
-        for (name, _) in PARTIALS.into_iter().chain(crate::fleet::templates()) {
+        for (name, _) in OTHER_TEMPLATES {
             renderer.env.get_template(name).unwrap();
         }
     }

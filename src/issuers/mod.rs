@@ -122,6 +122,24 @@ impl PartialEq for Ci {
 
 impl Eq for Ci {}
 
+impl Ci {
+    /// The context of the consumer file at `path` for the role `role_arn`: the generator, the
+    /// system's values under its preset id, and the file's name.
+    pub fn context(
+        &self,
+        generator: &impl Serialize,
+        role_arn: &str,
+        path: &str,
+    ) -> serde_json::Value {
+        let file = path.rsplit('/').next().unwrap_or(path);
+        serde_json::json!({
+            "generator": generator,
+            self.preset().id: self.consumer(role_arn),
+            "file": file,
+        })
+    }
+}
+
 impl std::ops::Deref for Ci {
     type Target = dyn Workloads;
 
