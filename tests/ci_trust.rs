@@ -613,3 +613,93 @@ fn circleci_roles_admit_exactly_the_named_projects() {
     let total = judge(circleci_scenarios(), &circleci_tokens());
     eprintln!("{total} CircleCI tokens evaluated");
 }
+
+/// As a new user would try each CI system: the fixture's command with `simulate` and a whole
+/// token of that system (its mapped claims read from the payload) says ALLOW, and the same token
+/// with one claim changed says DENY and why.
+#[test]
+fn simulate_reads_each_systems_token() {
+    use base64::Engine;
+    let encode = |claims: &Value| {
+        let part =
+            |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        format!(
+            "{}.{}.signature",
+            part(&json!({"alg": "RS256"})),
+            part(claims)
+        )
+    };
+    let org = "0f3e1a2b-0000-4000-8000-00000000abcd";
+    let project = "11111111-2222-4333-8444-555555555555";
+    let cases: Vec<(&str, Value, (&str, Value), &str)> = vec![
+        (
+            "github_preset",
+            json!({"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com",
+                   "sub": "repo:acme@1342004/infra@892375110:environment:prod", "repository_id": "892375110",
+                   "repository_owner_id": "1342004", "repository": "acme/infra",
+                   "job_workflow_ref": "acme/shared/.github/workflows/deploy.yml@refs/heads/main",
+                   "runner_environment": "github-hosted"}),
+            ("repository_id", json!("892375111")),
+            "the repository's ID is 892375111",
+        ),
+        (
+            "gitlab_preset",
+            json!({"iss": "https://gitlab.com", "aud": "https://gitlab.com",
+                   "sub": "project_path:acme/platform/infra:ref_type:branch:ref:release-2", "ref_protected": "true",
+                   "project_id": "42"}),
+            ("ref_protected", json!("false")),
+            "this pipeline's ref is not protected",
+        ),
+        (
+            "hcp_terraform_preset",
+            json!({"iss": "https://app.terraform.io", "aud": "aws.workload.identity",
+                   "sub": "organization:acme:project:infra:workspace:stage-1:run_phase:apply"}),
+            (
+                "sub",
+                json!("organization:acme:project:infra:workspace:prod:run_phase:apply"),
+            ),
+            "wants",
+        ),
+        (
+            "buildkite_preset",
+            json!({"iss": "https://agent.buildkite.com", "aud": "sts.amazonaws.com",
+                   "sub": "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:0123abc:step:deploy",
+                   "build_branch": "main", "organization_slug": "acme", "pipeline_slug": "deploy"}),
+            ("build_branch", json!("feature")),
+            "agent.buildkite.com:build_branch wants \"main\"",
+        ),
+        (
+            "circleci_preset",
+            json!({"iss": format!("https://oidc.circleci.com/org/{org}"), "aud": org,
+                   "sub": format!("org/{org}/project/{project}/user/u1"),
+                   "oidc.circleci.com/project-id": project}),
+            (
+                "oidc.circleci.com/project-id",
+                json!("21111111-2222-4333-8444-555555555555"),
+            ),
+            "project-id wants",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (fixture, claims, (changed, value), why) in cases {
+        let (_, args) = common::fixtures()
+            .into_iter()
+            .find(|(name, _)| *name == fixture)
+            .unwrap();
+        let run = |claims: &Value| {
+            let jwt = encode(claims);
+            let mut all: Vec<&str> = vec!["simulate"];
+            all.extend(args.iter().map(String::as_str));
+            all.extend(["--token", &jwt]);
+            let output = oidc_gen(dir.path(), &all);
+            (output.status.code(), text(&output).0)
+        };
+        let (code, stdout) = run(&claims);
+        assert_eq!(code, Some(0), "{fixture}: {stdout}");
+        let mut wrong = claims.clone();
+        wrong[changed] = value;
+        let (code, stdout) = run(&wrong);
+        assert_eq!(code, Some(1), "{fixture}: {stdout}");
+        assert!(stdout.contains(why), "{fixture}: {stdout}");
+    }
+}
