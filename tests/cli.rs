@@ -873,7 +873,7 @@ fn github_refusals_name_the_value_and_the_form() {
                 "--issuer",
                 "https://api.pulumi.com/oidc",
             ],
-            "--github describes GitHub Actions' tokens",
+            "it is the issuer of Pulumi Cloud, not of GitHub Actions",
         ),
         (
             vec!["--github", "acme/app", "--format", "esc"],

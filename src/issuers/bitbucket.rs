@@ -25,5 +25,6 @@ pub const PRESET: Preset = Preset {
     example_subject: "{REPOSITORY_UUID}:*",
     explain: |_, _| Vec::new(),
     role_name: "bitbucket-oidc",
+    self_hosted: false,
     consumer_file: None,
 };

@@ -36,6 +36,7 @@ pub const PRESET: Preset = Preset {
     example_subject: "organization:ORG:pipeline:PIPELINE:ref:refs/heads/main:*",
     explain: |_, _| Vec::new(),
     role_name: "buildkite-oidc",
+    self_hosted: false,
     consumer_file: Some(ConsumerFile {
         format: "buildkite",
         description: "A Buildkite pipeline step that assumes the role: buildkite/pipeline.yml (needs \
@@ -104,13 +105,7 @@ impl Given for Request {
     }
 
     fn validate(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Ci> {
-        if !(PRESET.matches)(issuer) {
-            return Err(Error::invalid(
-                "--issuer",
-                issuer.as_str(),
-                format!("--buildkite describes the tokens of {ISSUER}: leave --issuer out"),
-            ));
-        }
+        super::check_issuer(&PRESET, issuer)?;
         if self.pipelines.is_empty() {
             return Err(Error::Usage(
                 "--buildkite ORG/PIPELINE names the pipelines whose jobs may assume the role".into(),

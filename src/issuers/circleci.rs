@@ -32,6 +32,7 @@ pub const PRESET: Preset = Preset {
     example_subject: "org/ORG_ID/project/PROJECT_ID/user/*",
     explain: |_, _| Vec::new(),
     role_name: "circleci-oidc",
+    self_hosted: false,
     consumer_file: Some(ConsumerFile {
         format: "circleci",
         description: "A CircleCI job that assumes the role: circleci/config.yml (needs --circleci and \

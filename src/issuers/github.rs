@@ -52,6 +52,7 @@ pub const PRESET: Preset = Preset {
     example_subject: "repo:OWNER/REPO:ref:refs/heads/main",
     explain,
     role_name: "github-actions-oidc",
+    self_hosted: false,
     consumer_file: Some(ConsumerFile {
         format: "github",
         description: "A GitHub Actions workflow whose job assumes the role: github/workflow.yml \
@@ -234,15 +235,7 @@ impl Given for Request {
     }
 
     fn validate(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Ci> {
-        if !(PRESET.matches)(issuer) {
-            return Err(Error::invalid(
-                "--issuer",
-                issuer.as_str(),
-                "--github describes GitHub Actions' tokens: leave --issuer out for github.com, or give a GitHub \
-                 Enterprise Cloud issuer (https://token.actions.githubusercontent.com/ENTERPRISE or \
-                 https://token.actions.SUBDOMAIN.ghe.com)",
-            ));
-        }
+        super::check_issuer(&PRESET, issuer)?;
         Ok(Ci(Arc::new(self.check(notes)?)))
     }
 }

@@ -39,6 +39,7 @@ pub const PRESET: Preset = Preset {
     example_subject: "project_path:GROUP/PROJECT:ref_type:branch:ref:main",
     explain,
     role_name: "gitlab-oidc",
+    self_hosted: true,
     consumer_file: Some(ConsumerFile {
         format: "gitlab",
         description: "A GitLab CI/CD job that assumes the role: gitlab/.gitlab-ci.yml (needs --gitlab and \
@@ -114,17 +115,7 @@ impl Given for Request {
 
     fn validate(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Ci> {
         let gitlab_com = (PRESET.matches)(issuer);
-        if let Some(other) = super::find(issuer).filter(|p| p.id != PRESET.id) {
-            return Err(Error::invalid(
-                "--issuer",
-                issuer.as_str(),
-                format!(
-                    "it is the issuer of {}, not GitLab's: leave --issuer out for gitlab.com, or give a self-managed \
-                     instance's URL",
-                    other.name
-                ),
-            ));
-        }
+        super::check_issuer(&PRESET, issuer)?;
         if self.projects.is_empty() {
             return Err(Error::Usage(
                 "--gitlab GROUP/PROJECT names the projects whose pipelines may assume the role; the other \

@@ -29,6 +29,7 @@ pub const PRESET: Preset = Preset {
     example_subject: "organization:ORG:project:PROJECT:workspace:WORKSPACE:run_phase:*",
     explain: |_, _| Vec::new(),
     role_name: "hcp-terraform-oidc",
+    self_hosted: true,
     consumer_file: Some(ConsumerFile {
         format: "hcp-terraform",
         description: "The HCP Terraform workspace variables that make runs assume the role, as Terraform for \
@@ -99,17 +100,7 @@ impl Given for Request {
     }
 
     fn validate(&self, issuer: &Issuer, _notes: &mut Vec<String>) -> Result<Ci> {
-        if let Some(other) = super::find(issuer).filter(|p| p.id != PRESET.id) {
-            return Err(Error::invalid(
-                "--issuer",
-                issuer.as_str(),
-                format!(
-                    "it is the issuer of {}, not HCP Terraform's: leave --issuer out for app.terraform.io, or give \
-                     a Terraform Enterprise host's URL",
-                    other.name
-                ),
-            ));
-        }
+        super::check_issuer(&PRESET, issuer)?;
         if self.workspaces.is_empty() {
             return Err(Error::Usage(
                 "--hcp-terraform ORG/PROJECT/WORKSPACE names the workspaces whose runs may assume the role".into(),

@@ -57,6 +57,9 @@ pub struct Preset {
     /// The role's name when `--role-name` is not given.
     #[serde(skip)]
     pub role_name: &'static str,
+    /// Whether `--issuer` may name a self-hosted instance (one no preset knows).
+    #[serde(skip)]
+    pub self_hosted: bool,
     /// The file that makes the CI system's job use the role, if oidc-gen writes one.
     #[serde(skip)]
     pub consumer_file: Option<ConsumerFile>,
@@ -190,6 +193,27 @@ macro_rules! registry {
 }
 
 registry!(pulumi; github, gitlab, hcp_terraform, buildkite, circleci; bitbucket);
+
+/// Refuses an `--issuer` whose tokens are not `preset`'s: another preset's issuer, or any other
+/// URL when the preset has no self-hosted form.
+pub fn check_issuer(preset: &Preset, issuer: &Issuer) -> Result<()> {
+    let other = find(issuer).filter(|p| p.id != preset.id);
+    if (preset.matches)(issuer) || (preset.self_hosted && other.is_none()) {
+        return Ok(());
+    }
+    let whose = match other {
+        Some(other) => format!("it is the issuer of {}, not of {}", other.name, preset.name),
+        None => format!("it is not an issuer of {}", preset.name),
+    };
+    Err(crate::error::Error::invalid(
+        "--issuer",
+        issuer.as_str(),
+        format!(
+            "{whose}: leave --issuer out, or give one of {}",
+            preset.issuers.join(", ")
+        ),
+    ))
+}
 
 /// The preset whose issuer `issuer` is, if any. A self-hosted Pulumi Cloud is not recognised.
 pub fn find(issuer: &Issuer) -> Option<&'static Preset> {

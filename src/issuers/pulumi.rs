@@ -24,5 +24,6 @@ pub const PRESET: Preset = Preset {
     example_subject: "pulumi:environments:org:ORG:env:PROJECT/*",
     explain: |_, _| Vec::new(),
     role_name: "pulumi-esc-oidc",
+    self_hosted: true,
     consumer_file: None,
 };
