@@ -243,6 +243,7 @@ fn hcp_tokens() -> Vec<CiToken> {
 
 fn hcp_scenario(
     name: &'static str,
+    issuer: &'static str,
     args: &[&'static str],
     workspaces: &'static [(&'static str, &'static str, &'static str)],
     phases: &'static [&'static str],
@@ -259,7 +260,7 @@ fn hcp_scenario(
                     && string_like(p, get("project"))
                     && string_like(w, get("workspace"))
             });
-            t.issuer == "app.terraform.io"
+            t.issuer == issuer
                 && t.aud == "aws.workload.identity"
                 && shape
                 && workspace_ok
@@ -272,12 +273,26 @@ fn hcp_scenarios() -> Vec<Scenario> {
     vec![
         hcp_scenario(
             "hcp_one_workspace_both_phases",
+            "app.terraform.io",
             &["--hcp-terraform", "acme/Default Project/prod"],
             &[("acme", "Default Project", "prod")],
             &["plan", "apply"],
         ),
         hcp_scenario(
+            "terraform_enterprise_one_workspace",
+            "tfe.example.com",
+            &[
+                "--issuer",
+                "https://tfe.example.com",
+                "--hcp-terraform",
+                "acme/infra/prod",
+            ],
+            &[("acme", "infra", "prod")],
+            &["plan", "apply"],
+        ),
+        hcp_scenario(
             "hcp_workspace_pattern_apply_only",
+            "app.terraform.io",
             &[
                 "--hcp-terraform",
                 "acme/infra/stage-*",
