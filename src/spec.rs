@@ -265,21 +265,39 @@ impl Spec {
                 )
             })?,
         };
-        // Without an issuer, a spec whose roles all name one CI system's workloads is for its issuer.
-        let implied: Vec<String> = self
+        // Without an issuer, the roles say it: a CI system's (its flags'), or Pulumi Cloud's; roles
+        // of another issuer's audiences and subjects take the spec's. One spec, one issuer: each
+        // account gets one provider.
+        let implied: Vec<(usize, String)> = self
             .roles
             .iter()
-            .flat_map(|role| role.ci.given())
-            .map(|system| system.default_issuer())
+            .enumerate()
+            .filter_map(|(index, role)| match role.ci.given().first() {
+                Some(system) => Some((index, system.default_issuer())),
+                None if role.audiences.is_empty() && role.subjects.is_empty() => {
+                    Some((index, PULUMI_CLOUD.to_owned()))
+                }
+                None => None,
+            })
             .collect();
-        let default_issuer = match (&implied[..], self.roles.len()) {
-            ([first, rest @ ..], roles)
-                if rest.iter().all(|i| i == first) && implied.len() == roles =>
+        if self.issuer.is_none() {
+            if let Some((index, other)) = implied.iter().find(|(_, issuer)| *issuer != implied[0].1)
             {
-                first.clone()
+                return Err(place.item(
+                    "roles",
+                    *index,
+                    "",
+                    format!(
+                        "its tokens come from {other}, and roles[{}]'s from {}: a spec holds the roles of one issuer \
+                         (each account gets one OIDC provider for it); put each issuer's roles in a spec of their own",
+                        implied[0].0, implied[0].1
+                    ),
+                ));
             }
-            _ => PULUMI_CLOUD.to_owned(),
-        };
+        }
+        let default_issuer = implied
+            .first()
+            .map_or(PULUMI_CLOUD.to_owned(), |(_, issuer)| issuer.clone());
         let issuer_text = self.issuer.clone().unwrap_or(default_issuer);
         let issuer = Issuer::parse(&issuer_text).map_err(|e| place.top("issuer", e.to_string()))?;
         let thumbprints = match self.thumbprint {

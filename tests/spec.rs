@@ -325,6 +325,11 @@ accounts:
         assert_eq!(from_spec, from_flags, "{role}");
     }
     refused(
+        "roles:\n  - name: a\n    github: {repos: [acme/app]}\n  - name: b\n    gitlab: {projects: [acme/app]}\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
+        "oidc-gen.yaml:4: roles[1]:",
+        "its tokens come from https://gitlab.com, and roles[0]'s from https://token.actions.githubusercontent.com",
+    );
+    refused(
         "roles:\n  - name: r\n    github:\n      repos: [acme/app]\n      refs: [main]\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
         "oidc-gen.yaml:2: roles[0].github.refs",
         "refs/heads/main for a branch",
