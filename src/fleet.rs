@@ -1,6 +1,6 @@
-//! Many roles in many accounts, from a spec file: one provider per account that every role
-//! trusts, rolled out by a CloudFormation StackSet over organizational units, or by Terraform and
-//! Pulumi with one AWS provider per account.
+//! Many roles in many accounts, from a spec file: in each account one provider per issuer, which
+//! the roles of that issuer trust, rolled out by a CloudFormation StackSet over organizational
+//! units, or by Terraform and Pulumi with one AWS provider per account.
 //!
 //! The files: `terraform/main.tf` (one module call and one provider per account) and the module
 //! `terraform/modules/pulumi-oidc/main.tf`; `cloudformation/template.json` (the member template)
@@ -67,8 +67,9 @@ const MEMBER_TEMPLATE: &str = "cloudformation/template.json";
 pub struct Fleet {
     /// The spec file, as given on the command line.
     pub spec: PathBuf,
-    /// The issuer every role trusts.
-    pub issuer: Issuer,
+    /// The issuers the roles trust, in the order roles first name them; each account gets a
+    /// provider for each.
+    pub issuers: Vec<Issuer>,
     /// The accounts' partition.
     pub partition: Partition,
     /// The roles, each made in every account.
@@ -130,8 +131,8 @@ pub struct FleetModel {
     pub org: Option<String>,
     /// The accounts' partition, e.g. `aws`.
     pub partition: Partition,
-    /// The provider each account gets (or has).
-    pub provider: Provider,
+    /// The providers each account gets (or has), one per issuer.
+    pub providers: Vec<FleetProvider>,
     /// The roles each account gets.
     pub roles: Vec<FleetRole>,
     /// The accounts.
@@ -144,9 +145,23 @@ pub struct FleetModel {
     pub stack_set: Option<StackSet>,
 }
 
+/// One issuer's provider in every account, and the names it goes by.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetProvider {
+    /// The provider.
+    #[serde(flatten)]
+    pub provider: Provider,
+    /// Its CloudFormation logical id.
+    pub logical_id: String,
+    /// What its Pulumi resource names add to `<account>-oidc-provider`.
+    pub suffix: String,
+}
+
 /// A role, with the names each language gives it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetRole {
+    /// The index of the provider it trusts, in [`FleetModel::providers`].
+    pub provider: usize,
     /// The role itself.
     #[serde(flatten)]
     pub role: Role,
@@ -194,11 +209,12 @@ impl Fleet {
         self.roles.iter().any(Inputs::admits_deployments)
     }
 
-    /// The audiences of every role: the provider's client IDs.
-    fn client_ids(&self) -> Vec<String> {
+    /// The audiences of the roles that trust `issuer`: its provider's client IDs.
+    fn client_ids(&self, issuer: &Issuer) -> Vec<String> {
         let mut ids: Vec<String> = self
             .roles
             .iter()
+            .filter(|role| role.trust.issuer == *issuer)
             .flat_map(|role| role.trust.claims.client_ids.iter().cloned())
             .collect();
         ids.sort();
@@ -270,9 +286,15 @@ impl Fleet {
         if !existing.is_empty() {
             let mut commands = Vec::new();
             for account in existing {
-                let arn = self.roles[0].trust.provider_arn(&account.id);
-                for client_id in self.client_ids() {
-                    commands.push(request::add_client_id_command(&arn, &client_id));
+                for issuer in &self.issuers {
+                    let role = self.roles.iter().find(|r| r.trust.issuer == *issuer);
+                    let arn = role
+                        .expect("every issuer is a role's")
+                        .trust
+                        .provider_arn(&account.id);
+                    for client_id in self.client_ids(issuer) {
+                        commands.push(request::add_client_id_command(&arn, &client_id));
+                    }
                 }
             }
             notes.push(format!(
@@ -297,8 +319,9 @@ impl Fleet {
         }
     }
 
-    /// The context of the spec's templates (the StackSet's template body still empty).
-    pub fn model(&self, thumbprints: &[String]) -> FleetModel {
+    /// The context of the spec's templates (the StackSet's template body still empty), with each
+    /// issuer's thumbprints.
+    pub fn model(&self, thumbprints: &[Vec<String>]) -> FleetModel {
         let mut logical_ids: Vec<String> = Vec::new();
         let mut slugs: Vec<String> = Vec::new();
         let roles = self
@@ -307,6 +330,11 @@ impl Fleet {
             .map(|inputs| {
                 let model = inputs.model(&[]);
                 FleetRole {
+                    provider: self
+                        .issuers
+                        .iter()
+                        .position(|i| *i == inputs.trust.issuer)
+                        .expect("every role's issuer is listed"),
                     role: model.role,
                     logical_id: unique(logical_id(inputs.role_name()), "", &mut logical_ids),
                     slug: unique(slug(inputs.role_name()), "-", &mut slugs),
@@ -346,13 +374,32 @@ impl Fleet {
                 .iter()
                 .find_map(|r| r.trust.pulumi().map(|p| p.org.clone())),
             partition: self.partition,
-            provider: Provider {
-                url: self.issuer.as_str().to_owned(),
-                existing: false,
-                host_path: self.issuer.host_path().to_owned(),
-                client_ids: self.client_ids(),
-                thumbprints: thumbprints.to_vec(),
-            },
+            providers: self
+                .issuers
+                .iter()
+                .enumerate()
+                .map(|(index, issuer)| FleetProvider {
+                    provider: Provider {
+                        url: issuer.as_str().to_owned(),
+                        existing: false,
+                        host_path: issuer.host_path().to_owned(),
+                        client_ids: self.client_ids(issuer),
+                        thumbprints: thumbprints.get(index).cloned().unwrap_or_default(),
+                    },
+                    // The first issuer keeps the names one issuer always had.
+                    logical_id: match index {
+                        0 => "PulumiOidcProvider".to_owned(),
+                        _ => format!(
+                            "OidcProvider{}",
+                            logical_id(issuer.host_path()).trim_end_matches("Role")
+                        ),
+                    },
+                    suffix: match index {
+                        0 => String::new(),
+                        _ => format!("-{}", slug(issuer.host_path())),
+                    },
+                })
+                .collect(),
             roles,
             accounts,
             region: self.organization.region.clone(),
@@ -364,11 +411,17 @@ impl Fleet {
     /// Resolves the thumbprints (live once, whatever the number of accounts) and renders `formats`.
     pub fn generate(&self, formats: &[Format], network: &Network) -> Result<Generation> {
         let (thumbprints, report) = match &self.thumbprints {
-            ThumbprintChoice::Given(given) => (given.clone(), None),
+            ThumbprintChoice::Given(given) => (vec![given.clone()], None),
             ThumbprintChoice::Omit => (Vec::new(), None),
             ThumbprintChoice::Live => {
-                let report = network.lookup(&self.issuer)?;
-                (report.thumbprints.clone(), Some(report))
+                let mut thumbprints = Vec::new();
+                let mut first = None;
+                for issuer in &self.issuers {
+                    let report = network.lookup(issuer)?;
+                    thumbprints.push(report.thumbprints.clone());
+                    first.get_or_insert(report);
+                }
+                (thumbprints, first)
             }
         };
         let mut model = self.model(&thumbprints);

@@ -265,41 +265,30 @@ impl Spec {
                 )
             })?,
         };
-        // Without an issuer, the roles say it: a CI system's (its flags'), or Pulumi Cloud's; roles
-        // of another issuer's audiences and subjects take the spec's. One spec, one issuer: each
-        // account gets one provider.
-        let implied: Vec<(usize, String)> = self
+        // Each role's issuer: a CI system's own (or the spec's issuer when it is one of that
+        // system's, such as GitHub Enterprise Cloud's), else the spec's, else Pulumi Cloud's.
+        if let Some(url) = &self.issuer {
+            Issuer::parse(url).map_err(|e| place.top("issuer", e.to_string()))?;
+        }
+        let role_issuers: Vec<String> = self
             .roles
             .iter()
-            .enumerate()
-            .filter_map(|(index, role)| match role.ci.given().first() {
-                Some(system) => Some((index, system.default_issuer())),
-                None if role.audiences.is_empty() && role.subjects.is_empty() => {
-                    Some((index, PULUMI_CLOUD.to_owned()))
-                }
-                None => None,
+            .map(|role| match role.ci.given().first() {
+                Some(system) => match &self.issuer {
+                    Some(url)
+                        if Issuer::parse(url)
+                            .is_ok_and(|i| issuers::check_issuer(system.preset(), &i).is_ok()) =>
+                    {
+                        url.clone()
+                    }
+                    _ => system.default_issuer(),
+                },
+                None => self
+                    .issuer
+                    .clone()
+                    .unwrap_or_else(|| PULUMI_CLOUD.to_owned()),
             })
             .collect();
-        if self.issuer.is_none() {
-            if let Some((index, other)) = implied.iter().find(|(_, issuer)| *issuer != implied[0].1)
-            {
-                return Err(place.item(
-                    "roles",
-                    *index,
-                    "",
-                    format!(
-                        "its tokens come from {other}, and roles[{}]'s from {}: a spec holds the roles of one issuer \
-                         (each account gets one OIDC provider for it); put each issuer's roles in a spec of their own",
-                        implied[0].0, implied[0].1
-                    ),
-                ));
-            }
-        }
-        let default_issuer = implied
-            .first()
-            .map_or(PULUMI_CLOUD.to_owned(), |(_, issuer)| issuer.clone());
-        let issuer_text = self.issuer.clone().unwrap_or(default_issuer);
-        let issuer = Issuer::parse(&issuer_text).map_err(|e| place.top("issuer", e.to_string()))?;
         let thumbprints = match self.thumbprint {
             None => ThumbprintChoice::Live,
             Some(ThumbprintSpec::Word(word)) if word == "live" => ThumbprintChoice::Live,
@@ -371,7 +360,7 @@ impl Spec {
                 ));
             }
             let request = role.request(
-                &issuer_text,
+                &role_issuers[index],
                 self.org.clone(),
                 partition,
                 quota,
@@ -453,9 +442,24 @@ impl Spec {
             None => Organization::default(),
             Some(organization) => organization.check(place, partition)?,
         };
+        let mut issuers: Vec<Issuer> = Vec::new();
+        for role in &roles {
+            if !issuers.contains(&role.trust.issuer) {
+                issuers.push(role.trust.issuer.clone());
+            }
+        }
+        if issuers.len() > 1 && matches!(thumbprints, ThumbprintChoice::Given(_)) {
+            return Err(place.top(
+                "thumbprint",
+                format!(
+                    "the roles trust {} issuers, and a list of thumbprints cannot say whose it is; write live or none",
+                    issuers.len()
+                ),
+            ));
+        }
         Ok(Fleet {
             spec: path.to_path_buf(),
-            issuer,
+            issuers,
             partition,
             roles,
             accounts,
@@ -564,7 +568,9 @@ impl RoleSpec {
                     })
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        let generic = !self.audiences.is_empty() || !self.subjects.is_empty();
+        // The spec's org is Pulumi Cloud's: roles of another issuer do not take it.
+        let generic =
+            !self.audiences.is_empty() || !self.subjects.is_empty() || !self.ci.given().is_empty();
         Ok(Request {
             trust: TrustRequest {
                 issuer: issuer.to_owned(),

@@ -418,3 +418,111 @@ fn terraform_applies_the_root_module_across_the_accounts() {
         );
     }
 }
+
+/// A spec of every issuer (Pulumi Cloud and each CI system), applied with Terraform across two
+/// member accounts: in each, one provider per issuer with its client IDs, and every role's stored
+/// trust policy the member template's, naming that account's provider of the role's issuer.
+#[test]
+fn a_spec_of_every_issuer_applies_across_the_accounts() {
+    let Some(moto) = Moto::start() else { return };
+    let organization = Organization::create(&moto);
+    let spec = include_str!("fixtures/every-issuer.yaml")
+        .replace("111111111111", organization.id("dev"))
+        .replace("222222222222", organization.id("staging"))
+        .replace("ou-abcd-12345678", &organization.unit);
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), &spec);
+    let Some(mut terraform) = Terraform::new(&dir.path().join("out/terraform")) else {
+        return;
+    };
+    terraform.use_moto_environment(&moto);
+    terraform.ok(&["init", "-backend=false"]);
+    terraform.ok(&["validate"]);
+    terraform.ok(&["apply", "-auto-approve"]);
+    let member = read_json(&dir.path().join("out/cloudformation/template.json"));
+    let resources = member["Resources"].as_object().unwrap();
+    // Each provider of the template: its logical id, its URL without https:// and client IDs.
+    let providers: Vec<(&str, &str, BTreeSet<String>)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::OIDCProvider")
+        .map(|(id, r)| {
+            let url = r["Properties"]["Url"].as_str().unwrap();
+            (
+                id.as_str(),
+                url.trim_start_matches("https://"),
+                strings(&r["Properties"]["ClientIdList"]),
+            )
+        })
+        .collect();
+    assert_eq!(providers.len(), 6);
+    let outputs: Value = serde_json::from_str(&terraform.ok(&["output", "-json"])).unwrap();
+    for name in ["dev", "staging"] {
+        let account = organization.id(name);
+        let credentials = moto.assume(account);
+        let arn = |host: &str| format!("arn:aws:iam::{account}:oidc-provider/{host}");
+        let listed = moto.aws_as(&credentials, &["iam", "list-open-id-connect-providers"]);
+        let listed: BTreeSet<String> = listed["OpenIDConnectProviderList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["Arn"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            listed,
+            providers.iter().map(|(_, host, _)| arn(host)).collect(),
+            "{name}"
+        );
+        for (_, host, client_ids) in &providers {
+            let provider = moto.aws_as(
+                &credentials,
+                &[
+                    "iam",
+                    "get-open-id-connect-provider",
+                    "--open-id-connect-provider-arn",
+                    &arn(host),
+                ],
+            );
+            assert_eq!(
+                &strings(&provider["ClientIDList"]),
+                client_ids,
+                "{name} {host}"
+            );
+            assert_eq!(
+                outputs["oidc_provider_arns"]["value"][name][host],
+                arn(host),
+                "{name}"
+            );
+        }
+        for role in resources.values().filter(|r| r["Type"] == "AWS::IAM::Role") {
+            let role_name = role["Properties"]["RoleName"].as_str().unwrap();
+            let mut policy = role["Properties"]["AssumeRolePolicyDocument"].clone();
+            for statement in policy["Statement"].as_array_mut().unwrap() {
+                let logical_id = statement["Principal"]["Federated"]["Fn::If"][1]["Ref"].clone();
+                let (_, host, _) = providers
+                    .iter()
+                    .find(|(id, _, _)| *id == logical_id)
+                    .unwrap();
+                statement["Principal"]["Federated"] = json!(arn(host));
+            }
+            let stored = moto.aws_as(&credentials, &["iam", "get-role", "--role-name", role_name]);
+            assert_eq!(
+                normalized_policy(&stored["Role"]["AssumeRolePolicyDocument"]),
+                normalized_policy(&policy),
+                "{name} {role_name}"
+            );
+        }
+    }
+    let plan = terraform.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "a second plan changes nothing:\n{}",
+        text(&plan).0
+    );
+    terraform.ok(&["destroy", "-auto-approve"]);
+    for name in ["dev", "staging"] {
+        let credentials = moto.assume(organization.id(name));
+        let providers = moto.aws_as(&credentials, &["iam", "list-open-id-connect-providers"]);
+        assert_eq!(providers["OpenIDConnectProviderList"], json!([]), "{name}");
+    }
+}

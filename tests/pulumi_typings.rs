@@ -246,17 +246,18 @@ fn generated_programs() -> Vec<(&'static str, String)> {
             assert!(output.status.success(), "{name}: {}", text(&output).1);
             (name, text(&output).0)
         })
-        .chain([("organization", spec_program())])
+        .chain([
+            ("organization", spec_program("organization.yaml")),
+            ("every_issuer", spec_program("every-issuer.yaml")),
+        ])
         .collect()
 }
 
-/// The program of the spec of many accounts: one provider per account.
-fn spec_program() -> String {
+/// The program of a spec of many accounts (`tests/fixtures/<file>`): one provider per account.
+fn spec_program(file: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let spec = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/organization.yaml"
-    );
+    let spec = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+    let spec = spec.as_str();
     let output = oidc_gen(
         dir.path(),
         &["--config", spec, "--format", "pulumi", "--out", "out"],
@@ -296,7 +297,7 @@ fn a_misspelled_property_or_missing_input_is_caught() {
     );
     let wrong_type = program.replace("type: aws:iam:Role", "type: aws:iam:IamRole");
     assert!(!problems(&wrong_type, &typings).is_empty());
-    let fleet = spec_program();
+    let fleet = spec_program("organization.yaml");
     let found = problems(&fleet.replace("- roleArn:", "- role_arn:"), &typings);
     assert!(
         found.contains(&"ProviderAssumeRole has no field role_arn".to_owned()),

@@ -19,9 +19,17 @@ fn generate_fixtures(root: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
         )
         .to_owned(),
     ];
+    let every_issuer = vec![
+        "--config".to_owned(),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/every-issuer.yaml"
+        )
+        .to_owned(),
+    ];
     fixtures()
         .into_iter()
-        .chain([("organization", spec)])
+        .chain([("organization", spec), ("every_issuer", every_issuer)])
         .map(|(name, args)| {
             let out = root.join(name);
             let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -108,8 +116,8 @@ fn cloudformation_template_has_no_cfn_lint_findings() {
     }
     assert_eq!(
         linted,
-        fixtures().len() + 2,
-        "the spec's two templates are linted"
+        fixtures().len() + 4,
+        "the specs' two templates each are linted"
     );
 }
 

@@ -325,9 +325,9 @@ accounts:
         assert_eq!(from_spec, from_flags, "{role}");
     }
     refused(
-        "roles:\n  - name: a\n    github: {repos: [acme/app]}\n  - name: b\n    gitlab: {projects: [acme/app]}\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
-        "oidc-gen.yaml:4: roles[1]:",
-        "its tokens come from https://gitlab.com, and roles[0]'s from https://token.actions.githubusercontent.com",
+        "thumbprint: [9e99a48a9960b14926bb7f3b02e22da2b0ab7280]\nroles:\n  - name: a\n    github: {repos: [acme/app]}\n  - name: b\n    gitlab: {projects: [acme/app]}\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
+        "oidc-gen.yaml:1: thumbprint",
+        "the roles trust 2 issuers, and a list of thumbprints cannot say whose it is",
     );
     refused(
         "roles:\n  - name: r\n    github:\n      repos: [acme/app]\n      refs: [main]\naccounts:\n  - {id: \"123456789012\", name: prod}\n",
@@ -339,4 +339,133 @@ accounts:
         "oidc-gen.yaml:2: roles[0]",
         "unknown field `reffs`, expected one of `repos`, `refs`",
     );
+}
+
+/// A spec of every issuer: each account gets one provider per issuer, each role trusts its own
+/// issuer's (the principal names that provider), and each role's conditions are the ones the same
+/// flags write for a single role (which the evaluator tests prove).
+#[test]
+fn a_spec_of_every_issuer_gives_each_role_its_issuers_provider() {
+    let (dir, output) = run(include_str!("fixtures/every-issuer.yaml"), &[]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let template: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/cloudformation/template.json")).unwrap(),
+    )
+    .unwrap();
+    let resources = template["Resources"].as_object().unwrap();
+    let providers: std::collections::BTreeMap<&str, &str> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::OIDCProvider")
+        .map(|(id, r)| (id.as_str(), r["Properties"]["Url"].as_str().unwrap()))
+        .collect();
+    assert_eq!(providers.len(), 6, "{providers:?}");
+    let org = "0f3e1a2b-0000-4000-8000-00000000abcd";
+    let flags: [(&str, Vec<&str>); 6] = [
+        (
+            "pulumi-esc",
+            vec!["--org", "acme", "--env", "platform/prod"],
+        ),
+        (
+            "github-deploy",
+            vec![
+                "--github",
+                "acme/infra",
+                "--github",
+                "acme@1342004/infra@892375110",
+                "--github-ref",
+                "refs/heads/main",
+            ],
+        ),
+        (
+            "gitlab-deploy",
+            vec![
+                "--gitlab",
+                "acme/platform/infra",
+                "--gitlab-ref-type",
+                "branch",
+                "--gitlab-ref",
+                "main",
+                "--gitlab-protected",
+            ],
+        ),
+        (
+            "hcp-apply",
+            vec![
+                "--hcp-terraform",
+                "acme/Default Project/prod",
+                "--hcp-run-phase",
+                "apply",
+            ],
+        ),
+        (
+            "buildkite-deploy",
+            vec!["--buildkite", "acme/deploy", "--buildkite-branch", "main"],
+        ),
+        (
+            "circleci-deploy",
+            vec![
+                "--circleci",
+                org,
+                "--circleci-project",
+                "11111111-2222-4333-8444-555555555555",
+            ],
+        ),
+    ];
+    for (role, flags) in flags {
+        let resource = resources
+            .values()
+            .find(|r| r["Properties"]["RoleName"] == role)
+            .unwrap_or_else(|| panic!("no role {role}"));
+        let statements = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        let args = [
+            &flags[..],
+            &[
+                "--no-thumbprint",
+                "--format",
+                "cloudformation",
+                "--out",
+                "-",
+            ],
+        ]
+        .concat();
+        let single = oidc_gen(dir.path(), &args);
+        assert!(single.status.success(), "{role}: {}", text(&single).1);
+        let single: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+        let url = single["Resources"]["PulumiOidcProvider"]["Properties"]["Url"]
+            .as_str()
+            .unwrap();
+        let wanted = &single["Resources"]["PulumiEscRole"]["Properties"]["AssumeRolePolicyDocument"]
+            ["Statement"];
+        let conditions = |s: &Vec<serde_json::Value>| {
+            s.iter().map(|s| s["Condition"].clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            conditions(statements),
+            conditions(wanted.as_array().unwrap()),
+            "{role}"
+        );
+        for statement in statements {
+            let reference = &statement["Principal"]["Federated"]["Fn::If"][1]["Ref"];
+            let host = url.trim_start_matches("https://");
+            assert_eq!(providers[reference.as_str().unwrap()], url, "{role}");
+            assert_eq!(
+                statement["Principal"]["Federated"]["Fn::If"][2]["Fn::Join"][1][5], host,
+                "{role}: the existing provider's ARN names its issuer"
+            );
+        }
+    }
+    // Every account gets each role's CI file.
+    let listed = files(dir.path());
+    for file in [
+        "github/dev/github-deploy.yml",
+        "gitlab/staging/gitlab-deploy.yml",
+        "hcp-terraform/dev/hcp-apply.tf",
+        "buildkite/staging/buildkite-deploy.yml",
+        "circleci/dev/circleci-deploy.yml",
+        "esc/dev/pulumi-esc.yaml",
+    ] {
+        assert!(listed.iter().any(|f| f == file), "{file}: {listed:?}");
+    }
 }
