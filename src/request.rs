@@ -721,8 +721,9 @@ pub fn check_trust_policy_size(size: usize, statements: usize, quota: usize) -> 
     };
     Err(Error::Limit(format!(
         "the role's trust policy would be {size} characters (IAM counts them without whitespace; \
-         {statements} statements), over the limit of {quota}; allow fewer environments or stacks, or \
-         wider ones with '*' (e.g. --env 'project/*'){raise}"
+         {statements} statements), over the limit of {quota}; name fewer workloads (environments, stacks, \
+         repositories, refs, projects...), or wider ones with '*' (e.g. --env 'project/*', --github-ref \
+         'refs/tags/v*'){raise}"
     )))
 }
 
