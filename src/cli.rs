@@ -605,7 +605,7 @@ impl GenerateArgs {
             trust: self.trust.request(),
             role_name: self.role_name.clone().unwrap_or_else(|| {
                 match self.trust.ci.given().first() {
-                    Some(system) => system.preset().role_name.into(),
+                    Some(system) => system.preset.role_name.into(),
                     None => request::DEFAULT_ROLE_NAME.into(),
                 }
             }),

@@ -277,7 +277,7 @@ impl Spec {
                 Some(system) => match &self.issuer {
                     Some(url)
                         if Issuer::parse(url)
-                            .is_ok_and(|i| issuers::check_issuer(system.preset(), &i).is_ok()) =>
+                            .is_ok_and(|i| issuers::check_issuer(system.preset, &i).is_ok()) =>
                     {
                         url.clone()
                     }

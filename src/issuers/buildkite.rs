@@ -92,14 +92,6 @@ fn is_slug(text: &str) -> bool {
 }
 
 impl Given for Request {
-    fn preset(&self) -> &'static Preset {
-        &PRESET
-    }
-
-    fn is_given(&self) -> bool {
-        *self != Request::default()
-    }
-
     fn default_issuer(&self) -> String {
         ISSUER.into()
     }

@@ -88,14 +88,6 @@ fn is_uuid(text: &str) -> bool {
 }
 
 impl Given for Request {
-    fn preset(&self) -> &'static Preset {
-        &PRESET
-    }
-
-    fn is_given(&self) -> bool {
-        *self != Request::default()
-    }
-
     fn default_issuer(&self) -> String {
         format!("https://oidc.circleci.com/org/{}", self.org.as_deref().unwrap_or_default())
     }

@@ -222,14 +222,6 @@ impl Repository {
 }
 
 impl Given for Request {
-    fn preset(&self) -> &'static Preset {
-        &PRESET
-    }
-
-    fn is_given(&self) -> bool {
-        *self != Request::default()
-    }
-
     fn default_issuer(&self) -> String {
         ISSUER.into()
     }

@@ -87,14 +87,6 @@ pub struct HcpTerraform {
 }
 
 impl Given for Request {
-    fn preset(&self) -> &'static Preset {
-        &PRESET
-    }
-
-    fn is_given(&self) -> bool {
-        *self != Request::default()
-    }
-
     fn default_issuer(&self) -> String {
         ISSUER.into()
     }

@@ -87,16 +87,29 @@ pub struct ConsumerFile {
 
 /// A CI system's workloads as given: its flags, or its field of a spec's role.
 pub trait Given {
-    /// The issuer's preset.
-    fn preset(&self) -> &'static Preset;
-    /// Whether any of its flags is given.
-    fn is_given(&self) -> bool;
     /// The issuer its tokens come from when `--issuer` is not given (checked later, with the
     /// values it is made of).
     fn default_issuer(&self) -> String;
     /// Checks the values for `issuer`; `notes` gets what the user should know of how they were
     /// read.
     fn validate(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Ci>;
+}
+
+/// A CI system whose flags are given: its preset, and its request.
+#[derive(Clone, Copy)]
+pub struct GivenSystem<'a> {
+    /// The system's preset.
+    pub preset: &'static Preset,
+    /// Its flags or spec field.
+    pub request: &'a (dyn Given + 'a),
+}
+
+impl<'a> std::ops::Deref for GivenSystem<'a> {
+    type Target = dyn Given + 'a;
+
+    fn deref(&self) -> &Self::Target {
+        self.request
+    }
 }
 
 /// A CI system's workloads, checked.
@@ -178,10 +191,15 @@ macro_rules! registry {
         }
 
         impl CiRequest {
-            /// The CI systems whose flags are given.
-            pub fn given(&self) -> Vec<&dyn Given> {
-                let all: Vec<&dyn Given> = vec![$(&self.$ci),*];
-                all.into_iter().filter(|system| system.is_given()).collect()
+            /// The CI systems whose flags are given (any field not its default).
+            pub fn given(&self) -> Vec<GivenSystem<'_>> {
+                let mut given = Vec::new();
+                $(
+                    if self.$ci != $ci::Request::default() {
+                        given.push(GivenSystem { preset: &$ci::PRESET, request: &self.$ci });
+                    }
+                )*
+                given
             }
         }
 
