@@ -11,16 +11,20 @@ use crate::issuer::Issuer;
 use crate::issuers::Ci;
 use crate::policy::{ConditionKey, Statement, dedup, group, is_pattern, string_like};
 
-/// A Pulumi Deployments operation, as the token's `sub` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A Pulumi Deployments operation, as the token's `sub` names it (and `--deploy-operation` and a
+/// spec's `deploy_operations`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Operation {
-    /// `pulumi preview`.
+    /// pulumi preview.
     Preview,
-    /// `pulumi up`.
+    /// pulumi up.
     Update,
-    /// `pulumi refresh`.
+    /// pulumi refresh.
     Refresh,
-    /// `pulumi destroy`.
+    /// pulumi destroy.
     Destroy,
 }
 
@@ -45,15 +49,25 @@ impl Operation {
 }
 
 /// An attribute ESC's `subjectAttributes` adds to the `sub` of its tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Deserialize,
+)]
 pub enum Attribute {
-    /// The environment opened first (it may import the one that logs in).
+    /// The environment opened first (it may import the one that logs in); values from --root-env.
+    #[value(name = "rootEnvironment.name")]
+    #[serde(rename = "rootEnvironment.name")]
     RootEnvironment,
-    /// The environment that logs in.
+    /// The environment that logs in; values from --env.
+    #[value(name = "currentEnvironment.name")]
+    #[serde(rename = "currentEnvironment.name")]
     CurrentEnvironment,
-    /// The Pulumi user who opened the environment.
+    /// The Pulumi user who opened the environment; values from --user.
+    #[value(name = "pulumi.user.login")]
+    #[serde(rename = "pulumi.user.login")]
     UserLogin,
-    /// The Pulumi organization.
+    /// The Pulumi organization (--org).
+    #[value(name = "pulumi.organization.login")]
+    #[serde(rename = "pulumi.organization.login")]
     OrganizationLogin,
 }
 

@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use oidc_gen::claims::{Attribute, Operation};
 use oidc_gen::issuer::PULUMI_CLOUD;
-use oidc_gen::issuers::CiRequest;
 use oidc_gen::render::Format;
-use oidc_gen::request::{self, Partition, Request, RoleOptions, ThumbprintChoice, TrustRequest};
+use oidc_gen::request::{self, Partition, Request, ThumbprintChoice};
+use oidc_gen::role::{self, RoleFields, WHAT, WHO};
 use oidc_gen::{Network, Selection};
 
 const EXIT_CODES: &str = "\
@@ -194,9 +193,31 @@ pub struct NetworkArgs {
     pub timeout: u64,
 }
 
-/// Who may assume the role: the issuer and the tokens it admits.
+const OUTPUT: &str = "Output";
+
+/// The options a spec file (--config) replaces: a role's, and those a spec sets for all roles.
+fn spec_fields() -> Vec<String> {
+    let shared = [
+        "org",
+        "issuer",
+        "partition",
+        "account_id",
+        "trust_policy_quota",
+        "thumbprint",
+        "no_thumbprint",
+        "existing_provider",
+        "templates",
+    ];
+    role::field_ids()
+        .into_iter()
+        .chain(shared.map(str::to_owned))
+        .collect()
+}
+
+/// Options of the default command, which generates the files. The headings follow the order of
+/// use: who may assume the role, what to generate, the thumbprint, the output.
 #[derive(Debug, Args)]
-pub struct TrustArgs {
+pub struct GenerateArgs {
     /// The Pulumi organization whose tokens the role admits. Required for Pulumi Cloud's issuer
     /// (and a self-hosted one); not used with --audience and --subject.
     #[arg(long, value_name = "ORG", help_heading = WHO)]
@@ -209,109 +230,19 @@ pub struct TrustArgs {
     #[arg(long, value_name = "URL", env = "OIDC_GEN_ISSUER", help_heading = WHO)]
     pub issuer: Option<String>,
 
-    /// An ESC environment whose tokens the role admits, as PROJECT/ENV, or ENV alone for the
-    /// legacy `default` project (default/ENV means the same); '*' matches any characters.
-    /// Repeatable. Default: every environment of the org, unless only --deploy is given.
-    #[arg(long = "env", value_name = "PROJECT/ENV", help_heading = WHO)]
-    pub envs: Vec<String>,
-
-    /// A Pulumi Deployments stack whose deployments the role admits, as PROJECT/STACK; '*'
-    /// matches any characters in either part. Repeatable.
-    #[arg(long, value_name = "PROJECT/STACK", help_heading = WHO)]
-    pub deploy: Vec<String>,
-
-    /// Admit only these Deployments operations (repeatable). Default: all four.
-    #[arg(long, value_name = "OP", value_enum, help_heading = WHO)]
-    pub deploy_operation: Vec<OperationArg>,
-
-    /// ESC's subjectAttributes, in order (repeatable): the ESC file lists them and the role
-    /// admits the custom subject they build instead of the default one.
-    #[arg(long, value_name = "ATTR", value_enum, help_heading = WHO)]
-    pub subject_attribute: Vec<AttributeArg>,
-
-    /// The values of rootEnvironment.name the role admits (PROJECT/ENV, or ENV in the legacy
-    /// default project; '*' matches any characters). Repeatable. Default: any.
-    #[arg(long = "root-env", value_name = "PROJECT/ENV", help_heading = WHO)]
-    pub root_envs: Vec<String>,
-
-    /// The values of pulumi.user.login the role admits ('*' matches any characters).
-    /// Repeatable. Default: any.
-    #[arg(long = "user", value_name = "LOGIN", help_heading = WHO)]
-    pub users: Vec<String>,
-
-    /// For an issuer other than Pulumi Cloud: an aud the role admits, compared exactly.
-    /// Repeatable; needs --subject.
-    #[arg(long = "audience", value_name = "AUD", help_heading = WHO)]
-    pub audiences: Vec<String>,
-
-    /// For an issuer other than Pulumi Cloud: a sub the role admits; '*' and '?' are wildcards
-    /// (a bare '*' is refused). Repeatable; needs --audience.
-    #[arg(long = "subject", value_name = "PATTERN", help_heading = WHO)]
-    pub subjects: Vec<String>,
-
+    /// The role: who may assume it and what it may do.
     #[command(flatten)]
-    pub ci: CiRequest,
+    pub role: RoleFields,
 
     /// The AWS partition of the account: every ARN oidc-gen builds (provider, role, the
     /// principal in the trust policy) names it, and policy ARNs must be in it.
     #[arg(long, value_name = "PARTITION", value_enum, default_value = "aws", help_heading = WHO)]
     pub partition: PartitionArg,
-}
-
-/// The options a spec file (--config) replaces.
-const SPEC_FIELDS: [&str; 26] = [
-    "org",
-    "esc_environment",
-    "envs",
-    "deploy",
-    "deploy_operation",
-    "subject_attribute",
-    "root_envs",
-    "users",
-    "audiences",
-    "subjects",
-    "partition",
-    "role_name",
-    "account_id",
-    "policy_arn",
-    "session_policy_arn",
-    "duration",
-    "session_name",
-    "trust_policy_quota",
-    "thumbprint",
-    "no_thumbprint",
-    "existing_provider",
-    "role_path",
-    "permissions_boundary",
-    "tag",
-    "max_session_duration",
-    "templates",
-];
-
-/// The options a spec file replaces, and every CI system's flags (by their groups).
-fn spec_fields() -> Vec<&'static str> {
-    SPEC_FIELDS
-        .iter()
-        .copied()
-        .chain(oidc_gen::issuers::CI_SYSTEMS.iter().copied())
-        .collect()
-}
-
-const WHO: &str = "Who may assume the role";
-const WHAT: &str = "What to generate";
-const OUTPUT: &str = "Output";
-
-/// Options of the default command, which generates the files. The headings follow the order of
-/// use: who may assume the role, what to generate, the thumbprint, the output.
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    #[command(flatten)]
-    pub trust: TrustArgs,
 
     /// Read the roles and accounts from a spec file (YAML) instead of the flags that describe
     /// one role: many roles, many accounts, and a StackSet over organizational units. Every
     /// generation flag has a field (--policy-arn -> policy_arns); see the README, "Many accounts".
-    #[arg(long, value_name = "FILE", help_heading = WHAT, conflicts_with_all = spec_fields())]
+    #[arg(long, value_name = "FILE", help_heading = WHAT, display_order = 0, conflicts_with_all = spec_fields())]
     pub config: Option<PathBuf>,
 
     /// What to generate; repeat the flag or separate with commas.
@@ -321,62 +252,15 @@ pub struct GenerateArgs {
         value_parser = format_names(),
         value_delimiter = ',',
         default_value = "all",
-        help_heading = WHAT
+        help_heading = WHAT,
+        display_order = 1
     )]
     pub format: Vec<String>,
 
-    /// The IAM role's name [default: pulumi-esc-oidc, or github-actions-oidc with --github].
-    #[arg(long, value_name = "NAME", help_heading = WHAT)]
-    pub role_name: Option<String>,
-
     /// The 12-digit AWS account id that will hold the role; the ESC environment and the
     /// Deployments settings need it for the role's ARN.
-    #[arg(long, value_name = "ID", help_heading = WHAT)]
+    #[arg(long, value_name = "ID", help_heading = WHAT, display_order = 2)]
     pub account_id: Option<String>,
-
-    /// A managed policy to attach to the role (repeatable), e.g.
-    /// arn:aws:iam::aws:policy/ReadOnlyAccess. It grants the role's permissions.
-    #[arg(long, value_name = "ARN", help_heading = WHAT)]
-    pub policy_arn: Vec<String>,
-
-    /// The role's path, e.g. /pulumi/ (it becomes part of the role's ARN).
-    #[arg(long, value_name = "PATH", help_heading = WHAT)]
-    pub role_path: Option<String>,
-
-    /// A managed policy that bounds the role's permissions: whatever the attached policies
-    /// grant, the role can do no more than this allows.
-    #[arg(long, value_name = "ARN", help_heading = WHAT)]
-    pub permissions_boundary: Option<String>,
-
-    /// A tag on the role, as KEY=VALUE (repeatable).
-    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_tag, help_heading = WHAT)]
-    pub tag: Vec<(String, String)>,
-
-    /// The role's MaxSessionDuration (1h to 12h, ESC syntax such as 2h). Default: 1h, or
-    /// --duration when that is longer.
-    #[arg(long, value_name = "DURATION", help_heading = WHAT)]
-    pub max_session_duration: Option<String>,
-
-    /// A session policy ESC and Deployments pass when they assume the role (repeatable; their
-    /// policyArns). It is not attached: it narrows each session to what both it and the role's
-    /// policies allow.
-    #[arg(long, value_name = "ARN", help_heading = WHAT)]
-    pub session_policy_arn: Vec<String>,
-
-    /// How long the AWS credentials last (ESC syntax: 1h, 1h30m, 45m); 15m to 12h. The role's
-    /// MaxSessionDuration is set to cover it.
-    #[arg(long, value_name = "DURATION", default_value = request::DEFAULT_DURATION, help_heading = WHAT)]
-    pub duration: String,
-
-    /// Also create this ESC environment (PROJECT/ENV, one the role admits) from the Pulumi
-    /// program, with the aws-login definition that uses the role (pulumiservice:index:Environment):
-    /// one pulumi up makes the role and the environment.
-    #[arg(long, value_name = "PROJECT/ENV", help_heading = WHAT)]
-    pub esc_environment: Option<String>,
-
-    /// The STS session name ESC and Deployments use.
-    #[arg(long, value_name = "NAME", default_value = request::DEFAULT_SESSION_NAME, help_heading = WHAT)]
-    pub session_name: String,
 
     /// The account's limit on the size of a role trust policy, in characters without whitespace:
     /// IAM's default is 2048, and a quota increase raises it up to 4096.
@@ -435,36 +319,6 @@ pub struct GenerateArgs {
     pub templates: Option<PathBuf>,
 }
 
-/// A Pulumi Deployments operation on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OperationArg {
-    /// pulumi preview.
-    Preview,
-    /// pulumi up.
-    Update,
-    /// pulumi refresh.
-    Refresh,
-    /// pulumi destroy.
-    Destroy,
-}
-
-/// An ESC subject attribute on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AttributeArg {
-    /// The environment opened first; values from --root-env.
-    #[value(name = "rootEnvironment.name")]
-    RootEnvironment,
-    /// The environment that logs in; values from --env.
-    #[value(name = "currentEnvironment.name")]
-    CurrentEnvironment,
-    /// The Pulumi user; values from --user.
-    #[value(name = "pulumi.user.login")]
-    UserLogin,
-    /// The Pulumi organization (--org).
-    #[value(name = "pulumi.organization.login")]
-    OrganizationLogin,
-}
-
 /// An AWS partition on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PartitionArg {
@@ -483,16 +337,6 @@ impl From<PartitionArg> for Partition {
             PartitionArg::AwsUsGov => Partition::AwsUsGov,
             PartitionArg::AwsCn => Partition::AwsCn,
         }
-    }
-}
-
-/// `KEY=VALUE`, split at the first `=`.
-fn parse_tag(value: &str) -> Result<(String, String), String> {
-    match value.split_once('=') {
-        Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
-        None => Err(format!(
-            "write the tag as KEY=VALUE (e.g. team=platform), not {value:?}"
-        )),
     }
 }
 
@@ -528,69 +372,6 @@ impl NetworkArgs {
     }
 }
 
-impl TrustArgs {
-    /// The library's request for who may assume the role.
-    pub fn request(&self) -> TrustRequest {
-        TrustRequest {
-            issuer: self
-                .issuer
-                .clone()
-                .unwrap_or_else(|| match self.ci.given().first() {
-                    Some(system) => system.default_issuer(),
-                    None => PULUMI_CLOUD.into(),
-                }),
-            org: self.org.clone(),
-            envs: self.envs.clone(),
-            deploy: self.deploy.clone(),
-            deploy_operations: self
-                .deploy_operation
-                .iter()
-                .map(|op| match op {
-                    OperationArg::Preview => Operation::Preview,
-                    OperationArg::Update => Operation::Update,
-                    OperationArg::Refresh => Operation::Refresh,
-                    OperationArg::Destroy => Operation::Destroy,
-                })
-                .collect(),
-            subject_attributes: self
-                .subject_attribute
-                .iter()
-                .map(|attribute| match attribute {
-                    AttributeArg::RootEnvironment => Attribute::RootEnvironment,
-                    AttributeArg::CurrentEnvironment => Attribute::CurrentEnvironment,
-                    AttributeArg::UserLogin => Attribute::UserLogin,
-                    AttributeArg::OrganizationLogin => Attribute::OrganizationLogin,
-                })
-                .collect(),
-            root_envs: self.root_envs.clone(),
-            users: self.users.clone(),
-            audiences: self.audiences.clone(),
-            subjects: self.subjects.clone(),
-            ci: self.ci.clone(),
-            partition: self.partition.into(),
-        }
-    }
-
-    /// Whether any option beyond the issuer says who may assume the role.
-    pub fn names_tokens(&self) -> bool {
-        let request = self.request();
-        request.org.is_some()
-            || ![
-                &request.envs,
-                &request.deploy,
-                &request.root_envs,
-                &request.users,
-                &request.audiences,
-                &request.subjects,
-            ]
-            .iter()
-            .all(|values| values.is_empty())
-            || !request.deploy_operations.is_empty()
-            || !request.subject_attributes.is_empty()
-            || !request.ci.given().is_empty()
-    }
-}
-
 impl GenerateArgs {
     /// The library's request.
     pub fn request(&self) -> Request {
@@ -602,30 +383,21 @@ impl GenerateArgs {
             ThumbprintChoice::Live
         };
         Request {
-            trust: self.trust.request(),
-            role_name: self.role_name.clone().unwrap_or_else(|| {
-                match self.trust.ci.given().first() {
-                    Some(system) => system.preset.role_name.into(),
-                    None => request::DEFAULT_ROLE_NAME.into(),
-                }
-            }),
+            role: self.role.clone(),
+            issuer: self.issuer.clone(),
+            org: self.org.clone(),
+            partition: self.partition.into(),
             account_id: self.account_id.clone(),
-            policy_arns: self.policy_arn.clone(),
-            role: RoleOptions {
-                path: self.role_path.clone(),
-                permissions_boundary: self.permissions_boundary.clone(),
-                tags: self.tag.clone(),
-                max_session_duration: self.max_session_duration.clone(),
-                esc_environment: self.esc_environment.clone(),
-            },
-            session_policy_arns: self.session_policy_arn.clone(),
-            duration: self.duration.clone(),
-            session_name: self.session_name.clone(),
             thumbprints,
             existing_provider: self.existing_provider,
             trust_policy_quota: self.trust_policy_quota,
             templates: self.templates.clone(),
         }
+    }
+
+    /// Whether any option beyond the issuer says who may assume the role.
+    pub fn names_tokens(&self) -> bool {
+        self.org.is_some() || self.role.names_tokens()
     }
 
     /// The formats asked for.
@@ -690,7 +462,7 @@ mod tests {
             Some(Command::Thumbprint(ThumbprintArgs { json: true, .. }))
         ));
         let bare = Cli::try_parse_from(["oidc-gen"]).unwrap();
-        let error = bare.generate.trust.request().validate().unwrap_err();
+        let error = bare.generate.request().trust().unwrap_err();
         assert!(error.to_string().contains("--org is required"), "{error}");
     }
 
@@ -707,8 +479,11 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            cli.generate.trust.request().subject_attributes,
-            [Attribute::UserLogin, Attribute::CurrentEnvironment]
+            cli.generate.role.subject_attributes,
+            [
+                oidc_gen::claims::Attribute::UserLogin,
+                oidc_gen::claims::Attribute::CurrentEnvironment
+            ]
         );
     }
 

@@ -25,6 +25,7 @@ pub mod output;
 pub mod policy;
 pub mod render;
 pub mod request;
+pub mod role;
 pub mod session;
 pub mod simulate;
 pub mod spec;

@@ -127,7 +127,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 
 /// `oidc-gen --config FILE`: many roles in many accounts.
 fn generate_from_spec(args: &GenerateArgs, config: &Path) -> Result<()> {
-    if args.trust.issuer.is_some() {
+    if args.issuer.is_some() {
         return Err(Error::Usage(
             "--issuer (or OIDC_GEN_ISSUER) cannot be used with --config; write issuer: in the spec"
                 .into(),
@@ -230,9 +230,9 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         },
         _ => unreachable!("clap requires --token, or --aud with --sub"),
     };
-    let trust = &args.generate.trust;
-    let policy = match (&args.policy, &args.generate.config) {
-        (Some(_), _) if trust.names_tokens() => {
+    let generate = &args.generate;
+    let policy = match (&args.policy, &generate.config) {
+        (Some(_), _) if generate.names_tokens() => {
             return Err(Error::Usage(
                 "--policy evaluates the policy in the file; the options that describe a policy to generate \
                  (--org, --env, --deploy, --github, --audience, ...) cannot be used with it"
@@ -241,7 +241,7 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         }
         (Some(path), _) => PolicyInput::File {
             path: path.clone(),
-            issuer: trust.issuer.clone(),
+            issuer: generate.issuer.clone(),
         },
         (None, Some(spec)) => {
             let fleet = spec::load(spec)?;
@@ -269,7 +269,7 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
             };
             PolicyInput::Checked(Box::new(role.trust.clone()))
         }
-        (None, None) => PolicyInput::Generated(Box::new(trust.request())),
+        (None, None) => PolicyInput::Generated(Box::new(generate.request())),
     };
     let answer = simulate::run(&token, &policy)?;
     answer

@@ -394,38 +394,31 @@ mod tests {
     fn the_size_check_counts_the_rendered_policy() {
         use crate::claims::Attribute;
         use crate::policy::policy_size;
-        use crate::request::{Request, ThumbprintChoice, TrustRequest};
-        let trusts = [
-            TrustRequest {
+        use crate::request::{Request, ThumbprintChoice};
+        use crate::role::RoleFields;
+        let roles = [
+            RoleFields {
                 envs: vec!["platform/prod".into(), "legacy-*".into()],
                 deploy: vec!["infra/*".into()],
-                ..TrustRequest::default()
+                ..RoleFields::default()
             },
-            TrustRequest {
+            RoleFields {
                 subject_attributes: vec![Attribute::CurrentEnvironment, Attribute::UserLogin],
                 envs: vec!["p/*".into(), "dev*".into()],
-                ..TrustRequest::default()
+                ..RoleFields::default()
             },
-            TrustRequest::default(),
+            RoleFields::default(),
         ];
-        for trust in trusts {
+        for role in roles {
             let inputs = Request {
-                trust: TrustRequest {
-                    issuer: crate::issuer::PULUMI_CLOUD.into(),
-                    org: Some("acme".into()),
-                    ..trust
+                org: Some("acme".into()),
+                role: RoleFields {
+                    name: Some("r".into()),
+                    session_name: "s-s".into(),
+                    ..role
                 },
-                role_name: "r".into(),
-                account_id: None,
-                policy_arns: vec![],
-                role: Default::default(),
-                session_policy_arns: vec![],
-                duration: "1h".into(),
-                session_name: "s-s".into(),
                 thumbprints: ThumbprintChoice::Omit,
-                existing_provider: false,
-                trust_policy_quota: 2048,
-                templates: None,
+                ..Request::default()
             }
             .validate()
             .unwrap();

@@ -6,17 +6,15 @@ use std::path::PathBuf;
 
 use crate::claims::{self, Attribute, Claims, Operation, Pulumi, Trust};
 use crate::error::{Error, Result};
-use crate::issuer::Issuer;
-use crate::issuers::{self, CiRequest};
+use crate::issuer::{Issuer, PULUMI_CLOUD};
+use crate::issuers;
 use crate::policy;
+use crate::role::RoleFields;
 use crate::thumbprint::MAX_THUMBPRINTS;
 
 /// The role name used when `--role-name` is not given.
 pub const DEFAULT_ROLE_NAME: &str = "pulumi-esc-oidc";
-/// The STS session name used when `--session-name` is not given (ESC's own default).
-pub const DEFAULT_SESSION_NAME: &str = "pulumi-environments-session";
-/// The ESC login duration used when `--duration` is not given.
-pub const DEFAULT_DURATION: &str = "1h";
+pub use crate::role::{DEFAULT_DURATION, DEFAULT_SESSION_NAME, Tag};
 
 /// IAM's default limit on a role trust policy's size, in characters without whitespace.
 pub const DEFAULT_TRUST_POLICY_QUOTA: usize = 2048;
@@ -85,78 +83,20 @@ pub enum ThumbprintChoice {
     Omit,
 }
 
-/// Who may assume the role, as given and not yet checked.
-#[derive(Debug, Clone, Default)]
-pub struct TrustRequest {
-    /// The OIDC issuer URL.
-    pub issuer: String,
-    /// The Pulumi organization; not used with another issuer.
-    pub org: Option<String>,
-    /// ESC environments: `project/env`, or `env` in the legacy default project.
-    pub envs: Vec<String>,
-    /// Pulumi Deployments stacks, `project/stack`.
-    pub deploy: Vec<String>,
-    /// Deployments operations; empty for all.
-    pub deploy_operations: Vec<Operation>,
-    /// ESC `subjectAttributes`, in order.
-    pub subject_attributes: Vec<Attribute>,
-    /// Values of `rootEnvironment.name`.
-    pub root_envs: Vec<String>,
-    /// Values of `pulumi.user.login`.
-    pub users: Vec<String>,
-    /// Another issuer's accepted audiences.
-    pub audiences: Vec<String>,
-    /// Another issuer's accepted subjects.
-    pub subjects: Vec<String>,
-    /// The CI systems' workloads (`--github`, ...).
-    pub ci: CiRequest,
-    /// The partition of the provider's ARN.
-    pub partition: Partition,
-}
-
-/// The role's own settings beyond its name and policies, as given and not yet checked.
-#[derive(Debug, Clone, Default)]
-pub struct RoleOptions {
-    /// The role's path, `/` when not given.
-    pub path: Option<String>,
-    /// A managed policy that bounds the role's permissions.
-    pub permissions_boundary: Option<String>,
-    /// Tags, as `(key, value)`.
-    pub tags: Vec<(String, String)>,
-    /// The role's `MaxSessionDuration` (ESC syntax); by default what the login duration needs.
-    pub max_session_duration: Option<String>,
-    /// An ESC environment (`PROJECT/ENV`) the Pulumi program also creates, logging in with the role.
-    pub esc_environment: Option<String>,
-}
-
-/// A tag on the role.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Tag {
-    /// The key.
-    pub key: String,
-    /// The value, possibly empty.
-    pub value: String,
-}
-
-/// What the user asked for, as given on the command line and not yet checked.
+/// What the user asked for, as given and not yet checked: one role, its issuer, and where it
+/// goes.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// Who may assume the role.
-    pub trust: TrustRequest,
-    /// The IAM role name.
-    pub role_name: String,
+    /// The role's fields (flags, or a spec's role).
+    pub role: RoleFields,
+    /// The OIDC issuer URL; none for the CI system's own, or Pulumi Cloud's.
+    pub issuer: Option<String>,
+    /// The Pulumi organization; not used with another issuer.
+    pub org: Option<String>,
+    /// The partition of every ARN.
+    pub partition: Partition,
     /// The AWS account that will hold the role, needed for the role ARN in ESC and Deployments.
     pub account_id: Option<String>,
-    /// Managed policies to attach to the role.
-    pub policy_arns: Vec<String>,
-    /// The role's path, boundary, tags and longest session.
-    pub role: RoleOptions,
-    /// Session policies ESC and Deployments pass when they assume the role.
-    pub session_policy_arns: Vec<String>,
-    /// The login duration, e.g. `1h` or `1h30m`.
-    pub duration: String,
-    /// The STS session name ESC and Deployments use.
-    pub session_name: String,
     /// Where thumbprints come from.
     pub thumbprints: ThumbprintChoice,
     /// Trust the account's existing OIDC provider for the issuer instead of creating one.
@@ -165,6 +105,23 @@ pub struct Request {
     pub trust_policy_quota: usize,
     /// A folder of templates tried before the built-in ones.
     pub templates: Option<PathBuf>,
+}
+
+impl Default for Request {
+    /// No role flag, Pulumi Cloud's issuer, thumbprints computed live.
+    fn default() -> Self {
+        Request {
+            role: RoleFields::default(),
+            issuer: None,
+            org: None,
+            partition: Partition::Aws,
+            account_id: None,
+            thumbprints: ThumbprintChoice::Live,
+            existing_provider: false,
+            trust_policy_quota: DEFAULT_TRUST_POLICY_QUOTA,
+            templates: None,
+        }
+    }
 }
 
 /// Who may assume the role, checked: the issuer, the trust model and the statements it makes.
@@ -207,13 +164,35 @@ pub struct Inputs {
     pub(crate) templates: Option<PathBuf>,
 }
 
-impl TrustRequest {
+impl Request {
+    /// The issuer URL: the one given, else the CI system's, else Pulumi Cloud's.
+    pub fn issuer_url(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| match self.role.ci.given().first() {
+                Some(system) => system.default_issuer(),
+                None => PULUMI_CLOUD.into(),
+            })
+    }
+
+    /// The role's name: the one given, else the CI system's default, else Pulumi's.
+    pub fn role_name(&self) -> String {
+        self.role
+            .name
+            .clone()
+            .unwrap_or_else(|| match self.role.ci.given().first() {
+                Some(system) => system.preset.role_name.into(),
+                None => DEFAULT_ROLE_NAME.into(),
+            })
+    }
+
     /// Checks the issuer and the workloads, and builds the statements.
-    pub fn validate(&self) -> Result<TrustInputs> {
-        let issuer = Issuer::parse(&self.issuer)?;
+    pub fn trust(&self) -> Result<TrustInputs> {
+        let issuer = Issuer::parse(&self.issuer_url())?;
         let mut notes = Vec::new();
-        let generic = !self.audiences.is_empty() || !self.subjects.is_empty();
-        let trust = if !self.ci.given().is_empty() {
+        let role = &self.role;
+        let generic = !role.audiences.is_empty() || !role.subjects.is_empty();
+        let trust = if !role.ci.given().is_empty() {
             self.ci(&issuer, &mut notes)?
         } else if generic {
             self.generic()?
@@ -258,19 +237,25 @@ impl TrustRequest {
     fn pulumi_flags(&self) -> [(&'static str, bool); 7] {
         [
             ("--org", self.org.is_some()),
-            ("--env", !self.envs.is_empty()),
-            ("--deploy", !self.deploy.is_empty()),
-            ("--deploy-operation", !self.deploy_operations.is_empty()),
-            ("--subject-attribute", !self.subject_attributes.is_empty()),
-            ("--root-env", !self.root_envs.is_empty()),
-            ("--user", !self.users.is_empty()),
+            ("--env", !self.role.envs.is_empty()),
+            ("--deploy", !self.role.deploy.is_empty()),
+            (
+                "--deploy-operation",
+                !self.role.deploy_operations.is_empty(),
+            ),
+            (
+                "--subject-attribute",
+                !self.role.subject_attributes.is_empty(),
+            ),
+            ("--root-env", !self.role.root_envs.is_empty()),
+            ("--user", !self.role.users.is_empty()),
         ]
     }
 
     fn ci(&self, issuer: &Issuer, notes: &mut Vec<String>) -> Result<Trust> {
         let others = self.pulumi_flags().into_iter().chain([
-            ("--audience", !self.audiences.is_empty()),
-            ("--subject", !self.subjects.is_empty()),
+            ("--audience", !self.role.audiences.is_empty()),
+            ("--subject", !self.role.subjects.is_empty()),
         ]);
         if let Some((flag, _)) = others.into_iter().find(|(_, given)| *given) {
             return Err(Error::Usage(format!(
@@ -278,7 +263,7 @@ impl TrustRequest {
                  use one or the other"
             )));
         }
-        let [system] = self.ci.given()[..] else {
+        let [system] = self.role.ci.given()[..] else {
             return Err(Error::Usage(
                 "the flags name workloads of more than one CI system; a role trusts one issuer: give each CI \
                  system its own role (a spec file holds many)"
@@ -289,7 +274,7 @@ impl TrustRequest {
     }
 
     fn generic(&self) -> Result<Trust> {
-        if self.audiences.is_empty() || self.subjects.is_empty() {
+        if self.role.audiences.is_empty() || self.role.subjects.is_empty() {
             return Err(Error::Usage(
                 "--audience and --subject go together: name the audiences and the subjects the role admits".into(),
             ));
@@ -300,7 +285,7 @@ impl TrustRequest {
                  use one or the other"
             )));
         }
-        for audience in &self.audiences {
+        for audience in &self.role.audiences {
             validate_claim_value("--audience", audience)?;
             if policy::is_pattern(audience) {
                 return Err(Error::invalid(
@@ -310,7 +295,7 @@ impl TrustRequest {
                 ));
             }
         }
-        for subject in &self.subjects {
+        for subject in &self.role.subjects {
             validate_claim_value("--subject", subject)?;
             if subject.chars().all(|c| c == '*' || c == '?') {
                 return Err(Error::invalid(
@@ -323,8 +308,8 @@ impl TrustRequest {
             }
         }
         Ok(Trust::Generic {
-            audiences: policy::dedup(self.audiences.clone()),
-            subjects: policy::dedup(self.subjects.clone()),
+            audiences: policy::dedup(self.role.audiences.clone()),
+            subjects: policy::dedup(self.role.subjects.clone()),
         })
     }
 
@@ -337,25 +322,25 @@ impl TrustRequest {
             ));
         };
         validate_org(org)?;
-        for env in &self.envs {
+        for env in &self.role.envs {
             validate_env("--env", env)?;
         }
-        for env in &self.root_envs {
+        for env in &self.role.root_envs {
             validate_env("--root-env", env)?;
         }
-        for stack in &self.deploy {
+        for stack in &self.role.deploy {
             validate_stack(stack)?;
         }
-        for user in &self.users {
+        for user in &self.role.users {
             validate_user(user)?;
         }
-        if !self.deploy_operations.is_empty() && self.deploy.is_empty() {
+        if !self.role.deploy_operations.is_empty() && self.role.deploy.is_empty() {
             return Err(Error::Usage(
                 "--deploy-operation narrows --deploy; name the stacks with --deploy PROJECT/STACK"
                     .into(),
             ));
         }
-        let attributes = &self.subject_attributes;
+        let attributes = &self.role.subject_attributes;
         if let Some(repeated) = attributes
             .iter()
             .enumerate()
@@ -369,10 +354,10 @@ impl TrustRequest {
         let needs = [
             (
                 "--root-env",
-                !self.root_envs.is_empty(),
+                !self.role.root_envs.is_empty(),
                 Attribute::RootEnvironment,
             ),
-            ("--user", !self.users.is_empty(), Attribute::UserLogin),
+            ("--user", !self.role.users.is_empty(), Attribute::UserLogin),
         ];
         for (flag, given, attribute) in needs {
             if given && !attributes.contains(&attribute) {
@@ -383,7 +368,7 @@ impl TrustRequest {
             }
         }
         if !attributes.is_empty()
-            && !self.envs.is_empty()
+            && !self.role.envs.is_empty()
             && !attributes.contains(&Attribute::CurrentEnvironment)
         {
             return Err(Error::Usage(
@@ -392,7 +377,7 @@ impl TrustRequest {
                     .into(),
             ));
         }
-        let mut operations = self.deploy_operations.clone();
+        let mut operations = self.role.deploy_operations.clone();
         operations.sort();
         operations.dedup();
         if operations.is_empty() {
@@ -400,12 +385,12 @@ impl TrustRequest {
         }
         Ok(Pulumi {
             org: org.clone(),
-            envs: policy::dedup(self.envs.clone()),
-            deploy: policy::dedup(self.deploy.clone()),
+            envs: policy::dedup(self.role.envs.clone()),
+            deploy: policy::dedup(self.role.deploy.clone()),
             operations,
             subject_attributes: attributes.clone(),
-            root_envs: policy::dedup(self.root_envs.clone()),
-            users: policy::dedup(self.users.clone()),
+            root_envs: policy::dedup(self.role.root_envs.clone()),
+            users: policy::dedup(self.role.users.clone()),
         })
     }
 }
@@ -448,8 +433,9 @@ impl TrustInputs {
 impl Request {
     /// Checks every value, reporting the first that is invalid.
     pub fn validate(self) -> Result<Inputs> {
-        let trust = self.trust.validate()?;
-        validate_iam_name("--role-name", &self.role_name, 1, 64)?;
+        let trust = self.trust()?;
+        let role_name = self.role_name();
+        validate_iam_name("--role-name", &role_name, 1, 64)?;
         if let Some(account) = &self.account_id {
             validate_account_id(account)?;
         }
@@ -464,20 +450,20 @@ impl Request {
             }
         }
         let partition = trust.partition;
-        for arn in &self.policy_arns {
+        for arn in &self.role.policy_arns {
             validate_policy_arn("--policy-arn", arn, partition)?;
         }
-        for arn in &self.session_policy_arns {
+        for arn in &self.role.session_policy_arns {
             validate_policy_arn("--session-policy-arn", arn, partition)?;
         }
-        let role_path = match self.role.path {
+        let role_path = match self.role.path.clone() {
             Some(path) => validate_role_path(path)?,
             None => "/".to_owned(),
         };
         if let Some(arn) = &self.role.permissions_boundary {
             validate_policy_arn("--permissions-boundary", arn, partition)?;
         }
-        let tags = validate_tags(self.role.tags)?;
+        let tags = validate_tags(self.role.tags.clone())?;
         if let Some(env) = &self.role.esc_environment {
             let what = "--esc-environment";
             let Some(pulumi) = trust.pulumi() else {
@@ -510,14 +496,14 @@ impl Request {
             }
         }
         let pulumi = trust.pulumi();
-        if !self.session_policy_arns.is_empty() && pulumi.is_none() {
+        if !self.role.session_policy_arns.is_empty() && pulumi.is_none() {
             return Err(Error::Usage(
                 "--session-policy-arn goes to Pulumi ESC and Deployments, which assume the role for Pulumi Cloud's \
                  tokens; another issuer's clients pass session policies themselves"
                     .into(),
             ));
         }
-        let duration_seconds = parse_duration("--duration", &self.duration)?;
+        let duration_seconds = parse_duration("--duration", &self.role.duration)?;
         let max_session_seconds = match &self.role.max_session_duration {
             Some(given) => {
                 let seconds = parse_duration("--max-session-duration", given)?;
@@ -528,7 +514,7 @@ impl Request {
                         format!(
                             "IAM takes 1h to 12h, and ESC and Deployments ask for --duration {}; give at least \
                              the larger of the two",
-                            self.duration
+                            self.role.duration
                         ),
                     ));
                 }
@@ -536,7 +522,7 @@ impl Request {
             }
             None => duration_seconds.max(ROLE_MAX_SESSION_RANGE.0),
         };
-        validate_iam_name("--session-name", &self.session_name, 2, 64)?;
+        validate_iam_name("--session-name", &self.role.session_name, 2, 64)?;
         let thumbprints = match self.thumbprints {
             _ if self.existing_provider => ThumbprintChoice::Omit,
             ThumbprintChoice::Given(given) => {
@@ -544,15 +530,15 @@ impl Request {
             }
             other => other,
         };
-        if self.policy_arns.len() > POLICY_ATTACHMENTS.1 {
+        if self.role.policy_arns.len() > POLICY_ATTACHMENTS.1 {
             return Err(Error::Limit(format!(
                 "{} --policy-arn values, but IAM attaches at most {} managed policies to a role (10 unless the \
                  quota was raised); combine them into fewer policies",
-                self.policy_arns.len(),
+                self.role.policy_arns.len(),
                 POLICY_ATTACHMENTS.1
             )));
         }
-        let session_policy_arns = policy::dedup(self.session_policy_arns);
+        let session_policy_arns = policy::dedup(self.role.session_policy_arns.clone());
         if session_policy_arns.len() > MAX_SESSION_POLICIES {
             return Err(Error::Limit(format!(
                 "{} --session-policy-arn values, but STS takes at most {MAX_SESSION_POLICIES} session policies; \
@@ -572,18 +558,18 @@ impl Request {
         }
         let inputs = Inputs {
             trust,
-            role_name: self.role_name,
+            role_name,
             account_id: self.account_id,
-            policy_arns: policy::dedup(self.policy_arns),
+            policy_arns: policy::dedup(self.role.policy_arns.clone()),
             role_path,
-            permissions_boundary: self.role.permissions_boundary,
+            permissions_boundary: self.role.permissions_boundary.clone(),
             tags,
             max_session_seconds,
-            max_session_given: self.role.max_session_duration,
+            max_session_given: self.role.max_session_duration.clone(),
             session_policy_arns,
-            duration: self.duration,
-            session_name: self.session_name,
-            esc_environment: self.role.esc_environment,
+            duration: self.role.duration.clone(),
+            session_name: self.role.session_name.clone(),
+            esc_environment: self.role.esc_environment.clone(),
             thumbprints,
             existing_provider: self.existing_provider,
             trust_policy_quota: self.trust_policy_quota,
@@ -855,13 +841,13 @@ fn validate_role_path(path: String) -> Result<String> {
 
 /// IAM's tag rules: at most 50, keys 1-128 and values 0-256 characters of letters, digits,
 /// spaces and `_.:/=+-@`, keys unique and not starting with `aws:`. Sorted by key.
-fn validate_tags(given: Vec<(String, String)>) -> Result<Vec<Tag>> {
+fn validate_tags(given: Vec<Tag>) -> Result<Vec<Tag>> {
     let allowed = |text: &str| {
         text.chars()
             .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
     };
     let mut tags: Vec<Tag> = Vec::new();
-    for (key, value) in given {
+    for Tag { key, value } in given {
         let shown = format!("{key}={value}");
         if key.is_empty() || key.chars().count() > 128 || !allowed(&key) {
             return Err(Error::invalid(
@@ -1013,22 +999,9 @@ mod tests {
 
     pub(crate) fn request() -> Request {
         Request {
-            trust: TrustRequest {
-                issuer: crate::issuer::PULUMI_CLOUD.into(),
-                org: Some("acme".into()),
-                ..TrustRequest::default()
-            },
-            role_name: DEFAULT_ROLE_NAME.into(),
-            account_id: None,
-            policy_arns: vec![],
-            role: RoleOptions::default(),
-            session_policy_arns: vec![],
-            duration: DEFAULT_DURATION.into(),
-            session_name: DEFAULT_SESSION_NAME.into(),
+            org: Some("acme".into()),
             thumbprints: ThumbprintChoice::Omit,
-            existing_provider: false,
-            trust_policy_quota: DEFAULT_TRUST_POLICY_QUOTA,
-            templates: None,
+            ..Request::default()
         }
     }
 
@@ -1116,7 +1089,10 @@ mod tests {
         for bad in ["pulumi/", "/pulumi", "/a b/", "//", "/a//b/"] {
             assert!(validate_role_path(bad.into()).is_err(), "{bad}");
         }
-        let tag = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let tag = |k: &str, v: &str| Tag {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        };
         let tags = validate_tags(vec![tag("team", "platform"), tag("cost center", "")]).unwrap();
         assert_eq!(tags[0].key, "cost center");
         for bad in [
@@ -1191,7 +1167,7 @@ mod tests {
     #[test]
     fn exact_environments_are_compared_exactly() {
         let mut req = request();
-        req.trust.envs = vec!["proj/dev".into(), "legacy".into(), "proj/dev".into()];
+        req.role.envs = vec!["proj/dev".into(), "legacy".into(), "proj/dev".into()];
         let model = req.validate().unwrap().model(&[]);
         assert_eq!(model.role.statements.len(), 2);
         for (statement, sub) in model.role.statements.iter().zip([
@@ -1207,7 +1183,7 @@ mod tests {
     #[test]
     fn default_env_means_the_legacy_project() {
         let mut req = request();
-        req.trust.envs = vec!["default/prod".into()];
+        req.role.envs = vec!["default/prod".into()];
         let inputs = req.validate().unwrap();
         let statements = &inputs.trust.claims.statements;
         assert_eq!(statements.len(), 1);
@@ -1222,8 +1198,8 @@ mod tests {
     #[test]
     fn only_deployments_admits_no_esc_tokens() {
         let mut req = request();
-        req.trust.deploy = vec!["infra/prod".into()];
-        req.trust.deploy_operations = vec![Operation::Update];
+        req.role.deploy = vec!["infra/prod".into()];
+        req.role.deploy_operations = vec![Operation::Update];
         let inputs = req.validate().unwrap();
         assert!(!inputs.admits_esc());
         let statements = &inputs.trust.claims.statements;
@@ -1236,33 +1212,33 @@ mod tests {
 
     #[test]
     fn usage_rules_between_options() {
-        let refused = |change: fn(&mut TrustRequest)| {
+        let refused = |change: fn(&mut Request)| {
             let mut req = request();
-            change(&mut req.trust);
+            change(&mut req);
             req.validate().unwrap_err().exit_code()
         };
-        assert_eq!(refused(|t| t.users = vec!["a".into()]), 2);
+        assert_eq!(refused(|t| t.role.users = vec!["a".into()]), 2);
         assert_eq!(
-            refused(|t| t.deploy_operations = vec![Operation::Update]),
+            refused(|t| t.role.deploy_operations = vec![Operation::Update]),
             2
         );
-        assert_eq!(refused(|t| t.audiences = vec!["a".into()]), 2);
+        assert_eq!(refused(|t| t.role.audiences = vec!["a".into()]), 2);
         assert_eq!(
             refused(|t| {
-                t.subject_attributes = vec![Attribute::UserLogin, Attribute::UserLogin];
+                t.role.subject_attributes = vec![Attribute::UserLogin, Attribute::UserLogin];
             }),
             2
         );
         assert_eq!(
             refused(|t| {
-                t.subject_attributes = vec![Attribute::UserLogin];
-                t.envs = vec!["p/e".into()];
+                t.role.subject_attributes = vec![Attribute::UserLogin];
+                t.role.envs = vec!["p/e".into()];
             }),
             2
         );
         assert_eq!(
             refused(|t| {
-                t.issuer = "https://gitlab.com".into();
+                t.issuer = Some("https://gitlab.com".into());
             }),
             2
         );
@@ -1271,7 +1247,7 @@ mod tests {
     #[test]
     fn max_session_duration_covers_the_esc_duration() {
         let mut req = request();
-        req.duration = "2h30m".into();
+        req.role.duration = "2h30m".into();
         assert_eq!(
             req.validate().unwrap().model(&[]).role.max_session_duration,
             9000
@@ -1286,7 +1262,7 @@ mod tests {
             3600
         );
         let mut short = request();
-        short.duration = "20m".into();
+        short.role.duration = "20m".into();
         assert_eq!(
             short
                 .validate()
@@ -1335,7 +1311,7 @@ mod tests {
         );
 
         let mut many = request();
-        many.trust.envs = (0..60)
+        many.role.envs = (0..60)
             .map(|i| format!("project-{i:02}/environment"))
             .collect();
         let error = many.clone().validate().unwrap_err();
@@ -1357,7 +1333,7 @@ mod tests {
         // Past the largest quota there is no quota to raise.
         let mut more = many.clone();
         more.trust_policy_quota = MAX_TRUST_POLICY_QUOTA;
-        more.trust.envs = (0..200)
+        more.role.envs = (0..200)
             .map(|i| format!("project-{i:03}/environment"))
             .collect();
         let error = more.validate().unwrap_err().to_string();
@@ -1369,8 +1345,8 @@ mod tests {
     fn command_reproduces_the_request() {
         let mut req = request();
         req.account_id = Some("123456789012".into());
-        req.trust.envs = vec!["p/e".into()];
-        req.role_name = "x+y".into();
+        req.role.envs = vec!["p/e".into()];
+        req.role.name = Some("x+y".into());
         let inputs = req.validate().unwrap();
         assert_eq!(
             inputs.model(&["ab".repeat(20)]).generator.command,

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::issuers;
 use crate::policy::{ASSUME_ACTION, policy_size, string_like};
-use crate::request::{MAX_TRUST_POLICY_QUOTA, TrustInputs, TrustRequest};
+use crate::request::{MAX_TRUST_POLICY_QUOTA, Request, TrustInputs};
 
 /// The token `simulate` evaluates, as given.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ pub enum PolicyInput {
         issuer: Option<String>,
     },
     /// The policy these options would generate.
-    Generated(Box<TrustRequest>),
+    Generated(Box<Request>),
     /// The policy of a role already checked (a spec's).
     Checked(Box<TrustInputs>),
 }
@@ -120,7 +120,7 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
             (document, issuer)
         }
         PolicyInput::Generated(request) => {
-            let trust = request.validate()?;
+            let trust = request.trust()?;
             notes.extend(trust.notes.iter().cloned());
             let issuer = trust.issuer.host_path().to_owned();
             (trust.trust_policy(None), Some(issuer))

@@ -9,15 +9,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::bounded;
-use crate::claims::{Attribute, Operation};
 use crate::error::{Error, Result};
 use crate::fleet::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Fleet, Organization};
 use crate::issuer::{Issuer, PULUMI_CLOUD};
-use crate::issuers::{self, CiRequest};
-use crate::request::{
-    self, DEFAULT_DURATION, DEFAULT_SESSION_NAME, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request,
-    RoleOptions, ThumbprintChoice, TrustRequest,
-};
+use crate::issuers;
+use crate::request::{self, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request, ThumbprintChoice};
+use crate::role::{self, RoleFields, with_fields};
 
 /// The spec as written.
 #[derive(Debug, Deserialize)]
@@ -42,82 +39,14 @@ enum ThumbprintSpec {
     Given(Vec<String>),
 }
 
+/// A role: its fields, declared with the flags they replace, and any other key, gathered to be
+/// refused (a struct with a flattened field ignores what it does not know).
 #[derive(Debug, Deserialize)]
 struct RoleSpec {
-    name: String,
-    #[serde(default)]
-    envs: Vec<String>,
-    #[serde(default)]
-    deploy: Vec<String>,
-    #[serde(default)]
-    deploy_operations: Vec<String>,
-    #[serde(default)]
-    subject_attributes: Vec<String>,
-    #[serde(default)]
-    root_envs: Vec<String>,
-    #[serde(default)]
-    users: Vec<String>,
-    #[serde(default)]
-    audiences: Vec<String>,
-    #[serde(default)]
-    subjects: Vec<String>,
-    #[serde(default)]
-    policy_arns: Vec<String>,
-    #[serde(default)]
-    session_policy_arns: Vec<String>,
-    duration: Option<String>,
-    session_name: Option<String>,
-    max_session_duration: Option<String>,
-    path: Option<String>,
-    permissions_boundary: Option<String>,
-    #[serde(default, deserialize_with = "unique_keys")]
-    tags: BTreeMap<String, String>,
-    /// The CI systems' fields (`github:`, ...); a key that is neither a role's field nor a CI
-    /// system's is refused there.
     #[serde(flatten)]
-    ci: CiRequest,
-    /// Keys that are neither: a flattened struct ignores what it does not know, so they are
-    /// gathered here and refused.
+    fields: RoleFields,
     #[serde(flatten)]
-    unknown: BTreeMap<String, serde_yaml::Value>,
-}
-
-/// A role's fields, for the message about one it does not have.
-const ROLE_FIELDS: &str = "name, envs, deploy, deploy_operations, subject_attributes, root_envs, users, \
-                           audiences, subjects, policy_arns, session_policy_arns, duration, session_name, \
-                           max_session_duration, path, permissions_boundary, tags";
-
-/// A mapping whose keys are all different: YAML forbids duplicate keys, and a kept last value
-/// would hide the first.
-fn unique_keys<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<BTreeMap<String, String>, D::Error> {
-    struct Unique;
-    impl<'de> serde::de::Visitor<'de> for Unique {
-        type Value = BTreeMap<String, String>;
-
-        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-            formatter.write_str("a mapping of strings")
-        }
-
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let mut values = BTreeMap::new();
-            while let Some((key, value)) = map.next_entry::<String, String>()? {
-                if values.contains_key(&key) {
-                    return Err(serde::de::Error::custom(format!(
-                        "duplicate key {}",
-                        bounded::quoted(&key)
-                    )));
-                }
-                values.insert(key, value);
-            }
-            Ok(values)
-        }
-    }
-    deserializer.deserialize_map(Unique)
+    other: BTreeMap<String, serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,6 +156,10 @@ pub fn load(path: &Path) -> Result<Fleet> {
         field: String::new(),
         message: refusal.message,
     })?;
+    let place = Place {
+        file: path,
+        text: &text,
+    };
     let spec: Spec = serde_yaml::from_str(&text).map_err(|error| {
         let location = error.location();
         // serde_yaml's message ends with " at line L column C"; the line is told up front instead.
@@ -239,6 +172,19 @@ pub fn load(path: &Path) -> Result<Fleet> {
             Some((field, rest)) if !field.contains(' ') => (field.to_owned(), rest.to_owned()),
             _ => (String::new(), message),
         };
+        // A role's field read through the flattened declaration tells its own name first.
+        let role_field = field
+            .strip_prefix("roles[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|index| index.parse::<usize>().ok())
+            .zip(
+                message
+                    .split_once(": ")
+                    .filter(|(key, _)| is_field_name(key)),
+            );
+        if let Some((index, (key, rest))) = role_field {
+            return place.item_key("roles", index, key, rest.to_owned());
+        }
         Error::Spec {
             file: path.to_path_buf(),
             line: location.map(|l| l.line()),
@@ -246,10 +192,6 @@ pub fn load(path: &Path) -> Result<Fleet> {
             message,
         }
     })?;
-    let place = Place {
-        file: path,
-        text: &text,
-    };
     let base = path.parent().unwrap_or(Path::new(""));
     spec.check(&place, base, path)
 }
@@ -273,7 +215,7 @@ impl Spec {
         let role_issuers: Vec<String> = self
             .roles
             .iter()
-            .map(|role| match role.ci.given().first() {
+            .map(|role| match role.fields.ci.given().first() {
                 Some(system) => match &self.issuer {
                     Some(url)
                         if Issuer::parse(url)
@@ -322,34 +264,54 @@ impl Spec {
 
         let mut roles = Vec::new();
         for (index, role) in self.roles.into_iter().enumerate() {
+            let Some(name) = role.fields.name.clone() else {
+                return Err(place.item(
+                    "roles",
+                    index,
+                    "",
+                    "the role has no name: give it one (name: ROLE), unique in the spec".into(),
+                ));
+            };
             if let Some(first) = roles
                 .iter()
-                .position(|r: &request::Inputs| r.role_name().eq_ignore_ascii_case(&role.name))
+                .position(|r: &request::Inputs| r.role_name().eq_ignore_ascii_case(&name))
             {
                 return Err(place.item(
                     "roles",
                     index,
                     "name",
                     format!(
-                        "{:?} is the name of roles[{first}] too (IAM role names ignore case); give each \
+                        "{} is the name of roles[{first}] too (IAM role names ignore case); give each \
                          role its own name",
-                        role.name
+                        bounded::quoted(&name)
                     ),
                 ));
             }
-            if let Some(key) = role.unknown.keys().next() {
+            let fields = role::field_ids();
+            if let Some(key) = role.other.keys().find(|key| !fields.contains(key)) {
                 return Err(place.item_key(
                     "roles",
                     index,
                     key,
                     format!(
-                        "unknown field {}: a role has {ROLE_FIELDS}, and a CI system's field ({})",
+                        "unknown field {}: a role has {}",
                         bounded::quoted(key),
-                        issuers::CI_SYSTEMS.join(", ")
+                        fields.join(", ")
                     ),
                 ));
             }
-            if role.names_no_tokens() {
+            if role.fields.esc_environment.is_some() {
+                return Err(place.item_key(
+                    "roles",
+                    index,
+                    "esc_environment",
+                    "the spec's Pulumi program does not create ESC environments; create each from \
+                     esc/ACCOUNT/ROLE.yaml, or generate the role alone with --esc-environment"
+                        .into(),
+                ));
+            }
+            let role = role.fields;
+            if role.names_no_workloads() {
                 return Err(place.item(
                     "roles",
                     index,
@@ -359,15 +321,20 @@ impl Spec {
                         .into(),
                 ));
             }
-            let request = role.request(
-                &role_issuers[index],
-                self.org.clone(),
+            // The spec's org is Pulumi Cloud's: roles of another issuer do not take it.
+            let generic = !role.audiences.is_empty()
+                || !role.subjects.is_empty()
+                || !role.ci.given().is_empty();
+            let request = Request {
+                issuer: Some(role_issuers[index].clone()),
+                org: if generic { None } else { self.org.clone() },
                 partition,
-                quota,
-                templates.clone(),
-            );
-            let request =
-                request.map_err(|(field, message)| place.item("roles", index, &field, message))?;
+                trust_policy_quota: quota,
+                templates: templates.clone(),
+                thumbprints: ThumbprintChoice::Omit,
+                role,
+                ..Request::default()
+            };
             let mut inputs = request
                 .validate()
                 .map_err(|error| in_spec(place, index, error))?;
@@ -516,134 +483,15 @@ impl OrganizationSpec {
     }
 }
 
-impl RoleSpec {
-    /// Whether the role lists none of the workloads that may assume it. On the command line that
-    /// means every ESC environment of the org; in a spec of many roles it must be said.
-    fn names_no_tokens(&self) -> bool {
-        [&self.envs, &self.deploy, &self.audiences, &self.subjects]
-            .iter()
-            .all(|values| values.is_empty())
-            && self.ci.given().is_empty()
-    }
-
-    /// The role as a command-line request; an unknown operation or attribute is `(field, message)`.
-    fn request(
-        self,
-        issuer: &str,
-        org: Option<String>,
-        partition: Partition,
-        trust_policy_quota: usize,
-        templates: Option<PathBuf>,
-    ) -> std::result::Result<Request, (String, String)> {
-        let deploy_operations = self
-            .deploy_operations
-            .iter()
-            .map(|name| {
-                Operation::ALL
-                    .into_iter()
-                    .find(|op| op.as_str() == name)
-                    .ok_or_else(|| {
-                        (
-                            "deploy_operations".to_owned(),
-                            format!("{name:?} is not preview, update, refresh or destroy"),
-                        )
-                    })
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let subject_attributes = self
-            .subject_attributes
-            .iter()
-            .map(|name| {
-                Attribute::ALL
-                    .into_iter()
-                    .find(|a| a.as_str() == name)
-                    .ok_or_else(|| {
-                        (
-                            "subject_attributes".to_owned(),
-                            format!(
-                                "{name:?} is not rootEnvironment.name, currentEnvironment.name, \
-                                 pulumi.user.login or pulumi.organization.login"
-                            ),
-                        )
-                    })
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        // The spec's org is Pulumi Cloud's: roles of another issuer do not take it.
-        let generic =
-            !self.audiences.is_empty() || !self.subjects.is_empty() || !self.ci.given().is_empty();
-        Ok(Request {
-            trust: TrustRequest {
-                issuer: issuer.to_owned(),
-                org: if generic { None } else { org },
-                envs: self.envs,
-                deploy: self.deploy,
-                deploy_operations,
-                subject_attributes,
-                root_envs: self.root_envs,
-                users: self.users,
-                audiences: self.audiences,
-                subjects: self.subjects,
-                ci: self.ci,
-                partition,
-            },
-            role_name: self.name,
-            account_id: None,
-            policy_arns: self.policy_arns,
-            role: RoleOptions {
-                path: self.path,
-                permissions_boundary: self.permissions_boundary,
-                tags: self.tags.into_iter().collect(),
-                max_session_duration: self.max_session_duration,
-                esc_environment: None,
-            },
-            session_policy_arns: self.session_policy_arns,
-            duration: self.duration.unwrap_or_else(|| DEFAULT_DURATION.into()),
-            session_name: self
-                .session_name
-                .unwrap_or_else(|| DEFAULT_SESSION_NAME.into()),
-            thumbprints: ThumbprintChoice::Omit,
-            existing_provider: false,
-            trust_policy_quota,
-            templates,
-        })
-    }
-}
-
-/// The spec's field for each command-line flag a role's checks may name, longest flag first so
-/// that a flag is never taken for the start of a longer one.
-const FIELDS: [(&str, &str); 21] = [
-    ("--max-session-duration", "max_session_duration"),
-    ("--permissions-boundary", "permissions_boundary"),
-    ("--session-policy-arn", "session_policy_arns"),
-    ("--trust-policy-quota", "trust_policy_quota"),
-    ("--subject-attribute", "subject_attributes"),
-    ("--deploy-operation", "deploy_operations"),
-    ("--session-name", "session_name"),
-    ("--policy-arn", "policy_arns"),
-    ("--role-name", "name"),
-    ("--role-path", "path"),
-    ("--root-env", "root_envs"),
-    ("--audience", "audiences"),
-    ("--duration", "duration"),
-    ("--subject", "subjects"),
-    ("--deploy", "deploy"),
-    ("--partition", "partition"),
-    ("--issuer", "issuer"),
-    ("--user", "users"),
-    ("--env", "envs"),
-    ("--org", "org"),
-    ("--tag", "tags"),
-];
-
 /// A role's check failed: the same message, told in the spec's field names.
 fn in_spec(place: &Place, index: usize, error: Error) -> Error {
     match error {
         Error::Invalid { what, value, hint } => {
-            let field = FIELDS
+            let fields = role::flag_fields();
+            let field = fields
                 .iter()
-                .chain(&issuers::fields())
-                .find(|(flag, _)| *flag == what)
-                .map_or(what, |(_, field)| field);
+                .find(|(flag, _)| flag == what)
+                .map_or(what, |(_, field)| field.as_str());
             place.item(
                 "roles",
                 index,
@@ -655,23 +503,9 @@ fn in_spec(place: &Place, index: usize, error: Error) -> Error {
     }
 }
 
-/// `text` with every flag replaced by its field.
-pub(crate) fn with_fields(text: &str) -> String {
-    let mut out = text.to_owned();
-    for (flag, field) in FIELDS.iter().chain(&issuers::fields()) {
-        let mut result = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = rest.find(flag) {
-            let after = rest[at + flag.len()..].chars().next();
-            let whole = !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
-            result.push_str(&rest[..at]);
-            result.push_str(if whole { field } else { flag });
-            rest = &rest[at + flag.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
+/// Whether `text` is a field's name (lowercase words joined by `_`).
+fn is_field_name(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c == '_')
 }
 
 fn is_account_name(name: &str) -> bool {
@@ -734,14 +568,6 @@ fn item_lines(text: &str, key: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flags_become_fields() {
-        assert_eq!(
-            with_fields("--deploy-operation narrows --deploy; name --env or --subject-attribute x"),
-            "deploy_operations narrows deploy; name envs or subject_attributes x"
-        );
-    }
 
     #[test]
     fn ou_ids() {

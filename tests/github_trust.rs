@@ -12,7 +12,8 @@ use common::evaluator::{ACCOUNT, evaluate};
 use common::{oidc_gen, text};
 use oidc_gen::issuers::{CiRequest, github};
 use oidc_gen::policy::string_like;
-use oidc_gen::request::TrustRequest;
+use oidc_gen::request::Request;
+use oidc_gen::role::RoleFields;
 use oidc_gen::simulate::{self, Token};
 use serde_json::{Value, json};
 
@@ -171,7 +172,7 @@ fn scenario(name: &'static str, issuer: &'static str, args: &[&'static str]) -> 
 }
 
 impl Scenario {
-    fn request(&self) -> TrustRequest {
+    fn request(&self) -> Request {
         let mut github = github::Request::default();
         let mut rest = self.args.iter();
         while let Some(flag) = rest.next() {
@@ -190,13 +191,16 @@ impl Scenario {
                 other => panic!("unknown flag {other}"),
             }
         }
-        TrustRequest {
-            issuer: format!("https://{}", self.issuer),
-            ci: CiRequest {
-                github,
-                ..CiRequest::default()
+        Request {
+            issuer: Some(format!("https://{}", self.issuer)),
+            role: RoleFields {
+                ci: CiRequest {
+                    github,
+                    ..CiRequest::default()
+                },
+                ..RoleFields::default()
             },
-            ..TrustRequest::default()
+            ..Request::default()
         }
     }
 
@@ -465,7 +469,7 @@ fn every_github_scenario_admits_exactly_the_named_tokens() {
     for scenario in scenarios() {
         let trust = scenario
             .request()
-            .validate()
+            .trust()
             .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
         let policy = trust.trust_policy(Some(ACCOUNT));
         let oracle: Vec<bool> = tokens.iter().map(|t| scenario.names(t)).collect();

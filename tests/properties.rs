@@ -11,7 +11,8 @@ use common::artifacts::{self, Provider};
 use common::{THUMBPRINT, oidc_gen, text};
 use oidc_gen::claims::Attribute;
 use oidc_gen::render::{Format, Renderer};
-use oidc_gen::request::{self, Request, ThumbprintChoice, TrustRequest};
+use oidc_gen::request::{self, Request, ThumbprintChoice};
+use oidc_gen::role::RoleFields;
 use oidc_gen::{Selection, plan};
 use proptest::prelude::*;
 
@@ -28,29 +29,18 @@ fn hostile() -> impl Strategy<Value = String> {
     ]
 }
 
-fn trust() -> TrustRequest {
-    TrustRequest {
-        issuer: oidc_gen::issuer::PULUMI_CLOUD.into(),
+fn request() -> Request {
+    Request {
         org: Some("acme".into()),
-        ..TrustRequest::default()
+        account_id: Some("123456789012".into()),
+        thumbprints: ThumbprintChoice::Given(vec![THUMBPRINT.into()]),
+        ..Request::default()
     }
 }
 
-fn request() -> Request {
-    Request {
-        trust: trust(),
-        role_name: request::DEFAULT_ROLE_NAME.into(),
-        account_id: Some("123456789012".into()),
-        policy_arns: Vec::new(),
-        role: Default::default(),
-        session_policy_arns: Vec::new(),
-        duration: request::DEFAULT_DURATION.into(),
-        session_name: request::DEFAULT_SESSION_NAME.into(),
-        thumbprints: ThumbprintChoice::Given(vec![THUMBPRINT.into()]),
-        existing_provider: false,
-        trust_policy_quota: request::DEFAULT_TRUST_POLICY_QUOTA,
-        templates: None,
-    }
+/// The request with these role fields.
+fn with_role(role: RoleFields) -> Request {
+    Request { role, ..request() }
 }
 
 /// The subjects `--env value` admits: a named project's environment, or the legacy default
@@ -172,8 +162,7 @@ proptest! {
 
     #[test]
     fn org(value in hostile()) {
-        let trust = TrustRequest { org: Some(value.clone()), ..trust() };
-        either_refused_or(Request { trust, ..request() }, |parsed| {
+        either_refused_or(Request { org: Some(value.clone()), ..request() }, |parsed| {
             let audiences = vec![value.clone(), format!("aws:{value}")];
             for iam in parsed.iam() {
                 let Provider::Created { client_ids, .. } = &iam.provider else { panic!("no provider") };
@@ -191,8 +180,8 @@ proptest! {
 
     #[test]
     fn env(value in hostile()) {
-        let trust = TrustRequest { envs: vec![value.clone()], ..trust() };
-        either_refused_or(Request { trust, ..request() }, |parsed| {
+        let role = RoleFields { envs: vec![value.clone()], ..RoleFields::default() };
+        either_refused_or(with_role(role), |parsed| {
             let expected = env_subjects("acme", &value);
             assert!(parsed.subjects().iter().all(|s| *s == expected));
         })?;
@@ -200,8 +189,8 @@ proptest! {
 
     #[test]
     fn deploy(value in hostile()) {
-        let trust = TrustRequest { envs: vec!["p/e".into()], deploy: vec![value.clone()], ..trust() };
-        either_refused_or(Request { trust, ..request() }, |parsed| {
+        let role = RoleFields { envs: vec!["p/e".into()], deploy: vec![value.clone()], ..RoleFields::default() };
+        either_refused_or(with_role(role), |parsed| {
             let (project, stack) = value.split_once('/').unwrap();
             let expected: BTreeSet<String> = ["preview", "update", "refresh", "destroy"]
                 .iter()
@@ -214,12 +203,12 @@ proptest! {
 
     #[test]
     fn user(value in hostile()) {
-        let trust = TrustRequest {
+        let role = RoleFields {
             subject_attributes: vec![Attribute::UserLogin],
             users: vec![value.clone()],
-            ..trust()
+            ..RoleFields::default()
         };
-        either_refused_or(Request { trust, ..request() }, |parsed| {
+        either_refused_or(with_role(role), |parsed| {
             let expected = BTreeSet::from([format!(
                 "pulumi:environments:pulumi.organization.login:acme:pulumi.user.login:{value}"
             )]);
@@ -231,7 +220,7 @@ proptest! {
     #[test]
     fn session_policy_arn(value in hostile()) {
         let arn = format!("arn:aws:iam::aws:policy/{value}");
-        either_refused_or(Request { session_policy_arns: vec![arn.clone()], ..request() }, |parsed| {
+        either_refused_or(with_role(RoleFields { session_policy_arns: vec![arn.clone()], ..RoleFields::default() }), |parsed| {
             assert_eq!(parsed.esc.policy_arns, std::slice::from_ref(&arn));
             assert_eq!(parsed.terraform_esc.policy_arns, std::slice::from_ref(&arn));
             assert!(parsed.iam().iter().all(|iam| iam.policies.is_empty()), "a session policy is not attached");
@@ -240,14 +229,17 @@ proptest! {
 
     #[test]
     fn subject_of_another_issuer(value in hostile(), audience in hostile()) {
-        let trust = TrustRequest {
-            issuer: "https://token.actions.githubusercontent.com".into(),
-            org: None,
+        let role = RoleFields {
             audiences: vec![audience.clone()],
             subjects: vec![value.clone()],
-            ..trust()
+            ..RoleFields::default()
         };
-        let request = Request { trust, account_id: None, ..request() };
+        let request = Request {
+            issuer: Some("https://token.actions.githubusercontent.com".into()),
+            org: None,
+            account_id: None,
+            ..with_role(role)
+        };
         match request.validate() {
             Err(error) => prop_assert_eq!(error.exit_code(), 2),
             Ok(inputs) => {
@@ -268,7 +260,7 @@ proptest! {
 
     #[test]
     fn role_name(value in hostile()) {
-        either_refused_or(Request { role_name: value.clone(), ..request() }, |parsed| {
+        either_refused_or(with_role(RoleFields { name: Some(value.clone()), ..RoleFields::default() }), |parsed| {
             assert!(parsed.iam().iter().all(|iam| iam.role_name == value));
             assert_eq!(parsed.esc.role_arn, format!("arn:aws:iam::123456789012:role/{value}"));
         })?;
@@ -276,7 +268,7 @@ proptest! {
 
     #[test]
     fn session_name(value in hostile()) {
-        either_refused_or(Request { session_name: value.clone(), ..request() }, |parsed| {
+        either_refused_or(with_role(RoleFields { session_name: value.clone(), ..RoleFields::default() }), |parsed| {
             assert_eq!(parsed.esc.session_name, value);
             assert_eq!(parsed.terraform_esc.session_name, value);
         })?;
@@ -284,7 +276,7 @@ proptest! {
 
     #[test]
     fn duration(value in prop_oneof!["([0-9]{1,3}[hms]){1,3}", hostile()]) {
-        either_refused_or(Request { duration: value.clone(), ..request() }, |parsed| {
+        either_refused_or(with_role(RoleFields { duration: value.clone(), ..RoleFields::default() }), |parsed| {
             assert_eq!(parsed.esc.duration, value.clone());
             assert_eq!(parsed.terraform_esc.duration, value);
         })?;
@@ -293,7 +285,7 @@ proptest! {
     #[test]
     fn policy_arn(value in hostile()) {
         let arn = format!("arn:aws:iam::aws:policy/{value}");
-        either_refused_or(Request { policy_arns: vec![arn.clone()], ..request() }, |parsed| {
+        either_refused_or(with_role(RoleFields { policy_arns: vec![arn.clone()], ..RoleFields::default() }), |parsed| {
             assert!(parsed.iam().iter().all(|iam| iam.policies == BTreeSet::from([arn.clone()])));
         })?;
     }
@@ -301,8 +293,7 @@ proptest! {
     #[test]
     fn issuer(value in hostile()) {
         let url = format!("https://{value}");
-        let trust = TrustRequest { issuer: url.clone(), ..trust() };
-        either_refused_or(Request { trust, ..request() }, |parsed| {
+        either_refused_or(Request { issuer: Some(url.clone()), ..request() }, |parsed| {
             for iam in parsed.iam() {
                 let Provider::Created { url: written, .. } = &iam.provider else { panic!("no provider") };
                 assert_eq!(written, &url);

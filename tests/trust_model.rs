@@ -12,7 +12,7 @@ use common::evaluator::evaluate;
 use common::{oidc_gen, text};
 use oidc_gen::claims::{Attribute, Operation};
 use oidc_gen::policy::string_like;
-use oidc_gen::request::{Partition, TrustRequest};
+use oidc_gen::request::{Partition, Request};
 use oidc_gen::simulate::{self, Token};
 use serde_json::{Value, json};
 
@@ -453,34 +453,35 @@ struct Scenario {
     name: &'static str,
     issuer: &'static str,
     args: Vec<&'static str>,
-    request: TrustRequest,
+    request: Request,
 }
 
 fn scenario(name: &'static str, issuer: &'static str, args: &[&'static str]) -> Scenario {
-    let mut request = TrustRequest {
-        issuer: format!("https://{issuer}"),
-        ..TrustRequest::default()
+    let mut request = Request {
+        issuer: Some(format!("https://{issuer}")),
+        ..Request::default()
     };
     let mut rest = args.iter();
     while let (Some(flag), Some(value)) = (rest.next(), rest.next()) {
         let value = value.to_string();
         match *flag {
             "--org" => request.org = Some(value),
-            "--env" => request.envs.push(value),
-            "--deploy" => request.deploy.push(value),
-            "--deploy-operation" => request.deploy_operations.push(
+            "--env" => request.role.envs.push(value),
+            "--deploy" => request.role.deploy.push(value),
+            "--deploy-operation" => request.role.deploy_operations.push(
                 *Operation::ALL
                     .iter()
                     .find(|op| op.as_str() == value)
                     .unwrap(),
             ),
             "--subject-attribute" => request
+                .role
                 .subject_attributes
                 .push(*Attribute::ALL.iter().find(|a| a.as_str() == value).unwrap()),
-            "--root-env" => request.root_envs.push(value),
-            "--user" => request.users.push(value),
-            "--audience" => request.audiences.push(value),
-            "--subject" => request.subjects.push(value),
+            "--root-env" => request.role.root_envs.push(value),
+            "--user" => request.role.users.push(value),
+            "--audience" => request.role.audiences.push(value),
+            "--subject" => request.role.subjects.push(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -648,19 +649,23 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
     if token.issuer != scenario.issuer {
         return false;
     }
-    if !request.audiences.is_empty() {
-        return request.audiences.contains(&token.aud)
-            && request.subjects.iter().any(|s| string_like(s, &token.sub));
+    if !request.role.audiences.is_empty() {
+        return request.role.audiences.contains(&token.aud)
+            && request
+                .role
+                .subjects
+                .iter()
+                .any(|s| string_like(s, &token.sub));
     }
     let org = request.org.as_deref().unwrap();
-    let esc = !request.envs.is_empty()
-        || !request.subject_attributes.is_empty()
-        || request.deploy.is_empty();
+    let esc = !request.role.envs.is_empty()
+        || !request.role.subject_attributes.is_empty()
+        || request.role.deploy.is_empty();
     // The environments `--env` names, as (project pattern, env pattern) of named projects and env
     // patterns of the legacy default project.
     let mut named_envs = Vec::new();
     let mut legacy_envs = Vec::new();
-    for value in &request.envs {
+    for value in &request.role.envs {
         match value.split_once('/') {
             Some(("default", env)) => legacy_envs.push(env.to_owned()),
             Some((project, env)) => {
@@ -672,7 +677,7 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
             None => legacy_envs.push(value.clone()),
         }
     }
-    let every_env = request.envs.is_empty();
+    let every_env = request.role.envs.is_empty();
     let named_env = |project: &str, env: &str| {
         every_env
             || named_envs
@@ -689,7 +694,7 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
             env,
             aud_org,
         } => {
-            esc && request.subject_attributes.is_empty()
+            esc && request.role.subject_attributes.is_empty()
                 && o == org
                 && !aud_org
                 && named_env(project, env)
@@ -699,7 +704,10 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
             env,
             aud_aws,
         } => {
-            esc && request.subject_attributes.is_empty() && o == org && !aud_aws && legacy_env(env)
+            esc && request.role.subject_attributes.is_empty()
+                && o == org
+                && !aud_aws
+                && legacy_env(env)
         }
         Shape::Deploy {
             org: o,
@@ -708,10 +716,11 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
             operation,
             aud_aws,
         } => {
-            let operations: Vec<&str> = if request.deploy_operations.is_empty() {
+            let operations: Vec<&str> = if request.role.deploy_operations.is_empty() {
                 Operation::ALL.iter().map(|op| op.as_str()).collect()
             } else {
                 request
+                    .role
                     .deploy_operations
                     .iter()
                     .map(|op| op.as_str())
@@ -720,7 +729,7 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
             o == org
                 && !aud_aws
                 && operations.contains(&operation.as_str())
-                && request.deploy.iter().any(|value| {
+                && request.role.deploy.iter().any(|value| {
                     let (p, s) = value.split_once('/').unwrap();
                     string_like(p, project) && string_like(s, stack)
                 })
@@ -731,8 +740,8 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
             attributes,
         } => {
             let list: Vec<Attribute> = attributes.iter().map(|(a, _)| *a).collect();
-            if request.subject_attributes.is_empty()
-                || list != request.subject_attributes
+            if request.role.subject_attributes.is_empty()
+                || list != request.role.subject_attributes
                 || o != org
             {
                 return false;
@@ -749,8 +758,8 @@ fn named(scenario: &Scenario, token: &TestToken) -> bool {
                         None => !aud_aws && legacy_env(value),
                     }
                 }
-                Attribute::RootEnvironment => any_like(&request.root_envs, value),
-                Attribute::UserLogin => any_like(&request.users, value),
+                Attribute::RootEnvironment => any_like(&request.role.root_envs, value),
+                Attribute::UserLogin => any_like(&request.role.users, value),
                 Attribute::OrganizationLogin => value == org,
             })
         }
@@ -785,7 +794,7 @@ fn every_shape_admits_exactly_the_named_tokens_by_three_judges() {
     for scenario in scenarios() {
         let trust = scenario
             .request
-            .validate()
+            .trust()
             .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
         total += judge(&scenario, &trust.trust_policy(Some(ACCOUNT)));
     }
@@ -799,7 +808,8 @@ fn every_role_of_a_spec_admits_exactly_its_named_tokens() {
     let chosen: Vec<Scenario> = scenarios()
         .into_iter()
         .filter(|s| {
-            s.issuer == PULUMI && !(s.request.envs.is_empty() && s.request.deploy.is_empty())
+            s.issuer == PULUMI
+                && !(s.request.role.envs.is_empty() && s.request.role.deploy.is_empty())
         })
         .collect();
     assert!(chosen.len() >= 5, "{} scenarios", chosen.len());
@@ -963,7 +973,7 @@ fn the_independent_evaluator_refuses_other_principals_and_actions() {
     for partition in Partition::ALL {
         let mut request = scenarios().remove(0).request;
         request.partition = partition;
-        let policy = request.validate().unwrap().trust_policy(Some(ACCOUNT));
+        let policy = request.trust().unwrap().trust_policy(Some(ACCOUNT));
         let name = partition.as_str();
         let provider = format!("arn:{name}:iam::{ACCOUNT}:oidc-provider/{PULUMI}");
         let other_partition = if partition == Partition::Aws {

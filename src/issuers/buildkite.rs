@@ -72,12 +72,6 @@ pub struct Request {
     pub branches: Vec<String>,
 }
 
-/// The spec field each flag is, for messages about a spec's role.
-pub const FIELDS: [(&str, &str); 2] = [
-    ("--buildkite-branch", "buildkite.branches"),
-    ("--buildkite", "buildkite.pipelines"),
-];
-
 /// Buildkite's workloads the role admits, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Buildkite {

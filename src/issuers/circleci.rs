@@ -65,12 +65,6 @@ pub struct Request {
     pub projects: Vec<String>,
 }
 
-/// The spec field each flag is, for messages about a spec's role.
-pub const FIELDS: [(&str, &str); 2] = [
-    ("--circleci-project", "circleci.projects"),
-    ("--circleci", "circleci.org"),
-];
-
 /// CircleCI's workloads the role admits, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Circleci {

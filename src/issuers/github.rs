@@ -123,17 +123,6 @@ pub struct Request {
     pub default_subject: bool,
 }
 
-/// The spec field each flag is, for messages about a spec's role.
-pub const FIELDS: [(&str, &str); 7] = [
-    ("--github-default-subject", "github.default_subject"),
-    ("--github-subject-claim", "github.subject_claims"),
-    ("--github-environment", "github.environments"),
-    ("--github-pull-request", "github.pull_request"),
-    ("--github-workflow", "github.workflows"),
-    ("--github-ref", "github.refs"),
-    ("--github", "github.repos"),
-];
-
 /// GitHub Actions' workloads the role admits, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Github {

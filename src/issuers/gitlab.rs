@@ -80,14 +80,6 @@ pub struct Request {
     pub protected: bool,
 }
 
-/// The spec field each flag is, for messages about a spec's role.
-pub const FIELDS: [(&str, &str); 4] = [
-    ("--gitlab-ref-type", "gitlab.ref_type"),
-    ("--gitlab-protected", "gitlab.protected"),
-    ("--gitlab-ref", "gitlab.refs"),
-    ("--gitlab", "gitlab.projects"),
-];
-
 /// GitLab's workloads the role admits, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gitlab {

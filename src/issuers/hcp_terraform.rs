@@ -56,19 +56,13 @@ pub struct Request {
     /// matches any characters within the project or the workspace (Default Project is the
     /// default project's name). Repeatable. Issuer: https://app.terraform.io unless --issuer names
     /// a Terraform Enterprise host.
-    #[arg(id = "hcp_workspaces", long = "hcp-terraform", value_name = "ORG/PROJECT/WORKSPACE", help_heading = HEADING)]
+    #[arg(id = "hcp_terraform_workspaces", long = "hcp-terraform", value_name = "ORG/PROJECT/WORKSPACE", help_heading = HEADING)]
     pub workspaces: Vec<String>,
 
     /// Admit only this run phase, plan or apply (repeatable). Default: both, each listed exactly.
-    #[arg(id = "hcp_run_phases", long = "hcp-run-phase", value_name = "PHASE", value_parser = ["plan", "apply"], help_heading = HEADING)]
+    #[arg(id = "hcp_terraform_run_phases", long = "hcp-run-phase", value_name = "PHASE", value_parser = ["plan", "apply"], help_heading = HEADING)]
     pub run_phases: Vec<String>,
 }
-
-/// The spec field each flag is, for messages about a spec's role.
-pub const FIELDS: [(&str, &str); 2] = [
-    ("--hcp-run-phase", "hcp_terraform.run_phases"),
-    ("--hcp-terraform", "hcp_terraform.workspaces"),
-];
 
 /// One workspace (or pattern), split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

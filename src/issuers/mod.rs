@@ -202,11 +202,6 @@ macro_rules! registry {
                 given
             }
         }
-
-        /// Each CI system's flags and the spec fields they are, for messages about a spec's role.
-        pub fn fields() -> Vec<(&'static str, &'static str)> {
-            [$($ci::FIELDS.as_slice()),*].concat()
-        }
     };
 }
 
