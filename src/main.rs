@@ -4,7 +4,6 @@
 mod cli;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -13,6 +12,7 @@ use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
 use oidc_gen::bounded::{quoted, short_message};
 use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
+use oidc_gen::plan::Plan;
 use oidc_gen::simulate::{self, PolicyInput, TokenInput};
 use oidc_gen::spec;
 use oidc_gen::{Error, Generation, Result};
@@ -92,12 +92,27 @@ fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
     printed.and_then(|()| stdout.flush()).map_err(stdout_error)
 }
 
+/// Generates the files of the flags' role, or of the spec's roles: one flow for both.
 fn generate(args: &GenerateArgs) -> Result<()> {
-    if let Some(config) = &args.config {
-        return generate_from_spec(args, config);
-    }
-    let inputs = args.request().validate()?;
-    let (formats, notes) = oidc_gen::plan(&args.selection(), &inputs)?;
+    let plan = match &args.config {
+        Some(config) => {
+            if args.issuer.is_some() {
+                return Err(Error::Usage(
+                    "--issuer (or OIDC_GEN_ISSUER) cannot be used with --config; write issuer: in the spec"
+                        .into(),
+                ));
+            }
+            if args.to_stdout() {
+                return Err(Error::Usage(
+                    "--out - prints one file, but a spec writes a folder of them; give --out DIR"
+                        .into(),
+                ));
+            }
+            spec::load(config)?
+        }
+        None => Plan::of_role(args.request().validate()?),
+    };
+    let (formats, notes) = plan.formats(&args.selection())?;
     if args.to_stdout() {
         if formats.len() != 1 {
             return Err(Error::Usage(format!(
@@ -112,7 +127,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         }
     }
 
-    let generation = oidc_gen::generate(&inputs, &formats, &args.network.network())?;
+    let generation = plan.generate(&formats, &args.network.network())?;
     if let Some(report) = &generation.report {
         print_chain_report(report);
     }
@@ -121,28 +136,6 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         print_bytes(generation.files[0].contents.as_bytes())?;
         notes.iter().for_each(|note| eprintln!("note: {note}"));
         return Ok(());
-    }
-    write_or_check(args, &generation, &notes)
-}
-
-/// `oidc-gen --config FILE`: many roles in many accounts.
-fn generate_from_spec(args: &GenerateArgs, config: &Path) -> Result<()> {
-    if args.issuer.is_some() {
-        return Err(Error::Usage(
-            "--issuer (or OIDC_GEN_ISSUER) cannot be used with --config; write issuer: in the spec"
-                .into(),
-        ));
-    }
-    if args.to_stdout() {
-        return Err(Error::Usage(
-            "--out - prints one file, but a spec writes a folder of them; give --out DIR".into(),
-        ));
-    }
-    let fleet = spec::load(config)?;
-    let (formats, notes) = fleet.plan(&args.selection())?;
-    let generation = fleet.generate(&formats, &args.network.network())?;
-    if let Some(report) = &generation.report {
-        print_chain_report(report);
     }
     write_or_check(args, &generation, &notes)
 }
@@ -244,14 +237,14 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
             issuer: generate.issuer.clone(),
         },
         (None, Some(spec)) => {
-            let fleet = spec::load(spec)?;
-            let names: Vec<&str> = fleet.roles.iter().map(|r| r.role_name()).collect();
+            let plan = spec::load(spec)?;
+            let names: Vec<&str> = plan.roles.iter().map(|r| r.role_name()).collect();
             let role = match &args.role {
-                Some(name) => fleet
+                Some(name) => plan
                     .roles
                     .iter()
                     .find(|r| r.role_name().eq_ignore_ascii_case(name)),
-                None if fleet.roles.len() == 1 => fleet.roles.first(),
+                None if plan.roles.len() == 1 => plan.roles.first(),
                 None => None,
             };
             let Some(role) = role else {

@@ -92,7 +92,7 @@ const FORMATS: [FormatSpec; 5] = [
     },
 ];
 
-/// Templates that formats include, and those of a spec's layout (`crate::fleet`), by name.
+/// Templates that formats include, and those of a spec's layout (`crate::plan`), by name.
 const OTHER_TEMPLATES: [(&str, &str); 6] = [
     (
         CLOUDFORMATION_PROVIDER_ARN,

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use crate::bounded;
 use crate::error::{Error, Result};
-use crate::fleet::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Fleet, Organization};
 use crate::issuer::{Issuer, PULUMI_CLOUD};
 use crate::issuers;
+use crate::plan::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Organization, Plan, Source};
 use crate::request::{self, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request, ThumbprintChoice};
 use crate::role::{self, RoleFields, with_fields};
 
@@ -143,7 +143,7 @@ impl Place<'_> {
 }
 
 /// Reads and checks the spec at `path`.
-pub fn load(path: &Path) -> Result<Fleet> {
+pub fn load(path: &Path) -> Result<Plan> {
     let text = bounded::read_text(path, bounded::SPEC_BYTES).map_err(|error| Error::Spec {
         file: path.to_path_buf(),
         line: None,
@@ -197,7 +197,7 @@ pub fn load(path: &Path) -> Result<Fleet> {
 }
 
 impl Spec {
-    fn check(self, place: &Place, base: &Path, path: &Path) -> Result<Fleet> {
+    fn check(self, place: &Place, base: &Path, path: &Path) -> Result<Plan> {
         let partition = match &self.partition {
             None => Partition::Aws,
             Some(name) => Partition::parse(name).ok_or_else(|| {
@@ -424,8 +424,8 @@ impl Spec {
                 ),
             ));
         }
-        Ok(Fleet {
-            spec: path.to_path_buf(),
+        Ok(Plan {
+            source: Source::Spec(path.to_path_buf()),
             issuers,
             partition,
             roles,

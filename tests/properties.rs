@@ -9,11 +9,12 @@ use std::collections::BTreeSet;
 
 use common::artifacts::{self, Provider};
 use common::{THUMBPRINT, oidc_gen, text};
+use oidc_gen::Selection;
 use oidc_gen::claims::Attribute;
+use oidc_gen::plan::Plan;
 use oidc_gen::render::{Format, Renderer};
 use oidc_gen::request::{self, Request, ThumbprintChoice};
 use oidc_gen::role::RoleFields;
-use oidc_gen::{Selection, plan};
 use proptest::prelude::*;
 
 /// Generated values per field; `PROPTEST_CASES` overrides it.
@@ -59,7 +60,9 @@ fn env_subjects(org: &str, value: &str) -> BTreeSet<String> {
 /// The files of the four main formats for `request`, or the exit code validation gives.
 fn render(request: Request) -> Result<Vec<String>, u8> {
     let inputs = request.validate().map_err(|e| e.exit_code())?;
-    let (formats, _) = plan(&Selection::All, &inputs).map_err(|e| e.exit_code())?;
+    let (formats, _) = Plan::of_role(inputs.clone())
+        .formats(&Selection::All)
+        .map_err(|e| e.exit_code())?;
     assert!(formats.contains(&Format::Esc));
     let model = inputs.model(&[THUMBPRINT.to_owned()]);
     let renderer = Renderer::new(inputs.templates());

@@ -1,11 +1,16 @@
-//! Many roles in many accounts, from a spec file: in each account one provider per issuer, which
-//! the roles of that issuer trust, rolled out by a CloudFormation StackSet over organizational
-//! units, or by Terraform and Pulumi with one AWS provider per account.
+//! The one generation flow: roles in accounts, every value checked -> the formats that apply and
+//! the notes -> thumbprints (live once per issuer) -> the rendered files.
 //!
-//! The files: `terraform/main.tf` (one module call and one provider per account) and the module
+//! The command line's flags make one role, in the account `--account-id` names (if any), written
+//! as one file per format: `terraform/main.tf`, `cloudformation/template.json`,
+//! `pulumi/Pulumi.yaml`, `esc/environment.yaml`, `deployments/settings.json` and the CI system's
+//! file. A spec makes many roles in many accounts: in each account one provider per issuer, which
+//! the roles of that issuer trust, rolled out by a CloudFormation StackSet over organizational
+//! units, or by Terraform and Pulumi with one AWS provider per account. Its files:
+//! `terraform/main.tf` (one module call and one provider per account) and the module
 //! `terraform/modules/pulumi-oidc/main.tf`; `cloudformation/template.json` (the member template)
 //! and, with organizational units, `cloudformation/stackset.json`; `pulumi/Pulumi.yaml`;
-//! `esc/<account>/<role>.yaml`; `deployments/<account>/<role>.json`.
+//! `esc/<account>/<role>.yaml`; `deployments/<account>/<role>.json`; `<ci>/<account>/<role>.*`.
 
 use std::path::PathBuf;
 
@@ -14,6 +19,7 @@ use serde::Serialize;
 use crate::context::{Generator, Login, Provider, Role};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
+use crate::issuers;
 use crate::render::{Format, RenderedFile, Renderer};
 use crate::request::{self, Inputs, Partition, ThumbprintChoice};
 use crate::{Generation, Network, Selection};
@@ -62,11 +68,20 @@ const FLEET_FILES: [FleetFile; 5] = [
 /// The member template's file, which the StackSet carries.
 const MEMBER_TEMPLATE: &str = "cloudformation/template.json";
 
-/// Roles and accounts from a spec, every value checked.
+/// Where the roles come from, which decides how the files are laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The command line's flags: one role, one file per format.
+    Flags,
+    /// A spec file (as given on the command line): a module and a file per account and role.
+    Spec(PathBuf),
+}
+
+/// Roles and accounts, every value checked: what one run generates.
 #[derive(Debug, Clone)]
-pub struct Fleet {
-    /// The spec file, as given on the command line.
-    pub spec: PathBuf,
+pub struct Plan {
+    /// Where the roles come from.
+    pub source: Source,
     /// The issuers the roles trust, in the order roles first name them; each account gets a
     /// provider for each.
     pub issuers: Vec<Issuer>,
@@ -74,7 +89,7 @@ pub struct Fleet {
     pub partition: Partition,
     /// The roles, each made in every account.
     pub roles: Vec<Inputs>,
-    /// The accounts.
+    /// The accounts; none when the command line's role names none.
     pub accounts: Vec<Account>,
     /// How the accounts are reached, and the StackSet's targets.
     pub organization: Organization,
@@ -198,7 +213,7 @@ pub struct StackSet {
     pub template_body: String,
 }
 
-impl Fleet {
+impl Plan {
     /// Whether some role admits ESC tokens.
     fn admits_esc(&self) -> bool {
         self.roles.iter().any(Inputs::admits_esc)
@@ -222,52 +237,108 @@ impl Fleet {
         ids
     }
 
-    /// Decides the formats to render, and the notes to show.
-    pub fn plan(&self, selection: &Selection) -> Result<(Vec<Format>, Vec<String>)> {
+    /// The command line's one role, in the account `--account-id` names (if any).
+    pub fn of_role(role: Inputs) -> Plan {
+        Plan {
+            source: Source::Flags,
+            issuers: vec![role.trust.issuer.clone()],
+            partition: role.trust.partition,
+            accounts: role
+                .account_id
+                .iter()
+                .map(|id| Account {
+                    id: id.clone(),
+                    name: "account".into(),
+                    existing_provider: role.existing_provider,
+                })
+                .collect(),
+            organization: Organization::default(),
+            thumbprints: role.thumbprints.clone(),
+            templates: role.templates.clone(),
+            roles: vec![role],
+        }
+    }
+
+    /// Decides the formats to render, and the notes to show. A format asked for by name that
+    /// cannot be written is an error; with `all` it is left out, with a note when it could be
+    /// had.
+    pub fn formats(&self, selection: &Selection) -> Result<(Vec<Format>, Vec<String>)> {
+        let one_role = self.source == Source::Flags;
         let mut notes: Vec<String> = Vec::new();
+        let mut note = |role: &Inputs, note: &str| {
+            let note = match one_role {
+                true => note.to_owned(),
+                false => format!("role {}: {note}", role.role_name()),
+            };
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        };
         for role in &self.roles {
-            for note in &role.trust.notes {
-                let note = format!("role {}: {note}", role.role_name());
-                if !notes.contains(&note) {
-                    notes.push(note);
-                }
+            for text in &role.trust.notes {
+                note(role, text);
             }
         }
+        // The files that log in with a role: whether some role admits their tokens, and why not.
         let mut logins = vec![
             (
                 Format::Esc,
                 self.admits_esc(),
-                "no role admits ESC tokens".to_owned(),
+                match one_role {
+                    true => "the role admits no ESC tokens (give --env, or leave out --deploy)",
+                    false => "no role admits ESC tokens",
+                },
+                "esc_environment",
             ),
             (
                 Format::Deployments,
                 self.admits_deployments(),
-                "no role has deploy".to_owned(),
+                match one_role {
+                    true => "the role admits no Deployments tokens (give --deploy PROJECT/STACK)",
+                    false => "no role has deploy",
+                },
+                "deployment_settings",
             ),
         ];
+        let mut ci_reasons = Vec::new();
         for format in Format::all() {
             if let Format::Ci(id) = format {
+                let preset = issuers::ALL.iter().find(|p| p.id == id).expect("a preset");
                 let admitted = self
                     .roles
                     .iter()
                     .any(|role| role.ci().is_some_and(|ci| ci.preset().id == id));
-                logins.push((format, admitted, format!("no role admits {id}'s tokens")));
+                ci_reasons.push((format, admitted, preset.name));
             }
         }
+        let ci_why_not: Vec<String> = ci_reasons
+            .iter()
+            .map(|(format, _, name)| match one_role {
+                true => format!("the role admits no tokens of {name}"),
+                false => format!("no role admits {}'s tokens", format.name()),
+            })
+            .collect();
+        for ((format, admitted, _), why_not) in ci_reasons.iter().zip(&ci_why_not) {
+            logins.push((*format, *admitted, why_not, "role_arn"));
+        }
+        // Only the command line's role can lack an account, and with it the role's ARN.
+        let no_account = self.accounts.is_empty();
         let formats = match selection {
-            Selection::All => Format::all()
-                .into_iter()
-                .filter(|f| {
-                    logins
-                        .iter()
-                        .all(|(login, admitted, _)| f != login || *admitted)
-                })
-                .collect(),
             Selection::Only(formats) => {
-                for (format, admitted, why_not) in &logins {
-                    if formats.contains(format) && !admitted {
+                for (format, admitted, why_not, _) in &logins {
+                    if !formats.contains(format) {
+                        continue;
+                    }
+                    if !admitted {
                         return Err(Error::Usage(format!(
                             "--format {} cannot be written: {why_not}",
+                            format.name()
+                        )));
+                    }
+                    if no_account {
+                        return Err(Error::Usage(format!(
+                            "--format {} needs --account-id: it names the role by its ARN (aws sts \
+                             get-caller-identity shows the account id)",
                             format.name()
                         )));
                     }
@@ -277,31 +348,71 @@ impl Fleet {
                     .filter(|f| formats.contains(f))
                     .collect()
             }
-        };
-        let existing: Vec<&Account> = self
-            .accounts
-            .iter()
-            .filter(|a| a.existing_provider)
-            .collect();
-        if !existing.is_empty() {
-            let mut commands = Vec::new();
-            for account in existing {
-                for issuer in &self.issuers {
-                    let role = self.roles.iter().find(|r| r.trust.issuer == *issuer);
-                    let arn = role
-                        .expect("every issuer is a role's")
-                        .trust
-                        .provider_arn(&account.id);
-                    for client_id in self.client_ids(issuer) {
-                        commands.push(request::add_client_id_command(&arn, &client_id));
+            Selection::All => {
+                let mut formats = Format::all();
+                for (format, admitted, _, output) in &logins {
+                    if !admitted || no_account {
+                        formats.retain(|f| f != format);
+                    }
+                    if *admitted && no_account {
+                        notes.push(format!(
+                            "{} was not written: it needs the role's ARN. Pass --account-id, or after \
+                             terraform apply take it from: terraform output -raw {output}",
+                            format.path()
+                        ));
                     }
                 }
+                formats
             }
-            notes.push(format!(
-                "accounts with existing_provider keep their OIDC provider. It must list the audiences the \
-                 tokens carry as client IDs; add any it lacks with:\n  {}",
-                commands.join("\n  ")
-            ));
+        };
+        for role in &self.roles {
+            if role.policy_count() > request::POLICY_ATTACHMENTS.0 {
+                let text = format!(
+                    "the role gets {} managed policies; IAM attaches at most {} unless the account's quota was \
+                     raised",
+                    role.policy_count(),
+                    request::POLICY_ATTACHMENTS.0
+                );
+                notes.push(match one_role {
+                    true => text,
+                    false => format!("role {}: {text}", role.role_name()),
+                });
+            }
+        }
+        match one_role {
+            true if self.roles[0].uses_existing_provider() => notes.push(format!(
+                "the role trusts the account's existing OIDC provider for the issuer. It must list the audiences \
+                 the tokens carry as client IDs; add any it lacks with:\n  {}",
+                self.roles[0].add_client_id_commands().join("\n  ")
+            )),
+            true => {}
+            false => {
+                let existing: Vec<&Account> = self
+                    .accounts
+                    .iter()
+                    .filter(|a| a.existing_provider)
+                    .collect();
+                if !existing.is_empty() {
+                    let mut commands = Vec::new();
+                    for account in existing {
+                        for issuer in &self.issuers {
+                            let role = self.roles.iter().find(|r| r.trust.issuer == *issuer);
+                            let arn = role
+                                .expect("every issuer is a role's")
+                                .trust
+                                .provider_arn(&account.id);
+                            for client_id in self.client_ids(issuer) {
+                                commands.push(request::add_client_id_command(&arn, &client_id));
+                            }
+                        }
+                    }
+                    notes.push(format!(
+                        "accounts with existing_provider keep their OIDC provider. It must list the audiences \
+                         the tokens carry as client IDs; add any it lacks with:\n  {}",
+                        commands.join("\n  ")
+                    ));
+                }
+            }
         }
         Ok((formats, notes))
     }
@@ -314,7 +425,10 @@ impl Fleet {
             command: shell_words::join([
                 env!("CARGO_PKG_NAME"),
                 "--config",
-                &self.spec.to_string_lossy(),
+                &match &self.source {
+                    Source::Spec(path) => path.to_string_lossy(),
+                    Source::Flags => unreachable!("a spec's generator"),
+                },
             ]),
         }
     }
@@ -408,7 +522,8 @@ impl Fleet {
         }
     }
 
-    /// Resolves the thumbprints (live once, whatever the number of accounts) and renders `formats`.
+    /// Resolves the thumbprints (live once per issuer, whatever the number of accounts) and
+    /// renders `formats`.
     pub fn generate(&self, formats: &[Format], network: &Network) -> Result<Generation> {
         let (thumbprints, report) = match &self.thumbprints {
             ThumbprintChoice::Given(given) => (vec![given.clone()], None),
@@ -424,8 +539,43 @@ impl Fleet {
                 (thumbprints, first)
             }
         };
-        let mut model = self.model(&thumbprints);
         let renderer = Renderer::new(self.templates.as_deref());
+        let files = match self.source {
+            Source::Flags => self.render_role(&renderer, formats, thumbprints.first())?,
+            Source::Spec(_) => self.render_spec(&renderer, formats, &thumbprints)?,
+        };
+        Ok(Generation { files, report })
+    }
+
+    /// The command line's role: one file per format.
+    fn render_role(
+        &self,
+        renderer: &Renderer,
+        formats: &[Format],
+        thumbprints: Option<&Vec<String>>,
+    ) -> Result<Vec<RenderedFile>> {
+        let role = &self.roles[0];
+        let model = role.model(thumbprints.map_or(&[], Vec::as_slice));
+        formats
+            .iter()
+            .map(|format| match (format, role.ci(), role.role_arn()) {
+                (Format::Ci(_), Some(ci), Some(arn)) => {
+                    let context = ci.context(&model.generator, &arn, format.path());
+                    renderer.render_as(format.template(), *format, format.path().into(), &context)
+                }
+                _ => renderer.render(*format, &model),
+            })
+            .collect()
+    }
+
+    /// A spec's roles: a module and a file per account and role.
+    fn render_spec(
+        &self,
+        renderer: &Renderer,
+        formats: &[Format],
+        thumbprints: &[Vec<String>],
+    ) -> Result<Vec<RenderedFile>> {
+        let mut model = self.model(thumbprints);
         let mut files = Vec::new();
         for file in &FLEET_FILES {
             if !formats.contains(&file.format) {
@@ -502,7 +652,7 @@ impl Fleet {
                 }
             }
         }
-        Ok(Generation { files, report })
+        Ok(files)
     }
 }
 
