@@ -29,44 +29,10 @@ pub const MODULE_NAME: &str = "pulumi-oidc";
 /// The most a StackSet's `TemplateBody` may hold, in bytes.
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
 
-/// A template of the spec's layout (embedded in [`crate::render`]) and the file it writes.
-struct FleetFile {
-    template: &'static str,
-    path: &'static str,
-    format: Format,
-}
-
-/// The spec's files that do not repeat per account, in the order they are written.
-const FLEET_FILES: [FleetFile; 5] = [
-    FleetFile {
-        template: "terraform/root.tf.j2",
-        path: "terraform/main.tf",
-        format: Format::Terraform,
-    },
-    FleetFile {
-        template: "terraform/module.tf.j2",
-        path: "terraform/modules/pulumi-oidc/main.tf",
-        format: Format::Terraform,
-    },
-    FleetFile {
-        template: "cloudformation/member.json.j2",
-        path: MEMBER_TEMPLATE,
-        format: Format::CloudFormation,
-    },
-    FleetFile {
-        template: "cloudformation/stackset.json.j2",
-        path: "cloudformation/stackset.json",
-        format: Format::CloudFormation,
-    },
-    FleetFile {
-        template: "pulumi/accounts.yaml.j2",
-        path: "pulumi/Pulumi.yaml",
-        format: Format::Pulumi,
-    },
-];
-
 /// The member template's file, which the StackSet carries.
 const MEMBER_TEMPLATE: &str = "cloudformation/template.json";
+/// The StackSet's file, rendered after the member template it carries.
+const STACK_SET: &str = "cloudformation/stackset.json";
 
 /// Where the roles come from, which decides how the files are laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -577,11 +543,19 @@ impl Plan {
     ) -> Result<Vec<RenderedFile>> {
         let mut model = self.model(thumbprints);
         let mut files = Vec::new();
-        for file in &FLEET_FILES {
-            if !formats.contains(&file.format) {
-                continue;
-            }
-            if file.path == "cloudformation/stackset.json" {
+        // The templates under templates/spec/, format by format, the StackSet after its member.
+        let mut once: Vec<(Format, &str, String)> = Vec::new();
+        for format in formats {
+            let mut templates = format.spec_templates();
+            templates.sort_by_key(|(_, path)| path == STACK_SET);
+            once.extend(
+                templates
+                    .into_iter()
+                    .map(|(template, path)| (*format, template, path)),
+            );
+        }
+        for (format, template, path) in once {
+            if path == STACK_SET {
                 let Some(stack_set) = &mut model.stack_set else {
                     continue;
                 };
@@ -602,7 +576,7 @@ impl Plan {
                     )));
                 }
             }
-            files.push(renderer.render_as(file.template, file.format, file.path.into(), &model)?);
+            files.push(renderer.render_as(template, format, path, &model)?);
         }
         for account in &self.accounts {
             for (inputs, role) in self.roles.iter().zip(&model.roles) {

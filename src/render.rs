@@ -1,9 +1,14 @@
 //! Rendering the model into each format's file with minijinja.
 //!
-//! Templates are embedded in the binary; `--templates DIR` is tried first, file by file, so a team
-//! can override one format and keep the others. Each format's folder picks its escaping (see
-//! [`crate::escape`]), undefined values are errors, and every rendered file is parsed back before
-//! it is returned, so a broken template can never write a broken file.
+//! Templates are found by folder, and the output tree mirrors the template tree: the one template
+//! in `templates/<format>/` is the flags' role's file of that format (`terraform/main.tf.j2` writes
+//! `terraform/main.tf`), and every template under `templates/spec/` is a file a spec writes once
+//! (`spec/terraform/modules/pulumi-oidc/main.tf.j2` writes `terraform/modules/pulumi-oidc/main.tf`);
+//! a name starting with `_` is a partial that templates include. They are embedded in the binary;
+//! `--templates DIR` is tried first, file by file, so a team can override one format and keep the
+//! others. Each format's folder picks its escaping (see [`crate::escape`]), undefined values are
+//! errors, and every rendered file is parsed back before it is returned, so a broken template can
+//! never write a broken file.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -16,8 +21,12 @@ use crate::error::{Error, Result};
 use crate::escape::{self, Language};
 use crate::issuers::ALL;
 
-/// The provider ARN expression the CloudFormation template includes twice.
-pub const CLOUDFORMATION_PROVIDER_ARN: &str = "cloudformation/provider_arn.json.j2";
+/// Every built-in template, by its path under `templates/`.
+static TEMPLATES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// The folder of the files a spec writes once (not per account and role).
+const SPEC_FOLDER: &str = "spec";
 
 /// A generated artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,15 +45,12 @@ pub enum Format {
     Ci(&'static str),
 }
 
-/// What defines a format: its name on the command line, what it is, its template and the
-/// template's source, and the language the file is written in. The file's path is the template's
-/// name without `.j2`.
+/// What defines a format: its name on the command line (and its templates' folder), what it is,
+/// and the language the file is written in.
 struct FormatSpec {
     format: Format,
     name: &'static str,
     description: &'static str,
-    template: &'static str,
-    source: &'static str,
     language: Language,
 }
 
@@ -54,70 +60,32 @@ const FORMATS: [FormatSpec; 5] = [
         format: Format::Terraform,
         description: "A Terraform root module: terraform/main.tf",
         name: "terraform",
-        template: "terraform/main.tf.j2",
-        source: include_str!("../templates/terraform/main.tf.j2"),
         language: Language::Hcl,
     },
     FormatSpec {
         format: Format::CloudFormation,
         description: "A CloudFormation template: cloudformation/template.json",
         name: "cloudformation",
-        template: "cloudformation/template.json.j2",
-        source: include_str!("../templates/cloudformation/template.json.j2"),
         language: Language::Json,
     },
     FormatSpec {
         format: Format::Pulumi,
         description: "A Pulumi YAML program: pulumi/Pulumi.yaml",
         name: "pulumi",
-        template: "pulumi/Pulumi.yaml.j2",
-        source: include_str!("../templates/pulumi/Pulumi.yaml.j2"),
         language: Language::InterpolatedYaml,
     },
     FormatSpec {
         format: Format::Esc,
         description: "A Pulumi ESC environment definition: esc/environment.yaml (needs --account-id)",
         name: "esc",
-        template: "esc/environment.yaml.j2",
-        source: include_str!("../templates/esc/environment.yaml.j2"),
         language: Language::InterpolatedYaml,
     },
     FormatSpec {
         format: Format::Deployments,
         description: "A stack's Pulumi Deployments settings: deployments/settings.json (needs --deploy and --account-id)",
         name: "deployments",
-        template: "deployments/settings.json.j2",
-        source: include_str!("../templates/deployments/settings.json.j2"),
         language: Language::Json,
     },
-];
-
-/// Templates that formats include, and those of a spec's layout (`crate::plan`), by name.
-const OTHER_TEMPLATES: [(&str, &str); 6] = [
-    (
-        CLOUDFORMATION_PROVIDER_ARN,
-        include_str!("../templates/cloudformation/provider_arn.json.j2"),
-    ),
-    (
-        "terraform/root.tf.j2",
-        include_str!("../templates/terraform/root.tf.j2"),
-    ),
-    (
-        "terraform/module.tf.j2",
-        include_str!("../templates/terraform/module.tf.j2"),
-    ),
-    (
-        "cloudformation/member.json.j2",
-        include_str!("../templates/cloudformation/member.json.j2"),
-    ),
-    (
-        "cloudformation/stackset.json.j2",
-        include_str!("../templates/cloudformation/stackset.json.j2"),
-    ),
-    (
-        "pulumi/accounts.yaml.j2",
-        include_str!("../templates/pulumi/accounts.yaml.j2"),
-    ),
 ];
 
 impl Format {
@@ -152,8 +120,6 @@ impl Format {
                 format: self,
                 name: file.format,
                 description: file.description,
-                template: file.template,
-                source: file.source,
                 language: file.language,
             };
         }
@@ -174,9 +140,40 @@ impl Format {
         self.spec().description
     }
 
-    /// The template this format is rendered from.
+    /// The template the flags' role's file of this format is rendered from: the one template in
+    /// the format's folder that is not a partial.
     pub fn template(self) -> &'static str {
-        self.spec().template
+        let folder = TEMPLATES
+            .get_dir(self.name())
+            .expect("every format has a folder of templates");
+        let mut files = folder.files().filter(|file| !is_partial(file.path()));
+        match (files.next(), files.next()) {
+            (Some(file), None) => file.path().to_str().expect("template names are UTF-8"),
+            _ => panic!(
+                "templates/{}/ holds one template besides partials",
+                self.name()
+            ),
+        }
+    }
+
+    /// The templates of the files a spec writes once, in this format, with each file's path:
+    /// `templates/spec/<format>/...`, by name.
+    pub fn spec_templates(self) -> Vec<(&'static str, String)> {
+        let mut found = Vec::new();
+        if let Some(folder) = TEMPLATES.get_dir(format!("{SPEC_FOLDER}/{}", self.name())) {
+            templates_under(folder, &mut found);
+        }
+        found.sort();
+        found
+            .into_iter()
+            .map(|name| {
+                let path = name
+                    .strip_prefix(&format!("{SPEC_FOLDER}/"))
+                    .unwrap_or(name)
+                    .trim_end_matches(".j2");
+                (name, path.to_owned())
+            })
+            .collect()
     }
 
     /// Where the file goes, relative to the output folder: the template name without `.j2`.
@@ -189,12 +186,31 @@ impl Format {
         self.spec().language
     }
 
-    /// The format whose folder holds a template, judged by the name's first component.
+    /// The format whose folder holds a template, judged by the name's first component (after
+    /// `spec/`).
     fn of_template(name: &str) -> Option<Format> {
+        let name = name
+            .strip_prefix(&format!("{SPEC_FOLDER}/"))
+            .unwrap_or(name);
         let folder = name.split('/').next()?;
-        Format::all()
-            .into_iter()
-            .find(|f| f.template().starts_with(&format!("{folder}/")))
+        Format::all().into_iter().find(|f| f.name() == folder)
+    }
+}
+
+/// Whether a template is a partial (its name starts with `_`): included, never a file.
+fn is_partial(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with('_'))
+}
+
+/// The templates (not partials) in `folder` and below, by name.
+fn templates_under(folder: &'static include_dir::Dir<'static>, found: &mut Vec<&'static str>) {
+    for file in folder.files().filter(|file| !is_partial(file.path())) {
+        found.push(file.path().to_str().expect("template names are UTF-8"));
+    }
+    for dir in folder.dirs() {
+        templates_under(dir, found);
     }
 }
 
@@ -299,12 +315,9 @@ fn load(overrides: Option<&Path>, name: &str) -> Result<Option<String>, minijinj
 
 /// The built-in template called `name`.
 fn built_in(name: &str) -> Option<&'static str> {
-    Format::all()
-        .into_iter()
-        .map(|format| (format.template(), format.spec().source))
-        .chain(OTHER_TEMPLATES)
-        .find(|(template, _)| *template == name)
-        .map(|(_, source)| source)
+    TEMPLATES
+        .get_file(name)
+        .and_then(|file| file.contents_utf8())
 }
 
 /// Parses a rendered file in its language. JSON is also re-indented, so templates need not
@@ -357,16 +370,35 @@ pub fn reformat_json<F: serde_json::ser::Formatter>(
 mod tests {
     use super::*;
 
+    /// Every built-in template parses, and every folder of templates is a format's: a folder no
+    /// format names would be a format written by nobody.
     #[test]
-    fn every_template_constant_loads() {
+    fn every_template_loads_and_every_folder_is_a_format() {
         let renderer = Renderer::new(None);
+        let mut every = Vec::new();
+        templates_under(&TEMPLATES, &mut every);
+        assert!(every.len() >= 15, "{every:?}");
+        for name in every {
+            renderer.env.get_template(name).unwrap();
+            assert!(Format::of_template(name).is_some(), "{name} is no format's");
+        }
         for format in Format::all() {
-            renderer.env.get_template(format.template()).unwrap();
             assert_eq!(Format::of_template(format.template()), Some(format));
         }
-        for (name, _) in OTHER_TEMPLATES {
-            renderer.env.get_template(name).unwrap();
-        }
+        let spec_files: Vec<String> = Format::all()
+            .into_iter()
+            .flat_map(|f| f.spec_templates().into_iter().map(|(_, path)| path))
+            .collect();
+        assert_eq!(
+            spec_files,
+            [
+                "terraform/main.tf",
+                "terraform/modules/pulumi-oidc/main.tf",
+                "cloudformation/stackset.json",
+                "cloudformation/template.json",
+                "pulumi/Pulumi.yaml"
+            ]
+        );
     }
 
     #[test]

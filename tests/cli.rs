@@ -306,6 +306,37 @@ fn user_templates_are_tried_first_and_still_escaped() {
     );
 }
 
+/// A spec's files are overridden under spec/: the tree of templates is the tree of files.
+#[test]
+fn a_specs_templates_are_overridden_by_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = include_str!("fixtures/organization.yaml");
+    fs::write(
+        dir.path().join("spec.yaml"),
+        format!("{spec}\ntemplates: tpl\n"),
+    )
+    .unwrap();
+    fs::create_dir_all(dir.path().join("tpl/spec/terraform/modules/pulumi-oidc")).unwrap();
+    fs::write(
+        dir.path()
+            .join("tpl/spec/terraform/modules/pulumi-oidc/main.tf.j2"),
+        "# {{ module | comment }} for {{ accounts | length }} accounts\n",
+    )
+    .unwrap();
+    let output = oidc_gen(dir.path(), &["--config", "spec.yaml", "--out", "out"]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out/terraform/modules/pulumi-oidc/main.tf")).unwrap(),
+        "# pulumi-oidc for 3 accounts\n"
+    );
+    // The root module still comes from the built-in template.
+    assert!(
+        fs::read_to_string(dir.path().join("out/terraform/main.tf"))
+            .unwrap()
+            .contains("module \"")
+    );
+}
+
 #[test]
 fn a_broken_user_template_is_exit_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

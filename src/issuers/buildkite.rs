@@ -41,8 +41,6 @@ pub const PRESET: Preset = Preset {
         format: "buildkite",
         description: "A Buildkite pipeline step that assumes the role: buildkite/pipeline.yml (needs \
                       --buildkite and --account-id)",
-        template: "buildkite/pipeline.yml.j2",
-        source: include_str!("../../templates/buildkite/pipeline.yml.j2"),
         language: Language::Yaml,
     }),
 };

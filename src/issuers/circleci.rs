@@ -37,8 +37,6 @@ pub const PRESET: Preset = Preset {
         format: "circleci",
         description: "A CircleCI job that assumes the role: circleci/config.yml (needs --circleci and \
                       --account-id)",
-        template: "circleci/config.yml.j2",
-        source: include_str!("../../templates/circleci/config.yml.j2"),
         language: Language::Yaml,
     }),
 };

@@ -57,8 +57,6 @@ pub const PRESET: Preset = Preset {
         format: "github",
         description: "A GitHub Actions workflow whose job assumes the role: github/workflow.yml \
                       (needs --github and --account-id)",
-        template: "github/workflow.yml.j2",
-        source: include_str!("../../templates/github/workflow.yml.j2"),
         language: Language::Yaml,
     }),
 };

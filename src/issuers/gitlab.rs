@@ -44,8 +44,6 @@ pub const PRESET: Preset = Preset {
         format: "gitlab",
         description: "A GitLab CI/CD job that assumes the role: gitlab/.gitlab-ci.yml (needs --gitlab and \
                       --account-id)",
-        template: "gitlab/.gitlab-ci.yml.j2",
-        source: include_str!("../../templates/gitlab/.gitlab-ci.yml.j2"),
         language: Language::Yaml,
     }),
 };

@@ -34,8 +34,6 @@ pub const PRESET: Preset = Preset {
         format: "hcp-terraform",
         description: "The HCP Terraform workspace variables that make runs assume the role, as Terraform for \
                       the tfe provider: hcp-terraform/variables.tf (needs --hcp-terraform and --account-id)",
-        template: "hcp-terraform/variables.tf.j2",
-        source: include_str!("../../templates/hcp-terraform/variables.tf.j2"),
         language: Language::Hcl,
     }),
 };

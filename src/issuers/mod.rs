@@ -73,14 +73,11 @@ pub type Listed = std::collections::BTreeMap<String, Vec<String>>;
 /// The file that makes a CI system's job use the role.
 #[derive(Debug)]
 pub struct ConsumerFile {
-    /// Its `--format` name, e.g. `github`.
+    /// Its `--format` name, e.g. `github`, and its template's folder (`templates/github/`,
+    /// holding one template: the file is its name without `.j2`).
     pub format: &'static str,
     /// What it is, for `--help`.
     pub description: &'static str,
-    /// Its template, e.g. `github/workflow.yml.j2`: the file is the name without `.j2`.
-    pub template: &'static str,
-    /// The template's source.
-    pub source: &'static str,
     /// The language the file is written in.
     pub language: Language,
 }
