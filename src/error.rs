@@ -5,10 +5,12 @@ use std::path::PathBuf;
 /// Everything that can go wrong, with the context a user needs to act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A value given on the command line breaks a rule of AWS, Pulumi or oidc-gen.
+    /// A value given breaks a rule of AWS, Pulumi or oidc-gen. The caller names the value's
+    /// flag or spec field (see [`Error::told_with`]).
     #[error("invalid {what} {value:?}: {hint}")]
     Invalid {
-        /// What the value is for, e.g. `--role-name`.
+        /// The field the value is for, e.g. `name` or `github.refs` (a role's field, see
+        /// [`crate::role`]), or a flag of the command line alone, e.g. `--token`.
         what: &'static str,
         /// The value as given.
         value: String,
@@ -191,6 +193,16 @@ impl Error {
             Error::Io { .. } | Error::Unsafe { .. } | Error::NotOwned(_) | Error::Locked { .. } => {
                 4
             }
+        }
+    }
+
+    /// The message, with an invalid value's field told by `name` (e.g. as its flag).
+    pub fn told_with(&self, name: impl Fn(&str) -> String) -> String {
+        match self {
+            Error::Invalid { what, value, hint } => {
+                format!("invalid {} {value:?}: {hint}", name(what))
+            }
+            other => other.to_string(),
         }
     }
 

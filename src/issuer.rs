@@ -20,7 +20,7 @@ pub struct Issuer {
 impl Issuer {
     /// Checks `value` as `--issuer`.
     pub fn parse(value: &str) -> Result<Self> {
-        let what = "--issuer";
+        let what = "issuer";
         let invalid = |hint: String| Error::invalid(what, value, hint);
         let url = Url::parse(value)
             .map_err(|e| invalid(format!("{e}; give an https URL such as {PULUMI_CLOUD}")))?;

@@ -55,8 +55,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            // One line per cause: a cause the message already tells is not repeated.
-            let mut told = error.to_string();
+            // One line per cause: a cause the message already tells is not repeated. A value's
+            // field is told as its flag.
+            let mut told = error.told_with(oidc_gen::role::flag_of);
             eprintln!("error: {}", short_message(&told));
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {

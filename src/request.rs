@@ -286,20 +286,20 @@ impl Request {
             )));
         }
         for audience in &self.role.audiences {
-            validate_claim_value("--audience", audience)?;
+            validate_claim_value("audiences", audience)?;
             if policy::is_pattern(audience) {
                 return Err(Error::invalid(
-                    "--audience",
+                    "audiences",
                     audience,
                     "an audience is compared exactly (StringEquals); remove '*' and '?'",
                 ));
             }
         }
         for subject in &self.role.subjects {
-            validate_claim_value("--subject", subject)?;
+            validate_claim_value("subjects", subject)?;
             if subject.chars().all(|c| c == '*' || c == '?') {
                 return Err(Error::invalid(
-                    "--subject",
+                    "subjects",
                     subject,
                     "it admits every subject: every repository, project or pipeline of everyone who can get a \
                      token from the issuer, and AWS refuses such trust policies for shared issuers; name the subjects \
@@ -323,10 +323,10 @@ impl Request {
         };
         validate_org(org)?;
         for env in &self.role.envs {
-            validate_env("--env", env)?;
+            validate_env("envs", env)?;
         }
         for env in &self.role.root_envs {
-            validate_env("--root-env", env)?;
+            validate_env("root_envs", env)?;
         }
         for stack in &self.role.deploy {
             validate_stack(stack)?;
@@ -435,14 +435,14 @@ impl Request {
     pub fn validate(self) -> Result<Inputs> {
         let trust = self.trust()?;
         let role_name = self.role_name();
-        validate_iam_name("--role-name", &role_name, 1, 64)?;
+        validate_iam_name("name", &role_name, 1, 64)?;
         if let Some(account) = &self.account_id {
             validate_account_id(account)?;
         }
         if let Some(dir) = &self.templates {
             if !dir.is_dir() {
                 return Err(Error::invalid(
-                    "--templates",
+                    "templates",
                     &dir.display().to_string(),
                     "it is not a folder; give a folder laid out like templates/ (e.g. terraform/main.tf.j2), \
                      or leave --templates out to use the built-in templates",
@@ -451,26 +451,27 @@ impl Request {
         }
         let partition = trust.partition;
         for arn in &self.role.policy_arns {
-            validate_policy_arn("--policy-arn", arn, partition)?;
+            validate_policy_arn("policy_arns", arn, partition)?;
         }
         for arn in &self.role.session_policy_arns {
-            validate_policy_arn("--session-policy-arn", arn, partition)?;
+            validate_policy_arn("session_policy_arns", arn, partition)?;
         }
         let role_path = match self.role.path.clone() {
             Some(path) => validate_role_path(path)?,
             None => "/".to_owned(),
         };
         if let Some(arn) = &self.role.permissions_boundary {
-            validate_policy_arn("--permissions-boundary", arn, partition)?;
+            validate_policy_arn("permissions_boundary", arn, partition)?;
         }
         let tags = validate_tags(self.role.tags.clone())?;
         if let Some(env) = &self.role.esc_environment {
-            let what = "--esc-environment";
+            let what = "esc_environment";
             let Some(pulumi) = trust.pulumi() else {
-                return Err(Error::Usage(format!(
-                    "{what} creates an ESC environment that logs in with Pulumi Cloud's tokens; this role trusts \
-                     another issuer"
-                )));
+                return Err(Error::Usage(
+                    "--esc-environment creates an ESC environment that logs in with Pulumi Cloud's tokens; this role \
+                     trusts another issuer"
+                        .into(),
+                ));
             };
             validate_env(what, env)?;
             if !env.contains('/') || env.starts_with("default/") || policy::is_pattern(env) {
@@ -481,10 +482,11 @@ impl Request {
                 ));
             }
             if !pulumi.subject_attributes.is_empty() {
-                return Err(Error::Usage(format!(
-                    "{what} writes ESC's default subject; with --subject-attribute, create the environment from \
-                     esc/environment.yaml instead"
-                )));
+                return Err(Error::Usage(
+                    "--esc-environment writes ESC's default subject; with --subject-attribute, create the environment \
+                     from esc/environment.yaml instead"
+                        .into(),
+                ));
             }
             let sub = format!("pulumi:environments:org:{}:env:{env}", pulumi.org);
             if !trust.admits(&format!("aws:{}", pulumi.org), &sub) {
@@ -503,13 +505,13 @@ impl Request {
                     .into(),
             ));
         }
-        let duration_seconds = parse_duration("--duration", &self.role.duration)?;
+        let duration_seconds = parse_duration("duration", &self.role.duration)?;
         let max_session_seconds = match &self.role.max_session_duration {
             Some(given) => {
-                let seconds = parse_duration("--max-session-duration", given)?;
+                let seconds = parse_duration("max_session_duration", given)?;
                 if seconds < ROLE_MAX_SESSION_RANGE.0 || seconds < duration_seconds {
                     return Err(Error::invalid(
-                        "--max-session-duration",
+                        "max_session_duration",
                         given,
                         format!(
                             "IAM takes 1h to 12h, and ESC and Deployments ask for --duration {}; give at least \
@@ -522,7 +524,7 @@ impl Request {
             }
             None => duration_seconds.max(ROLE_MAX_SESSION_RANGE.0),
         };
-        validate_iam_name("--session-name", &self.role.session_name, 2, 64)?;
+        validate_iam_name("session_name", &self.role.session_name, 2, 64)?;
         let thumbprints = match self.thumbprints {
             _ if self.existing_provider => ThumbprintChoice::Omit,
             ThumbprintChoice::Given(given) => {
@@ -549,7 +551,7 @@ impl Request {
         if !(DEFAULT_TRUST_POLICY_QUOTA..=MAX_TRUST_POLICY_QUOTA).contains(&self.trust_policy_quota)
         {
             return Err(Error::invalid(
-                "--trust-policy-quota",
+                "trust_policy_quota",
                 &self.trust_policy_quota.to_string(),
                 format!(
                     "IAM's limit is {DEFAULT_TRUST_POLICY_QUOTA}, or up to {MAX_TRUST_POLICY_QUOTA} when raised"
@@ -716,7 +718,7 @@ pub fn check_trust_policy_size(size: usize, statements: usize, quota: usize) -> 
 fn validate_org(value: &str) -> Result<()> {
     if value.is_empty() || value.len() > 100 || !value.chars().all(is_pulumi_name_char) {
         return Err(Error::invalid(
-            "--org",
+            "org",
             value,
             "a Pulumi organization name has 1-100 letters, digits, '-', '_' or '.'",
         ));
@@ -767,7 +769,7 @@ pub(crate) fn validate_iam_name(
 fn validate_account_id(value: &str) -> Result<()> {
     if value.len() != 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::invalid(
-            "--account-id",
+            "account_id",
             value,
             "an AWS account id is exactly 12 digits (aws sts get-caller-identity shows it)",
         ));
@@ -830,7 +832,7 @@ fn validate_role_path(path: String) -> Result<String> {
         && !path.contains('$');
     if !well_formed {
         return Err(Error::invalid(
-            "--role-path",
+            "path",
             &path,
             "an IAM path starts and ends with '/' (e.g. /pulumi/), has up to 512 printable characters and no \
              spaces or '$'",
@@ -851,28 +853,28 @@ fn validate_tags(given: Vec<Tag>) -> Result<Vec<Tag>> {
         let shown = format!("{key}={value}");
         if key.is_empty() || key.chars().count() > 128 || !allowed(&key) {
             return Err(Error::invalid(
-                "--tag",
+                "tags",
                 &shown,
                 "a tag key has 1-128 letters, digits, spaces or _.:/=+-@; write KEY=VALUE",
             ));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
             return Err(Error::invalid(
-                "--tag",
+                "tags",
                 &shown,
                 "keys starting with aws: are reserved for AWS",
             ));
         }
         if value.chars().count() > 256 || !allowed(&value) {
             return Err(Error::invalid(
-                "--tag",
+                "tags",
                 &shown,
                 "a tag value has up to 256 letters, digits, spaces or _.:/=+-@",
             ));
         }
         if tags.iter().any(|tag| tag.key == key) {
             return Err(Error::invalid(
-                "--tag",
+                "tags",
                 &shown,
                 "the key is given twice; a role has one value per tag key",
             ));
@@ -923,7 +925,7 @@ pub(crate) fn normalize_thumbprints(given: &[String]) -> Result<Vec<String>> {
     for value in given {
         if value.len() != 40 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid(
-                "--thumbprint",
+                "thumbprint",
                 value,
                 "a thumbprint is the SHA-1 of a certificate: 40 hex digits (oidc-gen thumbprint prints it)",
             ));
@@ -933,7 +935,7 @@ pub(crate) fn normalize_thumbprints(given: &[String]) -> Result<Vec<String>> {
     let thumbprints = policy::dedup(thumbprints);
     if thumbprints.len() > MAX_THUMBPRINTS {
         return Err(Error::invalid(
-            "--thumbprint",
+            "thumbprint",
             &thumbprints.join(","),
             format!("IAM accepts at most {MAX_THUMBPRINTS} thumbprints per provider; give fewer"),
         ));
@@ -952,7 +954,7 @@ fn validate_stack(value: &str) -> Result<()> {
     });
     if !well_formed {
         return Err(Error::invalid(
-            "--deploy",
+            "deploy",
             value,
             "give PROJECT/STACK (e.g. infra/prod); names have letters, digits, '-', '_' or '.', and '*' \
              matches any characters",
@@ -968,7 +970,7 @@ fn validate_user(value: &str) -> Result<()> {
         || !value.chars().all(|c| is_pulumi_name_char(c) || c == '*')
     {
         return Err(Error::invalid(
-            "--user",
+            "users",
             value,
             "a Pulumi user login has letters, digits, '-', '_' or '.'; '*' matches any characters",
         ));
@@ -1026,7 +1028,7 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(
-                parse_duration("--duration", input).ok(),
+                parse_duration("duration", input).ok(),
                 expected,
                 "duration {input:?}"
             );
@@ -1035,30 +1037,30 @@ mod tests {
 
     #[test]
     fn names_and_arns() {
-        assert!(validate_iam_name("--role-name", "a", 1, 64).is_ok());
-        assert!(validate_iam_name("--role-name", &"a".repeat(64), 1, 64).is_ok());
-        assert!(validate_iam_name("--role-name", &"a".repeat(65), 1, 64).is_err());
-        assert!(validate_iam_name("--role-name", "has space", 1, 64).is_err());
-        assert!(validate_iam_name("--role-name", "a${b}", 1, 64).is_err());
-        assert!(validate_iam_name("--session-name", "x", 2, 64).is_err());
+        assert!(validate_iam_name("name", "a", 1, 64).is_ok());
+        assert!(validate_iam_name("name", &"a".repeat(64), 1, 64).is_ok());
+        assert!(validate_iam_name("name", &"a".repeat(65), 1, 64).is_err());
+        assert!(validate_iam_name("name", "has space", 1, 64).is_err());
+        assert!(validate_iam_name("name", "a${b}", 1, 64).is_err());
+        assert!(validate_iam_name("session_name", "x", 2, 64).is_err());
         assert!(validate_org("acme-corp_1.x").is_ok());
         assert!(validate_org("acme/corp").is_err());
         assert!(validate_org("").is_err());
-        assert!(validate_env("--env", "proj/dev").is_ok());
-        assert!(validate_env("--env", "dev").is_ok());
-        assert!(validate_env("--env", "proj/*").is_ok());
-        assert!(validate_env("--env", "a/b/c").is_err());
-        assert!(validate_env("--env", "proj/").is_err());
-        assert!(validate_env("--env", "proj/${x}").is_err());
+        assert!(validate_env("envs", "proj/dev").is_ok());
+        assert!(validate_env("envs", "dev").is_ok());
+        assert!(validate_env("envs", "proj/*").is_ok());
+        assert!(validate_env("envs", "a/b/c").is_err());
+        assert!(validate_env("envs", "proj/").is_err());
+        assert!(validate_env("envs", "proj/${x}").is_err());
         assert!(validate_stack("infra/prod").is_ok());
         assert!(validate_stack("*/prod").is_ok());
         assert!(validate_stack("infra").is_err());
         assert!(validate_stack("a/b/c").is_err());
         assert!(validate_user("bot-*").is_ok());
         assert!(validate_user("a b").is_err());
-        assert!(validate_claim_value("--subject", "repo:o/r:ref:refs/heads/main").is_ok());
-        assert!(validate_claim_value("--subject", "a b").is_err());
-        assert!(validate_claim_value("--subject", "${aws:username}").is_err());
+        assert!(validate_claim_value("subjects", "repo:o/r:ref:refs/heads/main").is_ok());
+        assert!(validate_claim_value("subjects", "a b").is_err());
+        assert!(validate_claim_value("subjects", "${aws:username}").is_err());
         assert!(validate_account_id("123456789012").is_ok());
         assert!(validate_account_id("12345678901").is_err());
         assert!(validate_account_id("12345678901x").is_err());
@@ -1074,12 +1076,12 @@ mod tests {
             ),
         ] {
             assert!(
-                validate_policy_arn("--policy-arn", ok, partition).is_ok(),
+                validate_policy_arn("policy_arns", ok, partition).is_ok(),
                 "{ok}"
             );
         }
         let other = validate_policy_arn(
-            "--policy-arn",
+            "policy_arns",
             "arn:aws:iam::aws:policy/ReadOnlyAccess",
             Partition::AwsCn,
         );
@@ -1114,7 +1116,7 @@ mod tests {
             "arn:aws:iam::aws:policy/a\"b",
         ] {
             assert!(
-                validate_policy_arn("--policy-arn", bad, Partition::Aws).is_err(),
+                validate_policy_arn("policy_arns", bad, Partition::Aws).is_err(),
                 "{bad}"
             );
         }

@@ -267,6 +267,22 @@ fn ci_system(id: &str) -> Option<&'static str> {
     })
 }
 
+/// The command line's flag for the field a check names: a role's (`envs` -> `--env`,
+/// `github.refs` -> `--github-ref`), else the field with dashes (`account_id` -> `--account-id`).
+/// A flag stays as it is.
+pub fn flag_of(field: &str) -> String {
+    if field.starts_with("--") {
+        return field.to_owned();
+    }
+    flag_fields()
+        .into_iter()
+        .find(|(_, name)| name == field)
+        .map_or_else(
+            || format!("--{}", field.replace('_', "-")),
+            |(flag, _)| flag,
+        )
+}
+
 /// The spec-wide fields that are flags on the command line (the same name, with dashes).
 pub const SPEC_WIDE: [&str; 5] = [
     "org",
@@ -311,6 +327,21 @@ mod tests {
     #[test]
     fn the_declaration_is_well_formed() {
         RoleFields::augment_args(clap::Command::new("role")).debug_assert();
+    }
+
+    #[test]
+    fn fields_name_their_flags() {
+        for (field, flag) in [
+            ("envs", "--env"),
+            ("name", "--role-name"),
+            ("path", "--role-path"),
+            ("github.repos", "--github"),
+            ("hcp_terraform.run_phases", "--hcp-run-phase"),
+            ("account_id", "--account-id"),
+            ("--token", "--token"),
+        ] {
+            assert_eq!(flag_of(field), flag);
+        }
     }
 
     #[test]

@@ -483,22 +483,16 @@ impl OrganizationSpec {
     }
 }
 
-/// A role's check failed: the same message, told in the spec's field names.
+/// A role's check failed: the spec names the field (the check returned the reason and the
+/// field), and the message's flags become fields.
 fn in_spec(place: &Place, index: usize, error: Error) -> Error {
     match error {
-        Error::Invalid { what, value, hint } => {
-            let fields = role::flag_fields();
-            let field = fields
-                .iter()
-                .find(|(flag, _)| flag == what)
-                .map_or(what, |(_, field)| field.as_str());
-            place.item(
-                "roles",
-                index,
-                field,
-                format!("invalid {value:?}: {}", with_fields(&hint)),
-            )
-        }
+        Error::Invalid { what, value, hint } => place.item(
+            "roles",
+            index,
+            what,
+            format!("invalid {value:?}: {}", with_fields(&hint)),
+        ),
         other => place.item("roles", index, "", with_fields(&other.to_string())),
     }
 }

@@ -102,7 +102,7 @@ impl Given for Request {
                 .filter(|(org, pipeline)| is_slug(org) && (*pipeline == "*" || is_slug(pipeline)));
             let Some((org, pipeline)) = parsed else {
                 return Err(Error::invalid(
-                    "--buildkite",
+                    "buildkite.pipelines",
                     value,
                     "write ORG/PIPELINE with the slugs (lowercase letters, digits, '-'), or ORG/* for every pipeline \
                      of the organization; the organization takes no wildcard",
@@ -118,7 +118,7 @@ impl Given for Request {
         for branch in &self.branches {
             if branch.is_empty() || branch.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(Error::invalid(
-                    "--buildkite-branch",
+                    "buildkite.branches",
                     branch,
                     "a branch name holds no spaces or control characters",
                 ));

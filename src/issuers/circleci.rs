@@ -92,7 +92,7 @@ impl Given for Request {
         };
         if !is_uuid(org) {
             return Err(Error::invalid(
-                "--circleci",
+                "circleci.org",
                 org,
                 "the organization ID is a UUID such as 0f3e1a2b-0000-4000-8000-00000000abcd (Organization Settings, \
                  Overview)",
@@ -100,7 +100,7 @@ impl Given for Request {
         }
         if issuer.as_str() != self.default_issuer() {
             return Err(Error::invalid(
-                "--issuer",
+                "issuer",
                 issuer.as_str(),
                 format!("CircleCI's tokens for this organization come from {}: leave --issuer out", self.default_issuer()),
             ));
@@ -108,7 +108,7 @@ impl Given for Request {
         for project in &self.projects {
             if !is_uuid(project) {
                 return Err(Error::invalid(
-                    "--circleci-project",
+                    "circleci.projects",
                     project,
                     "a project ID is a UUID (Project Settings, Overview); a wildcard would admit other projects",
                 ));

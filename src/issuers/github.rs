@@ -247,7 +247,7 @@ impl Request {
                     if let (Some(a), Some(b)) = (&known.ids, &parsed.ids) {
                         if a != b {
                             return Err(Error::invalid(
-                                "--github",
+                                "github.repos",
                                 value,
                                 format!(
                                     "another --github names {}/{} with other IDs; a repository has one owner ID \
@@ -265,13 +265,13 @@ impl Request {
         }
         let mut contexts = Vec::new();
         for reference in &self.refs {
-            validate_ref("--github-ref", reference)?;
+            validate_ref("github.refs", reference)?;
             contexts.push(Context::Ref(reference.clone()));
         }
         for name in &self.environments {
             if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
                 return Err(Error::invalid(
-                    "--github-environment",
+                    "github.environments",
                     name,
                     "an environment name is 1-255 characters without control characters",
                 ));
@@ -442,14 +442,14 @@ fn validate_subject_claims(claims: &[String], notes: &mut Vec<String>) -> Result
             && claim.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !name_ok {
             return Err(Error::invalid(
-                "--github-subject-claim",
+                "github.subject_claims",
                 claim,
                 "a claim of GitHub's token, as include_claim_keys names it (repo, context, job_workflow_ref, actor, ...)",
             ));
         }
         if claims[..index].contains(claim) {
             return Err(Error::invalid(
-                "--github-subject-claim",
+                "github.subject_claims",
                 claim,
                 "it is given twice; a template lists each claim once",
             ));
@@ -479,7 +479,7 @@ fn validate_subject_claims(claims: &[String], notes: &mut Vec<String>) -> Result
 
 /// `OWNER/REPO`, `OWNER/*`, `OWNER@ID/REPO@ID` or `OWNER@ID/*`.
 fn parse_repository(value: &str) -> Result<Repository> {
-    let invalid = |hint: &str| Error::invalid("--github", value, hint.to_owned());
+    let invalid = |hint: &str| Error::invalid("github.repos", value, hint.to_owned());
     if value.chars().all(|c| matches!(c, '*' | '?' | '/')) {
         return Err(invalid(
             "it admits every repository on GitHub, anyone's; name the owner: OWNER/REPO, or OWNER/* for all of \
@@ -572,7 +572,7 @@ fn validate_ref(what: &'static str, value: &str) -> Result<()> {
 
 /// `OWNER/REPO/.github/workflows/FILE@REF`, as `job_workflow_ref` holds it.
 fn validate_workflow(value: &str) -> Result<()> {
-    let invalid = |hint: &str| Error::invalid("--github-workflow", value, hint.to_owned());
+    let invalid = |hint: &str| Error::invalid("github.workflows", value, hint.to_owned());
     let Some((path, reference)) = value.split_once('@') else {
         return Err(invalid(
             "write it as job_workflow_ref holds it: OWNER/REPO/.github/workflows/FILE.yml@refs/heads/main",
@@ -593,7 +593,7 @@ fn validate_workflow(value: &str) -> Result<()> {
     }
     let is_sha = reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit());
     if !is_sha {
-        validate_ref("--github-workflow", reference)?;
+        validate_ref("github.workflows", reference)?;
     }
     Ok(())
 }

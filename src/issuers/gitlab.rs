@@ -117,14 +117,14 @@ impl Given for Request {
         for name in &self.refs {
             if name.is_empty() || name.len() > 255 || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
                 return Err(Error::invalid(
-                    "--gitlab-ref",
+                    "gitlab.refs",
                     name,
                     "a branch or tag name: no spaces, control characters or ':' (refs/heads/ is not part of it)",
                 ));
             }
             if name.starts_with("refs/") {
                 return Err(Error::invalid(
-                    "--gitlab-ref",
+                    "gitlab.refs",
                     name,
                     "GitLab's token names the branch or tag alone (main, v1.2), without refs/heads/ or refs/tags/",
                 ));
@@ -140,7 +140,7 @@ impl Given for Request {
             Some("branch") => vec!["branch"],
             Some("tag") => vec!["tag"],
             Some(other) => {
-                return Err(Error::invalid("--gitlab-ref-type", other, "write branch or tag"));
+                return Err(Error::invalid("gitlab.ref_type", other, "write branch or tag"));
             }
             None => vec!["branch", "tag"],
         };
@@ -166,7 +166,7 @@ impl Given for Request {
 
 /// `GROUP/PROJECT` or `GROUP/SUB/.../PROJECT`, or `GROUP/*`.
 fn validate_project(value: &str) -> Result<()> {
-    let invalid = |hint: &str| Error::invalid("--gitlab", value, hint.to_owned());
+    let invalid = |hint: &str| Error::invalid("gitlab.projects", value, hint.to_owned());
     let parts: Vec<&str> = value.split('/').collect();
     if parts.len() < 2 {
         return Err(invalid("write the project's path: GROUP/PROJECT (or GROUP/* for all of a group's)"));

@@ -109,7 +109,7 @@ impl Given for Request {
 
 /// `ORG/PROJECT/WORKSPACE`, with `*` allowed inside the project and the workspace.
 fn parse_workspace(value: &str) -> Result<Workspace> {
-    let invalid = |hint: &str| Error::invalid("--hcp-terraform", value, hint.to_owned());
+    let invalid = |hint: &str| Error::invalid("hcp_terraform.workspaces", value, hint.to_owned());
     let parts: Vec<&str> = value.split('/').collect();
     let [organization, project, workspace] = parts[..] else {
         return Err(invalid(

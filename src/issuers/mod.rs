@@ -216,7 +216,7 @@ pub fn check_issuer(preset: &Preset, issuer: &Issuer) -> Result<()> {
         None => format!("it is not an issuer of {}", preset.name),
     };
     Err(crate::error::Error::invalid(
-        "--issuer",
+        "issuer",
         issuer.as_str(),
         format!(
             "{whose}: leave --issuer out, or give one of {}",
