@@ -54,6 +54,17 @@ pub enum Command {
     #[command(after_help = SIMULATE_EXIT_CODES)]
     Simulate(Box<SimulateArgs>),
 
+    /// Read trust policies you already have and say, for each statement that trusts an OIDC
+    /// provider, which issuer it trusts, what it admits in words, and what is wrong with it (a
+    /// rule id, a severity and a fix).
+    ///
+    /// PATH is a policy document, the output of aws iam get-role, list-roles or
+    /// get-account-authorization-details, or a CloudFormation template (JSON, or YAML without
+    /// short-form tags); a folder is read for its .json, .yaml, .yml and .template files, never
+    /// through a symbolic link.
+    #[command(after_help = LINT_EXIT_CODES)]
+    Lint(LintArgs),
+
     /// Print what oidc-gen knows of each issuer that logs into AWS: its URLs, audience, subject
     /// grammar, the claims AWS maps to condition keys, the claim IAM's shared-issuer guard requires,
     /// and what makes the workload use the role.
@@ -85,6 +96,13 @@ Exit codes:
   2  invalid usage
   4  standard output cannot be written";
 
+const LINT_EXIT_CODES: &str = "\
+Exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on
+  2  a file could not be read (the others are still linted), or invalid usage
+  4  standard output cannot be written";
+
 const THUMBPRINT_EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -113,6 +131,31 @@ pub struct ThumbprintArgs {
     /// Print one JSON object on stdout: issuer, jwks_uri, thumbprints and each endpoint's chain.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `oidc-gen lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or folders to read.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// How to print the report.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: LintFormat,
+
+    /// The least severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_on: oidc_gen::lint::Severity,
+}
+
+/// How `oidc-gen lint` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Each statement's issuer and what it admits, then its findings.
+    Text,
+    /// One JSON object: findings, statements, unreadable files and a summary.
+    Json,
 }
 
 /// Options of `oidc-gen simulate`.

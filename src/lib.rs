@@ -22,6 +22,7 @@ pub mod error;
 pub mod escape;
 pub mod issuer;
 pub mod issuers;
+pub mod lint;
 pub mod output;
 pub mod plan;
 pub mod policy;

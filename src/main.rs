@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, GenerateArgs, SimulateArgs, ThumbprintArgs};
+use cli::{Cli, Command, GenerateArgs, LintArgs, LintFormat, SimulateArgs, ThumbprintArgs};
 use oidc_gen::bounded::{quoted, short_message};
 use oidc_gen::issuer::Issuer;
 use oidc_gen::output::{self, Written};
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Thumbprint(args)) => thumbprint(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate(args),
+        Some(Command::Lint(args)) => lint(args),
         Some(Command::Issuers { json }) => {
             let text = if *json {
                 let mut text = serde_json::to_string_pretty(oidc_gen::issuers::ALL)
@@ -211,6 +212,28 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
         .chain(notes)
         .for_each(|note| eprintln!("note: {note}"));
     Ok(())
+}
+
+/// Lints the paths; exit 1 for findings at or above `--fail-on`, 2 for an unreadable file.
+fn lint(args: &LintArgs) -> Result<ExitCode> {
+    let report = oidc_gen::lint::lint_paths(&args.paths);
+    let text = match args.format {
+        LintFormat::Text => report.text(),
+        LintFormat::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&report.json()).expect("the report serializes");
+            text.push('\n');
+            text
+        }
+    };
+    print_bytes(text.as_bytes())?;
+    Ok(if !report.unreadable.is_empty() {
+        ExitCode::from(2)
+    } else if report.at_least(args.fail_on) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Evaluates the token against the policy; exit 0 when it gets in, 1 when it does not.

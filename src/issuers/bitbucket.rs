@@ -19,6 +19,7 @@ pub const PRESET: Preset = Preset {
     escaping: "none",
     mapped_claims: &[],
     required_claim: None,
+    owner_fields: &[],
     consumer: "a step with oidc: true that passes $BITBUCKET_STEP_OIDC_TOKEN to aws sts \
                assume-role-with-web-identity",
     example_audience: "ari:cloud:bitbucket::workspace/WORKSPACE_UUID",

@@ -31,6 +31,7 @@ pub const PRESET: Preset = Preset {
         "pipeline_slug",
     ],
     required_claim: Some("sub"),
+    owner_fields: &[("organization:", ':')],
     consumer: "a pipeline step with the aws-assume-role-with-web-identity plugin and the role ARN",
     example_audience: "sts.amazonaws.com",
     example_subject: "organization:ORG:pipeline:PIPELINE:ref:refs/heads/main:*",

@@ -46,6 +46,7 @@ pub const PRESET: Preset = Preset {
         "workflow",
     ],
     required_claim: Some("sub (or job_workflow_ref)"),
+    owner_fields: &[("repo:", '/')],
     consumer: "a workflow job with permissions: id-token: write that runs \
                aws-actions/configure-aws-credentials with role-to-assume and audience",
     example_audience: "sts.amazonaws.com",

@@ -43,6 +43,11 @@ pub struct Preset {
     pub mapped_claims: &'static [&'static str],
     /// The claim IAM's shared-issuer guard requires a new trust policy to test, if any.
     pub required_claim: Option<&'static str>,
+    /// Where a subject names the owner (organization, group, account) whose workloads it admits:
+    /// the text before the owner and the character that ends it, one pair per subject shape. A
+    /// wildcard before that character admits other owners' workloads.
+    #[serde(skip)]
+    pub owner_fields: &'static [(&'static str, char)],
     /// What makes the workload use the role.
     pub consumer: &'static str,
     /// An audience for an example command.

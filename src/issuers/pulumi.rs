@@ -18,6 +18,11 @@ pub const PRESET: Preset = Preset {
     escaping: "none: names cannot hold ':'",
     mapped_claims: &[],
     required_claim: Some("aud"),
+    owner_fields: &[
+        ("pulumi:environments:org:", ':'),
+        ("pulumi:deploy:org:", ':'),
+        ("pulumi:environments:pulumi.organization.login:", ':'),
+    ],
     consumer: "esc/environment.yaml (fn::open::aws-login) and deployments/settings.json \
                (operationContext.oidc.aws), written by oidc-gen",
     example_audience: "aws:ORG",

@@ -1,0 +1,504 @@
+//! `oidc-gen lint`: a corpus of good and bad trust policies of every issuer, each named with the
+//! rules it must trip; every policy oidc-gen generates lints clean; the inputs lint reads (AWS CLI
+//! outputs, CloudFormation, folders) and the ones it refuses (symbolic links, broken files).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use common::{fixtures, oidc_gen, text};
+use oidc_gen::lint::{self, Report, Role, Severity};
+use oidc_gen::simulate::{self, Token, Verdict};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+
+/// A policy of one web-identity statement for the issuer `host` with these conditions.
+fn policy(host: &str, condition: Value) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{host}") },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition,
+        }]
+    })
+}
+
+fn lint_one(policy: &Value) -> Report {
+    let mut report = Report::default();
+    lint::lint_role(
+        &Role {
+            path: "policy.json".into(),
+            resource: "role".into(),
+            policy: policy.clone(),
+        },
+        &mut report,
+    );
+    report
+}
+
+fn rules(report: &Report) -> BTreeSet<&'static str> {
+    report.findings.iter().map(|f| f.rule).collect()
+}
+
+const GITHUB: &str = "token.actions.githubusercontent.com";
+const GITLAB: &str = "gitlab.com";
+const PULUMI: &str = "api.pulumi.com/oidc";
+const HCP: &str = "app.terraform.io";
+const BUILDKITE: &str = "agent.buildkite.com";
+const CIRCLECI: &str = "oidc.circleci.com/org/0f3e";
+
+/// A corpus case: its name, the issuer, the conditions, the rules it must trip (none: clean),
+/// and, for a policy that admits too much, a token it must not admit but does.
+struct Case(
+    &'static str,
+    &'static str,
+    Value,
+    Vec<&'static str>,
+    Option<(&'static str, &'static str)>,
+);
+
+fn corpus() -> Vec<Case> {
+    let aud = |host: &str, value: &str| json!({ format!("{host}:aud"): value });
+    vec![
+        Case(
+            "github_exact_repo_and_ids",
+            GITHUB,
+            json!({ "StringEquals": {
+                format!("{GITHUB}:aud"): "sts.amazonaws.com",
+                format!("{GITHUB}:sub"): "repo:acme/app:ref:refs/heads/main",
+                format!("{GITHUB}:repository_id"): "22",
+            }}),
+            vec![],
+            None,
+        ),
+        Case(
+            "github_without_repository_id_is_a_note",
+            GITHUB,
+            json!({
+                "StringEquals": { format!("{GITHUB}:aud"): "sts.amazonaws.com" },
+                "StringLike": { format!("{GITHUB}:sub"): "repo:acme/*" },
+            }),
+            vec!["OIDC201"],
+            None,
+        ),
+        Case(
+            "github_audience_only",
+            GITHUB,
+            json!({ "StringEquals": aud(GITHUB, "sts.amazonaws.com") }),
+            vec!["OIDC001"],
+            Some(("sts.amazonaws.com", "repo:evil/app:ref:refs/heads/main")),
+        ),
+        Case(
+            "github_any_repository",
+            GITHUB,
+            json!({
+                "StringEquals": aud(GITHUB, "sts.amazonaws.com"),
+                "StringLike": { format!("{GITHUB}:sub"): "repo:*" },
+            }),
+            vec!["OIDC002", "OIDC201"],
+            Some(("sts.amazonaws.com", "repo:evil/app:ref:refs/heads/main")),
+        ),
+        Case(
+            "github_owner_prefix_crosses_the_field",
+            GITHUB,
+            json!({
+                "StringEquals": aud(GITHUB, "sts.amazonaws.com"),
+                "StringLike": { format!("{GITHUB}:sub"): "repo:acme*" },
+            }),
+            vec!["OIDC002", "OIDC201"],
+            Some((
+                "sts.amazonaws.com",
+                "repo:acme-evil/app:ref:refs/heads/main",
+            )),
+        ),
+        Case(
+            "github_star_in_a_list",
+            GITHUB,
+            json!({
+                "StringEquals": aud(GITHUB, "sts.amazonaws.com"),
+                "StringLike": { format!("{GITHUB}:sub"): ["repo:acme/app:*", "*"] },
+            }),
+            vec!["OIDC002", "OIDC003", "OIDC201"],
+            Some(("sts.amazonaws.com", "repo:evil/app:ref:refs/heads/main")),
+        ),
+        Case(
+            "github_string_equals_with_a_wildcard_admits_nothing",
+            GITHUB,
+            json!({ "StringEquals": {
+                format!("{GITHUB}:aud"): "sts.amazonaws.com",
+                format!("{GITHUB}:sub"): "repo:acme/*",
+            }}),
+            vec!["OIDC101", "OIDC201"],
+            None,
+        ),
+        Case(
+            "github_audience_pattern",
+            GITHUB,
+            json!({ "StringLike": {
+                format!("{GITHUB}:aud"): "sts.*",
+                format!("{GITHUB}:sub"): "repo:acme/app:*",
+            }}),
+            vec!["OIDC004", "OIDC201"],
+            None,
+        ),
+        Case(
+            "github_for_all_values",
+            GITHUB,
+            json!({
+                "StringEquals": aud(GITHUB, "sts.amazonaws.com"),
+                "ForAllValues:StringLike": { format!("{GITHUB}:sub"): "repo:acme/app:*" },
+            }),
+            vec!["OIDC005", "OIDC201"],
+            None,
+        ),
+        Case(
+            "github_unmapped_claim",
+            GITHUB,
+            json!({ "StringEquals": {
+                format!("{GITHUB}:aud"): "sts.amazonaws.com",
+                format!("{GITHUB}:sub"): "repo:acme/app:ref:refs/heads/main",
+                format!("{GITHUB}:repository_id"): "22",
+                format!("{GITHUB}:run_attempt"): "1",
+            }}),
+            vec!["OIDC102"],
+            None,
+        ),
+        Case(
+            "gitlab_key_on_a_github_provider",
+            GITHUB,
+            json!({ "StringEquals": {
+                format!("{GITHUB}:aud"): "sts.amazonaws.com",
+                format!("{GITHUB}:sub"): "repo:acme/app:ref:refs/heads/main",
+                format!("{GITHUB}:repository_id"): "22",
+                format!("{GITLAB}:project_id"): "7",
+            }}),
+            vec!["OIDC102"],
+            None,
+        ),
+        Case(
+            "gitlab_project",
+            GITLAB,
+            json!({
+                "StringEquals": aud(GITLAB, "https://gitlab.com"),
+                "StringLike": { format!("{GITLAB}:sub"): "project_path:acme/app:ref_type:branch:ref:*" },
+            }),
+            vec![],
+            None,
+        ),
+        Case(
+            "gitlab_every_group",
+            GITLAB,
+            json!({
+                "StringEquals": aud(GITLAB, "https://gitlab.com"),
+                "StringLike": { format!("{GITLAB}:sub"): "project_path:*" },
+            }),
+            vec!["OIDC002"],
+            Some((
+                "https://gitlab.com",
+                "project_path:evil/app:ref_type:branch:ref:main",
+            )),
+        ),
+        Case(
+            "pulumi_org_environments",
+            PULUMI,
+            json!({
+                "StringEquals": aud(PULUMI, "aws:acme"),
+                "StringLike": { format!("{PULUMI}:sub"): "pulumi:environments:org:acme:env:*" },
+            }),
+            vec![],
+            None,
+        ),
+        Case(
+            "pulumi_audience_only_admits_deployments_too",
+            PULUMI,
+            json!({ "StringEquals": aud(PULUMI, "acme") }),
+            vec!["OIDC001"],
+            Some((
+                "acme",
+                "pulumi:deploy:org:acme:project:p:stack:s:operation:update:scope:write",
+            )),
+        ),
+        Case(
+            "pulumi_every_org",
+            PULUMI,
+            json!({
+                "StringEquals": aud(PULUMI, "aws:acme"),
+                "StringLike": { format!("{PULUMI}:sub"): "pulumi:environments:org:*" },
+            }),
+            vec!["OIDC002"],
+            Some(("aws:acme", "pulumi:environments:org:evil:env:p/e")),
+        ),
+        Case(
+            "hcp_workspace",
+            HCP,
+            json!({
+                "StringEquals": aud(HCP, "aws.workload.identity"),
+                "StringLike": { format!("{HCP}:sub"): "organization:acme:project:*:workspace:prod:run_phase:*" },
+            }),
+            vec![],
+            None,
+        ),
+        Case(
+            "hcp_every_organization",
+            HCP,
+            json!({
+                "StringEquals": aud(HCP, "aws.workload.identity"),
+                "StringLike": { format!("{HCP}:sub"): "organization:*:project:*:workspace:prod:run_phase:*" },
+            }),
+            vec!["OIDC002"],
+            Some((
+                "aws.workload.identity",
+                "organization:evil:project:p:workspace:prod:run_phase:apply",
+            )),
+        ),
+        Case(
+            "buildkite_pipeline",
+            BUILDKITE,
+            json!({
+                "StringEquals": aud(BUILDKITE, "sts.amazonaws.com"),
+                "StringLike": { format!("{BUILDKITE}:sub"): "organization:acme:pipeline:deploy:*" },
+            }),
+            vec![],
+            None,
+        ),
+        Case(
+            "buildkite_no_subject",
+            BUILDKITE,
+            json!({ "StringEquals": aud(BUILDKITE, "sts.amazonaws.com") }),
+            vec!["OIDC001"],
+            Some((
+                "sts.amazonaws.com",
+                "organization:evil:pipeline:p:ref:refs/heads/main:commit:c:step:s",
+            )),
+        ),
+        Case(
+            "circleci_project",
+            CIRCLECI,
+            json!({
+                "StringEquals": aud(CIRCLECI, "0f3e"),
+                "StringLike": { format!("{CIRCLECI}:sub"): "org/0f3e/project/p1/user/*" },
+            }),
+            vec![],
+            None,
+        ),
+    ]
+}
+
+#[test]
+fn every_case_of_the_corpus_gets_its_verdict() {
+    for Case(name, host, condition, expected, escape) in corpus() {
+        let policy = policy(host, condition);
+        let report = lint_one(&policy);
+        let got = rules(&report);
+        let expected: BTreeSet<&str> = expected.into_iter().collect();
+        assert_eq!(got, expected, "{name}: {:#?}", report.findings);
+        assert_eq!(report.statements.len(), 1, "{name}");
+        assert!(
+            report.statements[0].admits.starts_with("tokens of "),
+            "{name}"
+        );
+        for finding in &report.findings {
+            assert!(
+                !finding.fix.is_empty() && !finding.message.is_empty(),
+                "{name}"
+            );
+            assert_eq!(finding.issuer.as_deref(), Some(host), "{name}");
+        }
+        // A finding that the policy admits too much is proven with a token it lets in; a clean
+        // policy must refuse that kind of token.
+        let too_much = report
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error);
+        if let Some((aud, sub)) = escape {
+            let token = Token {
+                iss: None,
+                aud: aud.into(),
+                sub: sub.into(),
+                claims: Default::default(),
+            };
+            let verdict = simulate::evaluate(&policy, host, &token).unwrap();
+            assert!(
+                matches!(verdict, Verdict::Allow { .. }),
+                "{name}: {sub} should get in, {verdict:?}"
+            );
+            assert!(too_much, "{name}: admits {sub} with no error");
+        }
+    }
+}
+
+/// Every policy oidc-gen writes lints without a warning or an error.
+#[test]
+fn every_generated_policy_lints_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut linted = 0;
+    for (name, args) in fixtures() {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--format", "cloudformation", "--out", "-"]);
+        let output = oidc_gen(dir.path(), &args);
+        assert!(output.status.success(), "{name}: {}", text(&output).1);
+        let path = dir.path().join(format!("{name}.json"));
+        fs::write(&path, &output.stdout).unwrap();
+        let report = lint::lint_paths(std::slice::from_ref(&path));
+        assert!(
+            report.unreadable.is_empty(),
+            "{name}: {:?}",
+            report.unreadable
+        );
+        assert!(!report.statements.is_empty(), "{name}: no statement read");
+        assert_eq!(
+            report.at_least(Severity::Warning),
+            0,
+            "{name}: {}",
+            report.text()
+        );
+        linted += report.statements.len();
+    }
+    assert!(linted >= fixtures().len(), "{linted} statements");
+
+    // A spec mixing every issuer: each role of the member template, its principal computed.
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/every-issuer.yaml"
+    );
+    let output = oidc_gen(dir.path(), &["--config", spec, "--out", "spec"]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let report = lint::lint_paths(&[dir.path().join("spec/cloudformation")]);
+    let issuers: BTreeSet<&str> = report
+        .statements
+        .iter()
+        .map(|s| s.issuer.as_str())
+        .collect();
+    assert_eq!(issuers.len(), 6, "{}", report.text());
+    assert_eq!(report.at_least(Severity::Warning), 0, "{}", report.text());
+}
+
+/// The AWS CLI's outputs and CloudFormation templates in JSON and YAML, in a folder: each role
+/// found and named; a symbolic link in the folder is not followed, one named is refused; a
+/// broken file is reported and the others still linted, with exit 2.
+#[test]
+fn inputs_of_every_kind_and_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = policy(
+        GITHUB,
+        json!({ "StringEquals": { format!("{GITHUB}:aud"): "sts.amazonaws.com" } }),
+    );
+    let good = policy(
+        GITLAB,
+        json!({ "StringEquals": {
+            format!("{GITLAB}:aud"): "https://gitlab.com",
+            format!("{GITLAB}:sub"): "project_path:acme/app:ref_type:branch:ref:main",
+        }}),
+    );
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(bad.to_string().as_bytes()).collect();
+    let root = dir.path().join("in");
+    fs::create_dir_all(root.join("nested")).unwrap();
+    let files = [
+        (
+            "get-role.json",
+            json!({ "Role": { "RoleName": "from-get-role", "AssumeRolePolicyDocument": encoded } }),
+        ),
+        (
+            "list-roles.json",
+            json!({ "Roles": [
+                { "RoleName": "listed-bad", "AssumeRolePolicyDocument": bad },
+                { "RoleName": "listed-good", "AssumeRolePolicyDocument": good },
+            ]}),
+        ),
+        (
+            "nested/details.json",
+            json!({ "RoleDetailList": [
+                { "RoleName": "detailed", "AssumeRolePolicyDocument": bad },
+            ]}),
+        ),
+    ];
+    for (name, value) in &files {
+        fs::write(root.join(name), value.to_string()).unwrap();
+    }
+    let template = format!(
+        "Resources:\n  GoodRole:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {}\n",
+        good
+    );
+    fs::write(root.join("template.yaml"), template).unwrap();
+    fs::write(root.join("notes.txt"), "not read: not a policy's extension").unwrap();
+    // Outside the folder, reached only through links.
+    fs::write(dir.path().join("secret.json"), bad.to_string()).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.json"), root.join("link.json")).unwrap();
+
+    let report = lint::lint_paths(std::slice::from_ref(&root));
+    let resources: BTreeSet<&str> = report
+        .statements
+        .iter()
+        .map(|s| s.resource.as_str())
+        .collect();
+    assert_eq!(
+        resources,
+        BTreeSet::from([
+            "from-get-role",
+            "listed-bad",
+            "listed-good",
+            "detailed",
+            "GoodRole"
+        ]),
+        "{}",
+        report.text()
+    );
+    let flagged: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "OIDC001")
+        .map(|f| f.resource.as_str())
+        .collect();
+    assert_eq!(
+        flagged,
+        BTreeSet::from(["from-get-role", "listed-bad", "detailed"])
+    );
+    assert!(report.unreadable.is_empty(), "{:?}", report.unreadable);
+
+    // The binary: findings are exit 1; --fail-on error too; JSON carries them.
+    let run = |args: &[&str]| {
+        let output = oidc_gen(dir.path(), args);
+        (output.status.code(), text(&output).0)
+    };
+    let (code, stdout) = run(&["lint", "in"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("error OIDC001 unchecked-subject"),
+        "{stdout}"
+    );
+    let (code, stdout) = run(&["lint", "in", "--format", "json"]);
+    assert_eq!(code, Some(1));
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["summary"]["roles"], 5);
+    assert_eq!(json["summary"]["errors"], 3);
+    assert!(json["findings"].as_array().unwrap().iter().all(|f| {
+        [
+            "path",
+            "line",
+            "resource",
+            "statement",
+            "issuer",
+            "rule",
+            "severity",
+            "message",
+            "fix",
+        ]
+        .iter()
+        .all(|k| f.get(k).is_some())
+    }));
+    // Only the clean role: exit 0.
+    fs::write(dir.path().join("clean.json"), good.to_string()).unwrap();
+    assert_eq!(run(&["lint", "clean.json"]).0, Some(0));
+    // A link named is refused, a broken file reported: exit 2, the rest still linted.
+    fs::write(dir.path().join("broken.json"), "{\"Statement\": [").unwrap();
+    let (code, stdout) = run(&["lint", "in/link.json", "broken.json", "clean.json"]);
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(stdout.contains("in/link.json: unreadable"), "{stdout}");
+    assert!(stdout.contains("broken.json: unreadable"), "{stdout}");
+    assert!(stdout.contains("1 role(s)"), "{stdout}");
+}
