@@ -83,6 +83,28 @@ def alias_bomb(megabytes):
     return "\n".join(lines) + "\n"
 
 
+def account_dump(roles):
+    """`aws iam get-account-authorization-details` output with `roles` GitHub roles, every other
+    one admitting any repository; the policies URL-encoded as the CLI prints them."""
+    import json
+    import urllib.parse
+    details = []
+    for i in range(roles):
+        sub = "repo:*" if i % 2 else f"repo:acme/app-{i}:ref:refs/heads/main"
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                          "StringLike": {"token.actions.githubusercontent.com:sub": sub}}}]}
+        details.append({"Path": "/", "RoleName": f"role-{i}", "RoleId": f"AROA{i:016d}",
+                        "Arn": f"arn:aws:iam::123456789012:role/role-{i}",
+                        "AssumeRolePolicyDocument": urllib.parse.quote(json.dumps(policy)),
+                        "RolePolicyList": [], "AttachedManagedPolicies": [], "Tags": []})
+    return json.dumps({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": details,
+                       "Policies": []}, indent=4)
+
+
 def spec(roles, accounts, org="acme"):
     lines = [f"org: {org}", "thumbprint: none", "roles:"]
     for i in range(roles):
@@ -124,6 +146,10 @@ def main():
 
     print(f"{'case':<48} exit    time     peak")
     run("spec: 1 MB YAML alias bomb", ["--config", "bomb.yaml"], work, [2])
+    run("lint: 1 MB YAML alias bomb", ["lint", "bomb.yaml"], work, [2])
+    run("lint: 100,000-deep JSON nesting", ["lint", "deep.json"], work, [2])
+    run("lint: /dev/zero", ["lint", "/dev/zero"], work, [2])
+    run("lint: a FIFO nobody writes to", ["lint", "fifo.yaml"], work, [2])
     run("policy: 1 MB YAML alias bomb", [*sim, "bomb.yaml"], work, [2])
     run("spec: 100,000-deep flow nesting", ["--config", "deep-flow.yaml"], work, [2])
     run("spec: 1,000-deep block nesting", ["--config", "deep-block.yaml"], work, [2])
@@ -154,6 +180,9 @@ def main():
     run("500 accounts, written", ["--config", "many-a.yaml", "--out", "many"], work, [0], seconds=60, stderr_bytes=None)
     run("500 accounts, all replaced at ulimit -n 1024", ["--config", "many-b.yaml", "--out", "many"], work, [0],
         seconds=60, files=1024, stderr_bytes=None)
+    write("dump.json", account_dump(10_000))
+    run(f"lint: 10,000-role account dump ({os.path.getsize(os.path.join(work, 'dump.json')) // 1_000_000} MB)",
+        ["lint", "dump.json", "--format", "json"], work, [1], seconds=1.0, stderr_bytes=None)
     write("roles.yaml", spec(10_000, 1))
     run("10,000 roles in one account", ["--config", "roles.yaml", "--out", "roles"], work, [0], seconds=120, stderr_bytes=None)
 
