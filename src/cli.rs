@@ -156,6 +156,8 @@ pub enum LintFormat {
     Text,
     /// One JSON object: findings, statements, unreadable files and a summary.
     Json,
+    /// SARIF 2.1.0, as GitHub code scanning reads it.
+    Sarif,
 }
 
 /// Options of `oidc-gen simulate`.

@@ -757,6 +757,84 @@ impl Report {
         text
     }
 
+    /// The report as SARIF 2.1.0, as GitHub code scanning reads it: every rule, and a result per
+    /// finding located at its file (and the role as a logical location); an unreadable file is a
+    /// tool execution notification.
+    pub fn sarif(&self) -> Value {
+        let rules: Vec<Value> = RULES
+            .iter()
+            .map(|rule| {
+                serde_json::json!({
+                    "id": rule.id,
+                    "name": rule.name,
+                    "shortDescription": { "text": rule.summary },
+                    "fullDescription": { "text": rule.summary },
+                    "defaultConfiguration": { "level": rule.severity.as_str() },
+                    "help": { "text": format!("{} See oidc-gen lint in the README.", rule.summary) },
+                })
+            })
+            .collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|finding| {
+                serde_json::json!({
+                    "ruleId": finding.rule,
+                    "ruleIndex": RULES.iter().position(|r| r.id == finding.rule),
+                    "level": finding.severity.as_str(),
+                    "message": {
+                        "text": format!(
+                            "{} {}: {}. Fix: {}",
+                            finding.resource, finding.statement, finding.message, finding.fix
+                        ),
+                    },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri(&finding.path) },
+                            "region": { "startLine": finding.line.unwrap_or(1) },
+                        },
+                        "logicalLocations": [{
+                            "name": finding.resource,
+                            "fullyQualifiedName": format!("{}/{}", finding.resource, finding.statement),
+                            "kind": "resource",
+                        }],
+                    }],
+                })
+            })
+            .collect();
+        let notifications: Vec<Value> = self
+            .unreadable
+            .iter()
+            .map(|file| {
+                serde_json::json!({
+                    "level": "error",
+                    "message": { "text": format!("{}: {}", file.path.display(), file.reason) },
+                    "locations": [{
+                        "physicalLocation": { "artifactLocation": { "uri": uri(&file.path) } },
+                    }],
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {
+                    "driver": {
+                        "name": env!("CARGO_PKG_NAME"),
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "rules": rules,
+                    },
+                },
+                "invocations": [{
+                    "executionSuccessful": self.unreadable.is_empty(),
+                    "toolExecutionNotifications": notifications,
+                }],
+                "results": results,
+            }],
+        })
+    }
+
     /// The report as JSON: `{"findings": [...], "statements": [...], "unreadable": [...],
     /// "summary": {...}}`.
     pub fn json(&self) -> Value {
@@ -774,6 +852,31 @@ impl Report {
             },
         })
     }
+}
+
+/// A file's SARIF URI: `file:///...` for an absolute path, else the relative path with `/` and
+/// every byte outside RFC 3986's unreserved characters percent-encoded.
+fn uri(path: &Path) -> String {
+    if path.is_absolute() {
+        if let Ok(url) = url::Url::from_file_path(path) {
+            return url.to_string();
+        }
+    }
+    let mut text = String::new();
+    for (index, part) in path.iter().enumerate() {
+        if index > 0 {
+            text.push('/');
+        }
+        for byte in part.as_encoded_bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    text.push(*byte as char)
+                }
+                _ => text.push_str(&format!("%{byte:02X}")),
+            }
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -805,6 +908,15 @@ mod tests {
             pulumi,
             "pulumi:environments:org:acme:*"
         ));
+    }
+
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(
+            uri(Path::new("infra/my roles/a#b.json")),
+            "infra/my%20roles/a%23b.json"
+        );
+        assert_eq!(uri(Path::new("/tmp/x y.json")), "file:///tmp/x%20y.json");
     }
 
     #[test]

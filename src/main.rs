@@ -219,9 +219,12 @@ fn lint(args: &LintArgs) -> Result<ExitCode> {
     let report = oidc_gen::lint::lint_paths(&args.paths);
     let text = match args.format {
         LintFormat::Text => report.text(),
-        LintFormat::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&report.json()).expect("the report serializes");
+        LintFormat::Json | LintFormat::Sarif => {
+            let value = match args.format {
+                LintFormat::Json => report.json(),
+                _ => report.sarif(),
+            };
+            let mut text = serde_json::to_string_pretty(&value).expect("the report serializes");
             text.push('\n');
             text
         }

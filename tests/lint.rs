@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 
-use common::{fixtures, oidc_gen, text};
+use common::{fixtures, oidc_gen, skip, text};
 use oidc_gen::lint::{self, Report, Role, Severity};
 use oidc_gen::simulate::{self, Token, Verdict};
 use serde_json::{Value, json};
@@ -501,4 +501,84 @@ fn inputs_of_every_kind_and_the_exit_codes() {
     assert!(stdout.contains("in/link.json: unreadable"), "{stdout}");
     assert!(stdout.contains("broken.json: unreadable"), "{stdout}");
     assert!(stdout.contains("1 role(s)"), "{stdout}");
+}
+
+/// The SARIF output, for findings and for an unreadable file, passes Microsoft's SARIF validator
+/// (`SARIF_MULTITOOL`, installed by `.ci/run`); its rules and results are the report's.
+#[test]
+fn sarif_passes_microsofts_validator() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = policy(
+        GITHUB,
+        json!({
+            "StringEquals": { format!("{GITHUB}:aud"): "sts.amazonaws.com" },
+            "StringLike": { format!("{GITHUB}:sub"): ["repo:*", "*"] },
+        }),
+    );
+    fs::create_dir_all(dir.path().join("my roles")).unwrap();
+    fs::write(dir.path().join("my roles/bad role.json"), bad.to_string()).unwrap();
+    fs::write(dir.path().join("broken.json"), "{").unwrap();
+    let output = oidc_gen(
+        dir.path(),
+        &["lint", "my roles", "broken.json", "--format", "sarif"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output).1);
+    let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        lint::RULES.len()
+    );
+    let results = run["results"].as_array().unwrap();
+    let ids: BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, BTreeSet::from(["OIDC002", "OIDC003", "OIDC201"]));
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(lint::RULES[index].id, result["ruleId"]);
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "my%20roles/bad%20role.json"
+        );
+    }
+    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+
+    let Ok(validator) = std::env::var("SARIF_MULTITOOL") else {
+        skip("Microsoft's SARIF validator is not installed (SARIF_MULTITOOL, see .ci/run)");
+        return;
+    };
+    fs::write(dir.path().join("lint.sarif"), &output.stdout).unwrap();
+    // A result without its required message must fail the validator: the check can fail.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("message");
+    fs::write(dir.path().join("broken.sarif"), broken.to_string()).unwrap();
+    for (file, valid) in [("lint.sarif", true), ("broken.sarif", false)] {
+        let result = format!("result-{file}");
+        let out = std::process::Command::new(&validator)
+            .args(["validate", file, "-o", &result])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The validator writes what it found as SARIF: schema errors are results of level error.
+        let found: Value =
+            serde_json::from_str(&fs::read_to_string(dir.path().join(&result)).unwrap()).unwrap();
+        let errors: Vec<&Value> = found["runs"][0]["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["level"] == "error")
+            .collect();
+        assert_eq!(errors.is_empty(), valid, "{file}: {errors:#?}");
+    }
 }
