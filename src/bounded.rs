@@ -181,6 +181,31 @@ pub fn parse_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
     Ok(value)
 }
 
+/// A document in JSON, or else in YAML within the bounds of [`check_yaml`], as a JSON value; the
+/// error says why it is neither.
+pub fn parse_document(text: &str) -> Result<serde_json::Value, String> {
+    match parse_json(text) {
+        Ok(value) => Ok(value),
+        // Valid JSON with a key twice is not YAML either.
+        Err(json_error) if json_error.is_data() => {
+            Err(format!("it is not valid JSON: {json_error}"))
+        }
+        Err(json_error) => {
+            check_yaml(text)
+                .map_err(|refusal| format!("line {}: {}", refusal.line, refusal.message))?;
+            let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|yaml_error| {
+                format!("it is neither JSON ({json_error}) nor plain YAML ({yaml_error})")
+            })?;
+            serde_json::to_value(yaml).map_err(|e| {
+                format!(
+                    "its YAML has no JSON equivalent ({e}); short-form CloudFormation tags (!Sub, !GetAtt) \
+                     are not read: write the long form (Fn::Sub), or give the template as JSON"
+                )
+            })
+        }
+    }
+}
+
 /// Deserializes a JSON value, refusing duplicate keys at any depth.
 #[derive(Clone, Copy)]
 struct Strict;

@@ -268,7 +268,7 @@ fn collect(path: &Path, given: bool, files: &mut Vec<PathBuf>, unreadable: &mut 
 /// `get-account-authorization-details` output, or a CloudFormation template.
 pub fn read_roles(path: &Path) -> Result<Vec<Role>, String> {
     let text = bounded::read_text(path, LINT_BYTES).map_err(|e| e.to_string())?;
-    let document = parse(&text)?;
+    let document = bounded::parse_document(&text)?;
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -329,29 +329,6 @@ pub fn read_roles(path: &Path) -> Result<Vec<Role>, String> {
          get-account-authorization-details output, or a CloudFormation template"
             .into(),
     )
-}
-
-/// JSON, or YAML (bounded) turned into JSON.
-fn parse(text: &str) -> Result<Value, String> {
-    match bounded::parse_json(text) {
-        Ok(value) => Ok(value),
-        Err(json_error) if json_error.is_data() => {
-            Err(format!("it is not valid JSON: {json_error}"))
-        }
-        Err(json_error) => {
-            bounded::check_yaml(text)
-                .map_err(|refusal| format!("line {}: {}", refusal.line, refusal.message))?;
-            let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|yaml_error| {
-                format!("it is neither JSON ({json_error}) nor plain YAML ({yaml_error})")
-            })?;
-            serde_json::to_value(yaml).map_err(|e| {
-                format!(
-                    "its YAML has no JSON equivalent ({e}); short-form CloudFormation tags (!Sub, !GetAtt) \
-                     are not read yet: write the long form (Fn::Sub) or lint the template as JSON"
-                )
-            })
-        }
-    }
 }
 
 /// A condition's operator, split: `ForAllValues:StringLikeIfExists` is
@@ -708,6 +685,8 @@ impl Report {
     /// findings, file by file.
     pub fn text(&self) -> String {
         let mut text = String::new();
+        // A statement's findings come right after those of the statement before it.
+        let mut findings = self.findings.iter().peekable();
         for description in &self.statements {
             text.push_str(&format!(
                 "{}: {} {}: {}\n",
@@ -716,7 +695,7 @@ impl Report {
                 description.statement,
                 description.admits
             ));
-            for finding in self.findings.iter().filter(|f| {
+            while let Some(finding) = findings.next_if(|f| {
                 f.path == description.path
                     && f.resource == description.resource
                     && f.statement == description.statement

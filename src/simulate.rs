@@ -630,25 +630,7 @@ fn read_policy(path: &Path) -> Result<Value> {
         path: path.to_path_buf(),
         hint,
     };
-    let document: Value = match bounded::parse_json(&text) {
-        Ok(value) => value,
-        // Valid JSON with a key twice is not YAML either.
-        Err(json_error) if json_error.is_data() => {
-            return Err(unusable(format!("it is not valid JSON: {json_error}")));
-        }
-        Err(json_error) => {
-            bounded::check_yaml(&text).map_err(|refusal| {
-                unusable(format!("line {}: {}", refusal.line, refusal.message))
-            })?;
-            let yaml = serde_yaml::from_str::<serde_yaml::Value>(&text).map_err(|yaml_error| {
-                unusable(format!(
-                    "it is neither JSON ({json_error}) nor plain YAML ({yaml_error})"
-                ))
-            })?;
-            serde_json::to_value(yaml)
-                .map_err(|e| unusable(format!("its YAML has no JSON equivalent: {e}")))?
-        }
-    };
+    let document = bounded::parse_document(&text).map_err(unusable)?;
     if document.get("Statement").is_some() {
         return Ok(document);
     }
