@@ -115,6 +115,21 @@ def spec(roles, accounts, org="acme"):
     return "\n".join(lines) + "\n"
 
 
+def terraform_roles(count):
+    """A Terraform file of one GitHub provider and `count` roles, every tenth trusting any repository."""
+    provider = ('resource "aws_iam_openid_connect_provider" "github" {\n'
+                '  url            = "https://token.actions.githubusercontent.com"\n'
+                '  client_id_list = ["sts.amazonaws.com"]\n}\n')
+    role = ('resource "aws_iam_role" "r{i}" {{\n  name = "r{i}"\n  assume_role_policy = jsonencode({{\n'
+            '    Version = "2012-10-17"\n    Statement = [{{\n      Effect    = "Allow"\n'
+            '      Action    = "sts:AssumeRoleWithWebIdentity"\n'
+            '      Principal = {{ Federated = aws_iam_openid_connect_provider.github.arn }}\n'
+            '      Condition = {{\n        StringEquals = {{ "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }}\n'
+            '        StringLike   = {{ "token.actions.githubusercontent.com:sub" = "{sub}" }}\n      }}\n    }}]\n  }})\n}}\n')
+    return provider + "".join(role.format(i=i, sub="repo:*" if i % 10 == 0 else f"repo:acme/app{i}:*")
+                              for i in range(count))
+
+
 def main():
     work = tempfile.mkdtemp(prefix="hostile-")
     path = lambda name: os.path.join(work, name)
@@ -127,6 +142,11 @@ def main():
     write("deep-flow.yaml", "roles: " + "[" * 100_000 + "]" * 100_000 + "\n")
     write("deep-block.yaml", "".join(" " * (2 * d) + "-\n" for d in range(1000)))
     write("deep.json", "[" * 100_000 + "]" * 100_000)
+    # lint passes over a file that mentions no policy: its hostile files mention one.
+    write("lint-bomb.yaml", "# Statement\n" + alias_bomb(1))
+    write("lint-deep.json", '{"Statement": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    write("deep.tf", 'resource "aws_iam_role" "r" {\n  assume_role_policy = ' + "[" * 100_000 + "]" * 100_000 + "\n}\n")
+    write("huge.tf", "# assume_role_policy\n" + "#" * 5_000_000 + "\n")
     write("huge.yaml", "org: " + "a" * 50_000_000 + "\n")
     write("long-value.yaml", 'org: acme\nroles:\n  - name: "' + "x" * 3_000_000 + '"\n')
     write("long-thumbprint.yaml", "org: acme\nthumbprint: " + "z" * 3_000_000 + "\nroles: []\naccounts: []\n")
@@ -146,8 +166,10 @@ def main():
 
     print(f"{'case':<48} exit    time     peak")
     run("spec: 1 MB YAML alias bomb", ["--config", "bomb.yaml"], work, [2])
-    run("lint: 1 MB YAML alias bomb", ["lint", "bomb.yaml"], work, [2])
-    run("lint: 100,000-deep JSON nesting", ["lint", "deep.json"], work, [2])
+    run("lint: 1 MB YAML alias bomb", ["lint", "lint-bomb.yaml"], work, [2])
+    run("lint: 100,000-deep JSON nesting", ["lint", "lint-deep.json"], work, [2])
+    run("lint: 100,000-deep Terraform brackets", ["lint", "deep.tf"], work, [2])
+    run("lint: 5 MB Terraform file", ["lint", "huge.tf"], work, [2])
     run("lint: /dev/zero", ["lint", "/dev/zero"], work, [2])
     run("lint: a FIFO nobody writes to", ["lint", "fifo.yaml"], work, [2])
     run("policy: 1 MB YAML alias bomb", [*sim, "bomb.yaml"], work, [2])
@@ -183,6 +205,9 @@ def main():
     write("dump.json", account_dump(10_000))
     run(f"lint: 10,000-role account dump ({os.path.getsize(os.path.join(work, 'dump.json')) // 1_000_000} MB)",
         ["lint", "dump.json", "--format", "json"], work, [1], seconds=1.0, stderr_bytes=None)
+    write("roles.tf", terraform_roles(5_000))
+    run(f"lint: 5,000 Terraform roles ({os.path.getsize(os.path.join(work, 'roles.tf')) // 1_000_000} MB)",
+        ["lint", "roles.tf", "--format", "json"], work, [1], seconds=1.0, stderr_bytes=None)
     write("roles.yaml", spec(10_000, 1))
     run("10,000 roles in one account", ["--config", "roles.yaml", "--out", "roles"], work, [0], seconds=120, stderr_bytes=None)
 

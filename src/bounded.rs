@@ -196,14 +196,62 @@ pub fn parse_document(text: &str) -> Result<serde_json::Value, String> {
             let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|yaml_error| {
                 format!("it is neither JSON ({json_error}) nor plain YAML ({yaml_error})")
             })?;
-            serde_json::to_value(yaml).map_err(|e| {
-                format!(
-                    "its YAML has no JSON equivalent ({e}); short-form CloudFormation tags (!Sub, !GetAtt) \
-                     are not read: write the long form (Fn::Sub), or give the template as JSON"
-                )
-            })
+            json_of_yaml(yaml)
         }
     }
+}
+
+/// A YAML value as JSON. CloudFormation's short-form tags become their long form: `!Ref X` is
+/// `{"Ref": "X"}`, `!GetAtt A.B` is `{"Fn::GetAtt": ["A", "B"]}`, `!Sub ...` is `{"Fn::Sub": ...}`.
+fn json_of_yaml(yaml: serde_yaml::Value) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    Ok(match yaml {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(b),
+        serde_yaml::Value::Number(n) => serde_json::to_value(&n).map_err(|e| e.to_string())?,
+        serde_yaml::Value::String(s) => Value::String(s),
+        serde_yaml::Value::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(json_of_yaml)
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_yaml::Value::Mapping(mapping) => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in mapping {
+                let key = match key {
+                    serde_yaml::Value::String(s) => s,
+                    serde_yaml::Value::Number(n) => n.to_string(),
+                    serde_yaml::Value::Bool(b) => b.to_string(),
+                    other => {
+                        return Err(format!(
+                            "its YAML has a key JSON cannot have ({})",
+                            cut(&format!("{other:?}"))
+                        ));
+                    }
+                };
+                object.insert(key, json_of_yaml(value)?);
+            }
+            Value::Object(object)
+        }
+        serde_yaml::Value::Tagged(tagged) => {
+            let name = tagged.tag.to_string();
+            let name = name.trim_start_matches('!');
+            let value = json_of_yaml(tagged.value)?;
+            let long = match (name, value) {
+                ("GetAtt", Value::String(text)) => {
+                    let parts = match text.split_once('.') {
+                        Some((resource, attribute)) => vec![resource.into(), attribute.into()],
+                        None => vec![Value::String(text)],
+                    };
+                    ("Fn::GetAtt".to_owned(), Value::Array(parts))
+                }
+                ("Ref" | "Condition", value) => (name.to_owned(), value),
+                (_, value) => (format!("Fn::{name}"), value),
+            };
+            Value::Object(serde_json::Map::from_iter([long]))
+        }
+    })
 }
 
 /// Deserializes a JSON value, refusing duplicate keys at any depth.

@@ -58,10 +58,13 @@ pub enum Command {
     /// provider, which issuer it trusts, what it admits in words, and what is wrong with it (a
     /// rule id, a severity and a fix).
     ///
-    /// PATH is a policy document, the output of aws iam get-role, list-roles or
-    /// get-account-authorization-details, or a CloudFormation template (JSON, or YAML without
-    /// short-form tags); a folder is read for its .json, .yaml, .yml and .template files, never
-    /// through a symbolic link.
+    /// PATH is a Terraform configuration (.tf) or plan (terraform show -json), a CloudFormation
+    /// template (JSON or YAML), a policy document, or the output of aws iam get-role, list-roles
+    /// or get-account-authorization-details; - reads standard input. A folder is read for its
+    /// .tf, .json, .yaml, .yml and .template files, never through a symbolic link; a file that
+    /// mentions no policy is passed over. A finding is suppressed, and reported as such, by
+    /// "# oidc-gen:ignore=RULE reason" on the lines above the role (Terraform, YAML) or by
+    /// Metadata: {oidc-gen: {suppress: [{rule: RULE, reason: ...}]}} on a CloudFormation role.
     #[command(after_help = LINT_EXIT_CODES)]
     Lint(LintArgs),
 

@@ -611,8 +611,8 @@ fn string_list(value: Option<&Value>, what: &str) -> Result<Vec<String>> {
     }
 }
 
-/// Reads a trust policy from a file: a policy document, the output of `aws iam get-role`, or a
-/// CloudFormation template (JSON or YAML without short-form tags) with one `AWS::IAM::Role`.
+/// Reads a trust policy from a file: a policy document, the output of `aws iam get-role`, a
+/// CloudFormation template or a Terraform configuration or plan with one role (what `lint` reads).
 pub fn load_policy(path: &Path) -> Result<Value> {
     let policy = read_policy(path)?;
     // Every element is checked before any is used.
@@ -630,48 +630,28 @@ fn read_policy(path: &Path) -> Result<Value> {
         path: path.to_path_buf(),
         hint,
     };
-    let document = bounded::parse_document(&text).map_err(unusable)?;
-    if document.get("Statement").is_some() {
-        return Ok(document);
+    let contents = crate::lint::roles_in(path, &text).map_err(unusable)?;
+    let mut roles = contents.roles;
+    match roles.len() {
+        1 => Ok(roles.remove(0).policy),
+        0 => Err(unusable(match contents.unresolved.first() {
+            Some(role) => format!("the trust policy of {}: {}", role.resource, role.reason),
+            None => {
+                "give a policy document (with \"Statement\"), the output of aws iam get-role, a \
+                     CloudFormation template or a Terraform file with one role"
+                    .into()
+            }
+        })),
+        _ => Err(unusable(format!(
+            "it has {} roles ({}); save the one to check as a policy document",
+            roles.len(),
+            roles
+                .iter()
+                .map(|role| role.resource.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
-    if let Some(role) = document.get("Role") {
-        return match role.get("AssumeRolePolicyDocument") {
-            Some(Value::String(encoded)) => bounded::parse_json(encoded).map_err(|e| {
-                unusable(format!(
-                    "its Role.AssumeRolePolicyDocument is not JSON: {e}"
-                ))
-            }),
-            Some(policy) => Ok(policy.clone()),
-            None => Err(unusable("its Role has no AssumeRolePolicyDocument".into())),
-        };
-    }
-    if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
-        let roles: Vec<(&String, &Value)> = resources
-            .iter()
-            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role"))
-            .collect();
-        return match roles[..] {
-            [(_, role)] => role
-                .pointer("/Properties/AssumeRolePolicyDocument")
-                .cloned()
-                .ok_or_else(|| unusable("its role has no AssumeRolePolicyDocument".into())),
-            [] => Err(unusable("the template has no AWS::IAM::Role".into())),
-            _ => Err(unusable(format!(
-                "the template has {} roles ({}); save the one to check as a policy document",
-                roles.len(),
-                roles
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        };
-    }
-    Err(unusable(
-        "give a policy document (with \"Statement\"), the output of aws iam get-role, or a CloudFormation \
-         template with one AWS::IAM::Role"
-            .into(),
-    ))
 }
 
 /// The issuer a policy is written for, when its condition keys and principals name exactly one.

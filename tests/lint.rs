@@ -32,8 +32,10 @@ fn lint_one(policy: &Value) -> Report {
     lint::lint_role(
         &Role {
             path: "policy.json".into(),
+            line: None,
             resource: "role".into(),
             policy: policy.clone(),
+            suppressed: Vec::new(),
         },
         &mut report,
     );
@@ -89,7 +91,7 @@ fn corpus() -> Vec<Case> {
             "github_audience_only",
             GITHUB,
             json!({ "StringEquals": aud(GITHUB, "sts.amazonaws.com") }),
-            vec!["OIDC001"],
+            vec!["OIDC001", "OIDC103"],
             Some(("sts.amazonaws.com", "repo:evil/app:ref:refs/heads/main")),
         ),
         Case(
@@ -152,7 +154,7 @@ fn corpus() -> Vec<Case> {
                 "StringEquals": aud(GITHUB, "sts.amazonaws.com"),
                 "ForAllValues:StringLike": { format!("{GITHUB}:sub"): "repo:acme/app:*" },
             }),
-            vec!["OIDC005", "OIDC201"],
+            vec!["OIDC005", "OIDC103", "OIDC201"],
             None,
         ),
         Case(
@@ -233,6 +235,48 @@ fn corpus() -> Vec<Case> {
             Some(("aws:acme", "pulumi:environments:org:evil:env:p/e")),
         ),
         Case(
+            "pulumi_one_pattern_for_every_shape",
+            PULUMI,
+            json!({
+                "StringEquals": { format!("{PULUMI}:aud"): ["acme", "aws:acme"] },
+                "StringLike": { format!("{PULUMI}:sub"): "pulumi:*:org:acme:*" },
+            }),
+            vec!["OIDC002", "OIDC006"],
+            Some((
+                "acme",
+                "pulumi:deploy:org:acme:project:p:stack:s:operation:destroy:scope:write",
+            )),
+        ),
+        Case(
+            "pulumi_subject_without_audience",
+            PULUMI,
+            json!({
+                "StringLike": { format!("{PULUMI}:sub"): "pulumi:environments:org:acme:env:*" },
+            }),
+            vec!["OIDC103"],
+            None,
+        ),
+        Case(
+            "github_negation_alone",
+            GITHUB,
+            json!({
+                "StringEquals": aud(GITHUB, "sts.amazonaws.com"),
+                "StringNotLike": { format!("{GITHUB}:sub"): "repo:evil/*" },
+            }),
+            vec!["OIDC007", "OIDC103"],
+            Some(("sts.amazonaws.com", "repo:other/app:ref:refs/heads/main")),
+        ),
+        Case(
+            "gitlab_subject_in_no_grammar",
+            GITLAB,
+            json!({ "StringEquals": {
+                format!("{GITLAB}:aud"): "https://gitlab.com",
+                format!("{GITLAB}:sub"): "acme/app",
+            }}),
+            vec!["OIDC104"],
+            None,
+        ),
+        Case(
             "hcp_workspace",
             HCP,
             json!({
@@ -269,7 +313,7 @@ fn corpus() -> Vec<Case> {
             "buildkite_no_subject",
             BUILDKITE,
             json!({ "StringEquals": aud(BUILDKITE, "sts.amazonaws.com") }),
-            vec!["OIDC001"],
+            vec!["OIDC001", "OIDC103"],
             Some((
                 "sts.amazonaws.com",
                 "organization:evil:pipeline:p:ref:refs/heads/main:commit:c:step:s",
@@ -331,32 +375,154 @@ fn every_case_of_the_corpus_gets_its_verdict() {
     }
 }
 
+/// The same policy in every input format lint reads: (file name, text). The provider is written
+/// the way each format refers to it (a Terraform resource, a CloudFormation `!Sub`, a Pulumi
+/// interpolation) where the format allows.
+fn in_every_format(host: &str, policy: &Value) -> Vec<(String, String)> {
+    let arn = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{host}");
+    let with_principal = |principal: Value| {
+        let mut policy = policy.clone();
+        policy["Statement"][0]["Principal"]["Federated"] = principal;
+        policy
+    };
+    let hcl = |value: &Value| hcl::format::to_string(&hcl::to_expression(value).unwrap()).unwrap();
+    let provider = format!(
+        "resource \"aws_iam_openid_connect_provider\" \"ci\" {{\n  url = \"https://{host}\"\n  client_id_list = [\"x\"]\n}}\n"
+    );
+    let referenced = hcl(&with_principal(json!("PROVIDER_ARN")))
+        .replace("\"PROVIDER_ARN\"", "aws_iam_openid_connect_provider.ci.arn");
+    let statement = &policy["Statement"][0];
+    let mut conditions = String::new();
+    for (test, keys) in statement["Condition"].as_object().unwrap() {
+        for (variable, values) in keys.as_object().unwrap() {
+            let values = if values.is_array() {
+                values.clone()
+            } else {
+                json!([values])
+            };
+            conditions.push_str(&format!(
+                "    condition {{\n      test = {}\n      variable = {}\n      values = {}\n    }}\n",
+                json!(test), json!(variable), values
+            ));
+        }
+    }
+    let document = format!(
+        "data \"aws_iam_policy_document\" \"trust\" {{\n  statement {{\n    actions = [\"sts:AssumeRoleWithWebIdentity\"]\n    principals {{\n      type = \"Federated\"\n      identifiers = [aws_iam_openid_connect_provider.ci.arn]\n    }}\n{conditions}  }}\n}}\n"
+    );
+    let sub = with_principal(
+        json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{host}") }),
+    );
+    let cfn_yaml = format!(
+        "Resources:\n  Provider:\n    Type: AWS::IAM::OIDCProvider\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Action: sts:AssumeRoleWithWebIdentity\n            Principal:\n              Federated: !Sub \"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{host}\"\n            Condition: {}\n",
+        statement["Condition"]
+    );
+    let pulumi = format!(
+        "name: trust\nruntime: yaml\nresources:\n  role:\n    type: aws:iam:Role\n    properties:\n      assumeRolePolicy:\n        fn::toJSON: {}\n",
+        with_principal(json!("${provider.arn}"))
+    );
+    let plan = json!({
+        "format_version": "1.2",
+        "planned_values": { "root_module": { "child_modules": [{ "resources": [{
+            "address": "module.ci.aws_iam_role.this",
+            "mode": "managed",
+            "type": "aws_iam_role",
+            "values": { "assume_role_policy": with_principal(json!(arn)).to_string() },
+        }]}]}},
+    });
+    vec![
+        ("policy.json".into(), policy.to_string()),
+        (
+            "get-role.json".into(),
+            json!({ "Role": { "RoleName": "r", "AssumeRolePolicyDocument":
+                url::form_urlencoded::byte_serialize(policy.to_string().as_bytes()).collect::<String>() } })
+            .to_string(),
+        ),
+        (
+            "template.json".into(),
+            json!({ "Resources": { "Role": { "Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": sub } } } })
+            .to_string(),
+        ),
+        ("template.yaml".into(), cfn_yaml),
+        ("Pulumi.yaml".into(), pulumi),
+        (
+            "jsonencode.tf".into(),
+            format!("{provider}resource \"aws_iam_role\" \"r\" {{\n  assume_role_policy = jsonencode({referenced})\n}}\n"),
+        ),
+        (
+            "heredoc.tf".into(),
+            format!(
+                "{provider}resource \"aws_iam_role\" \"r\" {{\n  assume_role_policy = <<-EOT\n    {}\n  EOT\n}}\n",
+                with_principal(json!("${aws_iam_openid_connect_provider.ci.arn}"))
+            ),
+        ),
+        (
+            "document.tf".into(),
+            format!("{provider}{document}resource \"aws_iam_role\" \"r\" {{\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}}\n"),
+        ),
+        ("plan.json".into(), plan.to_string()),
+    ]
+}
+
+/// Every case of the corpus gets the same findings and the same words in every input format.
+#[test]
+fn every_format_reads_the_same_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    for Case(name, host, condition, _, _) in corpus() {
+        let policy = policy(host, condition);
+        let expected = lint_one(&policy);
+        for (file, text) in in_every_format(host, &policy) {
+            let path = dir.path().join(format!("{name}-{file}"));
+            fs::write(&path, &text).unwrap();
+            let report = lint::lint_paths(std::slice::from_ref(&path));
+            let context = format!("{name} as {file}:\n{text}\n{}", report.text());
+            assert!(
+                report.unreadable.is_empty() && report.unresolved.is_empty(),
+                "{context}"
+            );
+            assert_eq!(rules(&report), rules(&expected), "{context}");
+            assert_eq!(report.statements.len(), 1, "{context}");
+            assert_eq!(report.statements[0].issuer, host, "{context}");
+            assert_eq!(
+                report.statements[0].admits, expected.statements[0].admits,
+                "{context}"
+            );
+            let line = report.statements[0].line;
+            assert!(file.starts_with("plan") || line.is_some(), "{context}");
+        }
+    }
+}
+
 /// Every policy oidc-gen writes lints without a warning or an error.
 #[test]
 fn every_generated_policy_lints_clean() {
     let dir = tempfile::tempdir().unwrap();
     let mut linted = 0;
     for (name, args) in fixtures() {
-        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-        args.extend(["--format", "cloudformation", "--out", "-"]);
-        let output = oidc_gen(dir.path(), &args);
-        assert!(output.status.success(), "{name}: {}", text(&output).1);
-        let path = dir.path().join(format!("{name}.json"));
-        fs::write(&path, &output.stdout).unwrap();
-        let report = lint::lint_paths(std::slice::from_ref(&path));
-        assert!(
-            report.unreadable.is_empty(),
-            "{name}: {:?}",
-            report.unreadable
-        );
-        assert!(!report.statements.is_empty(), "{name}: no statement read");
-        assert_eq!(
-            report.at_least(Severity::Warning),
-            0,
-            "{name}: {}",
-            report.text()
-        );
-        linted += report.statements.len();
+        for (format, file) in [
+            ("cloudformation", "template.json"),
+            ("terraform", "main.tf"),
+            ("pulumi", "Pulumi.yaml"),
+        ] {
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            args.extend(["--format", format, "--out", "-"]);
+            let output = oidc_gen(dir.path(), &args);
+            assert!(output.status.success(), "{name}: {}", text(&output).1);
+            let path = dir.path().join(format!("{name}-{file}"));
+            fs::write(&path, &output.stdout).unwrap();
+            let report = lint::lint_paths(std::slice::from_ref(&path));
+            let context = format!("{name} {format}: {}", report.text());
+            assert!(
+                report.unreadable.is_empty() && report.unresolved.is_empty(),
+                "{context}"
+            );
+            assert!(
+                !report.statements.is_empty(),
+                "{context}: no statement read"
+            );
+            assert_eq!(report.at_least(Severity::Warning), 0, "{context}");
+            linted += report.statements.len();
+        }
     }
     assert!(linted >= fixtures().len(), "{linted} statements");
 
@@ -367,14 +533,22 @@ fn every_generated_policy_lints_clean() {
     );
     let output = oidc_gen(dir.path(), &["--config", spec, "--out", "spec"]);
     assert!(output.status.success(), "{}", text(&output).1);
-    let report = lint::lint_paths(&[dir.path().join("spec/cloudformation")]);
-    let issuers: BTreeSet<&str> = report
-        .statements
-        .iter()
-        .map(|s| s.issuer.as_str())
-        .collect();
-    assert_eq!(issuers.len(), 6, "{}", report.text());
-    assert_eq!(report.at_least(Severity::Warning), 0, "{}", report.text());
+    for format in ["cloudformation", "terraform", "pulumi"] {
+        let report = lint::lint_paths(&[dir.path().join("spec").join(format)]);
+        let issuers: BTreeSet<&str> = report
+            .statements
+            .iter()
+            .map(|s| s.issuer.as_str())
+            .collect();
+        assert_eq!(issuers.len(), 6, "{format}: {}", report.text());
+        assert_eq!(
+            report.at_least(Severity::Warning),
+            0,
+            "{format}: {}",
+            report.text()
+        );
+        assert!(report.unreadable.is_empty(), "{format}: {}", report.text());
+    }
 }
 
 /// The AWS CLI's outputs and CloudFormation templates in JSON and YAML, in a folder: each role
@@ -517,7 +691,19 @@ fn sarif_passes_microsofts_validator() {
     );
     fs::create_dir_all(dir.path().join("my roles")).unwrap();
     fs::write(dir.path().join("my roles/bad role.json"), bad.to_string()).unwrap();
-    fs::write(dir.path().join("broken.json"), "{").unwrap();
+    fs::write(dir.path().join("broken.json"), "{\"Statement\": [").unwrap();
+    // A finding suppressed with its reason, and a role whose policy the file does not hold.
+    fs::write(
+        dir.path().join("my roles/module.tf"),
+        "# oidc-gen:ignore=OIDC201 the repository ids are pinned by the caller\n\
+         resource \"aws_iam_role\" \"known\" {\n  assume_role_policy = jsonencode({\n    Statement = [{\n\
+         Effect = \"Allow\"\n Action = \"sts:AssumeRoleWithWebIdentity\"\n\
+         Principal = { Federated = \"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\" }\n\
+         Condition = { StringEquals = { \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\",\n\
+         \"token.actions.githubusercontent.com:sub\" = \"repo:acme/app:ref:refs/heads/main\" } }\n }]\n  })\n}\n\
+         resource \"aws_iam_role\" \"passed_in\" {\n  assume_role_policy = var.trust\n}\n",
+    )
+    .unwrap();
     let output = oidc_gen(
         dir.path(),
         &["lint", "my roles", "broken.json", "--format", "sarif"],
@@ -539,12 +725,35 @@ fn sarif_passes_microsofts_validator() {
     for result in results {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(lint::RULES[index].id, result["ruleId"]);
-        assert_eq!(
-            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-            "my%20roles/bad%20role.json"
-        );
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        if result.get("suppressions").is_some() {
+            assert_eq!(uri, "my%20roles/module.tf");
+            assert_eq!(
+                result["suppressions"][0]["justification"],
+                "the repository ids are pinned by the caller"
+            );
+            assert_eq!(
+                result["locations"][0]["physicalLocation"]["region"]["startLine"],
+                3
+            );
+        } else {
+            assert_eq!(uri, "my%20roles/bad%20role.json");
+        }
     }
-    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r.get("suppressions").is_some())
+            .count(),
+        1
+    );
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notes = invocation["toolExecutionNotifications"].to_string();
+    assert!(
+        notes.contains("aws_iam_role.passed_in: not linted") && notes.contains("var.trust"),
+        "{notes}"
+    );
 
     let Ok(validator) = std::env::var("SARIF_MULTITOOL") else {
         skip("Microsoft's SARIF validator is not installed (SARIF_MULTITOOL, see .ci/run)");

@@ -20,6 +20,7 @@ pub const PRESET: Preset = Preset {
     mapped_claims: &[],
     required_claim: None,
     owner_fields: &[],
+    custom_subjects: true,
     consumer: "a step with oidc: true that passes $BITBUCKET_STEP_OIDC_TOKEN to aws sts \
                assume-role-with-web-identity",
     example_audience: "ari:cloud:bitbucket::workspace/WORKSPACE_UUID",

@@ -32,6 +32,7 @@ pub const PRESET: Preset = Preset {
     ],
     required_claim: Some("sub"),
     owner_fields: &[("organization:", ':')],
+    custom_subjects: false,
     consumer: "a pipeline step with the aws-assume-role-with-web-identity plugin and the role ARN",
     example_audience: "sts.amazonaws.com",
     example_subject: "organization:ORG:pipeline:PIPELINE:ref:refs/heads/main:*",

@@ -28,6 +28,7 @@ pub const PRESET: Preset = Preset {
     mapped_claims: &["oidc.circleci.com/project-id"],
     required_claim: None,
     owner_fields: &[("org/", '/')],
+    custom_subjects: false,
     consumer: "a job that passes $CIRCLE_OIDC_TOKEN to the aws-cli orb's setup with role_arn",
     example_audience: "ORG_ID",
     example_subject: "org/ORG_ID/project/PROJECT_ID/user/*",

@@ -24,6 +24,7 @@ pub const PRESET: Preset = Preset {
     mapped_claims: &[],
     required_claim: Some("sub"),
     owner_fields: &[("organization:", ':')],
+    custom_subjects: false,
     consumer: "workspace variables TFC_AWS_PROVIDER_AUTH=true and TFC_AWS_RUN_ROLE_ARN \
                (or TFC_AWS_PLAN_ROLE_ARN and TFC_AWS_APPLY_ROLE_ARN)",
     example_audience: "aws.workload.identity",

@@ -48,6 +48,9 @@ pub struct Preset {
     /// wildcard before that character admits other owners' workloads.
     #[serde(skip)]
     pub owner_fields: &'static [(&'static str, char)],
+    /// Whether the issuer lets its users choose the subject's grammar (GitHub's subject
+    /// templates), so that a subject outside `owner_fields`' shapes may still be one it issues.
+    pub custom_subjects: bool,
     /// What makes the workload use the role.
     pub consumer: &'static str,
     /// An audience for an example command.

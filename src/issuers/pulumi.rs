@@ -23,6 +23,7 @@ pub const PRESET: Preset = Preset {
         ("pulumi:deploy:org:", ':'),
         ("pulumi:environments:pulumi.organization.login:", ':'),
     ],
+    custom_subjects: false,
     consumer: "esc/environment.yaml (fn::open::aws-login) and deployments/settings.json \
                (operationContext.oidc.aws), written by oidc-gen",
     example_audience: "aws:ORG",

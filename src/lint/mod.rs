@@ -3,24 +3,24 @@
 //! it: a finding with a stable rule id, a severity and a fix. The issuer's knowledge is the
 //! [`issuers`] table generation uses.
 //!
-//! Inputs: a policy document, `aws iam get-role`, `aws iam list-roles` and
-//! `aws iam get-account-authorization-details` output, and CloudFormation templates (JSON, or
-//! YAML without short-form tags), as files or the folders holding them.
+//! Inputs ([`read`]): Terraform configurations and plans, CloudFormation templates in JSON or
+//! YAML, policy documents, and `aws iam get-role`, `list-roles` and
+//! `get-account-authorization-details` output, as files or the folders holding them.
+
+mod read;
+mod terraform;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
 
+pub use read::{Contents, EXTENSIONS, LINT_BYTES, MAX_FILES, Role, Unresolved, read, roles_in};
+
 use crate::bounded;
 use crate::issuer::Issuer;
 use crate::issuers::{self, Preset};
 use crate::policy::{ASSUME_ACTION, is_pattern, string_like};
-
-/// The most a file `lint` reads may hold: a 10,000-role account dump is about 10 MB.
-pub const LINT_BYTES: u64 = 64 << 20;
-/// The most files a folder given to `lint` may hold that it reads.
-pub const MAX_FILES: usize = 10_000;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum, Hash)]
@@ -59,7 +59,7 @@ pub struct Rule {
 }
 
 /// Every rule, by id.
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 12] = [
     Rule {
         id: "OIDC001",
         name: "unchecked-subject",
@@ -93,6 +93,20 @@ pub const RULES: [Rule; 8] = [
         summary: "ForAllValues: on a single-valued claim is true when the claim is absent.",
     },
     Rule {
+        id: "OIDC006",
+        name: "subject-spans-shapes",
+        severity: Severity::Error,
+        summary: "A sub pattern matches subjects of more than one token shape of the issuer (Pulumi ESC and \
+                  Deployments alike): it does not pin which kind of workload gets in.",
+    },
+    Rule {
+        id: "OIDC007",
+        name: "negation-alone",
+        severity: Severity::Error,
+        summary: "sub is tested only with StringNotEquals or StringNotLike: every workload but the ones named \
+                  gets in.",
+    },
+    Rule {
         id: "OIDC101",
         name: "equals-with-wildcard",
         severity: Severity::Warning,
@@ -105,6 +119,21 @@ pub const RULES: [Rule; 8] = [
         severity: Severity::Warning,
         summary: "The condition tests a claim AWS does not map to a condition key for this issuer (or \
                   another issuer's key): it never matches.",
+    },
+    Rule {
+        id: "OIDC103",
+        name: "shared-issuer-guard",
+        severity: Severity::Warning,
+        summary: "IAM's shared-issuer guard (June 2025) refuses to create or update a role trusting this \
+                  issuer unless the policy tests its required claim: the role works today and its next edit \
+                  fails.",
+    },
+    Rule {
+        id: "OIDC104",
+        name: "impossible-subject",
+        severity: Severity::Warning,
+        summary: "No token of the issuer has a sub like this: its subjects have another grammar, so the \
+                  condition admits nothing.",
     },
     Rule {
         id: "OIDC201",
@@ -120,22 +149,13 @@ fn rule(id: &str) -> &'static Rule {
     RULES.iter().find(|r| r.id == id).expect("a known rule")
 }
 
-/// One role's trust policy, as read from a file.
-#[derive(Debug, Clone)]
-pub struct Role {
-    /// The file.
-    pub path: PathBuf,
-    /// The role: its name, its CloudFormation logical id, or the file's name for a document.
-    pub resource: String,
-    /// The trust policy document.
-    pub policy: Value,
-}
-
 /// What one statement that trusts an OIDC provider admits.
 #[derive(Debug, Clone, Serialize)]
 pub struct Description {
     /// The file.
     pub path: PathBuf,
+    /// The 1-based line of the role, where the format has lines.
+    pub line: Option<usize>,
     /// The role.
     pub resource: String,
     /// The statement's Sid, or `#N`.
@@ -185,150 +205,52 @@ pub struct Report {
     pub statements: Vec<Description>,
     /// The findings, file by file.
     pub findings: Vec<Finding>,
+    /// Findings a comment or `Metadata` beside the role suppresses, with the reason it gives.
+    pub suppressed: Vec<Suppressed>,
+    /// Roles whose policy their file does not spell out.
+    pub unresolved: Vec<Unresolved>,
     /// Files that could not be read.
     pub unreadable: Vec<Unreadable>,
     /// How many roles were read.
     pub roles: usize,
 }
 
-/// Reads every path (a folder: the `.json`, `.yaml`, `.yml` and `.template` files below it, never
-/// through a symbolic link) and lints each role found.
+/// A finding its role's owner suppressed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The reason the suppression gives.
+    pub reason: String,
+}
+
+/// Reads every path (a folder: the files below it with one of [`EXTENSIONS`], never through a
+/// symbolic link; `-`: standard input) and lints each role found.
 pub fn lint_paths(paths: &[PathBuf]) -> Report {
     let mut report = Report::default();
     let mut files = Vec::new();
+    let mut refused = Vec::new();
     for path in paths {
-        collect(path, true, &mut files, &mut report.unreadable);
+        read::collect(path, true, &mut files, &mut refused);
     }
+    report.unreadable = refused
+        .into_iter()
+        .map(|(path, reason)| Unreadable { path, reason })
+        .collect();
     for file in files {
-        match read_roles(&file) {
-            Ok(roles) => {
-                for role in roles {
+        match read::read(&file) {
+            Ok(contents) => {
+                for role in contents.roles {
                     report.roles += 1;
                     lint_role(&role, &mut report);
                 }
+                report.unresolved.extend(contents.unresolved);
             }
             Err(reason) => report.unreadable.push(Unreadable { path: file, reason }),
         }
     }
     report
-}
-
-/// The files `path` names: itself when given, or the policy-looking files below a folder.
-fn collect(path: &Path, given: bool, files: &mut Vec<PathBuf>, unreadable: &mut Vec<Unreadable>) {
-    let metadata = match std::fs::symlink_metadata(path) {
-        Ok(metadata) => metadata,
-        Err(e) => {
-            unreadable.push(Unreadable {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            });
-            return;
-        }
-    };
-    if metadata.is_dir() {
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(e) => {
-                unreadable.push(Unreadable {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                });
-                return;
-            }
-        };
-        entries.sort();
-        for entry in entries {
-            if files.len() >= MAX_FILES {
-                unreadable.push(Unreadable {
-                    path: path.to_path_buf(),
-                    reason: format!("more than {MAX_FILES} files; lint fewer at a time"),
-                });
-                return;
-            }
-            collect(&entry, false, files, unreadable);
-        }
-    } else if metadata.is_file() {
-        let wanted = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["json", "yaml", "yml", "template"].contains(&e));
-        if given || wanted {
-            files.push(path.to_path_buf());
-        }
-    } else if given {
-        // A symbolic link named on the command line is not followed either.
-        unreadable.push(Unreadable {
-            path: path.to_path_buf(),
-            reason: "it is not a regular file or a folder (a symbolic link is not followed)".into(),
-        });
-    }
-}
-
-/// The roles in a file: a policy document, `aws iam get-role`, `list-roles` or
-/// `get-account-authorization-details` output, or a CloudFormation template.
-pub fn read_roles(path: &Path) -> Result<Vec<Role>, String> {
-    let text = bounded::read_text(path, LINT_BYTES).map_err(|e| e.to_string())?;
-    let document = bounded::parse_document(&text)?;
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let role = |resource: String, policy: &Value| -> Result<Role, String> {
-        let policy = match policy {
-            // IAM returns the document URL-encoded in some outputs, JSON-encoded in others.
-            Value::String(encoded) => {
-                let decoded = url::form_urlencoded::parse(format!("x={encoded}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
-                bounded::parse_json(&decoded)
-                    .or_else(|_| bounded::parse_json(encoded))
-                    .map_err(|e| format!("the trust policy of {resource} is not JSON: {e}"))?
-            }
-            other => other.clone(),
-        };
-        Ok(Role {
-            path: path.to_path_buf(),
-            resource,
-            policy,
-        })
-    };
-    if document.get("Statement").is_some() {
-        return Ok(vec![role(name, &document)?]);
-    }
-    let listed = |list: &Value| -> Result<Vec<Role>, String> {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| {
-                let policy = r.get("AssumeRolePolicyDocument")?;
-                let resource = r.get("RoleName").and_then(Value::as_str).unwrap_or("?");
-                Some(role(resource.to_owned(), policy))
-            })
-            .collect()
-    };
-    if let Some(one) = document.get("Role") {
-        return listed(&Value::Array(vec![one.clone()]));
-    }
-    for key in ["Roles", "RoleDetailList"] {
-        if let Some(list) = document.get(key) {
-            return listed(list);
-        }
-    }
-    if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
-        return resources
-            .iter()
-            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role"))
-            .filter_map(|(id, r)| {
-                let policy = r.pointer("/Properties/AssumeRolePolicyDocument")?;
-                Some(role(id.clone(), policy))
-            })
-            .collect();
-    }
-    Err(
-        "it holds no trust policy: give a policy document, aws iam get-role, list-roles or \
-         get-account-authorization-details output, or a CloudFormation template"
-            .into(),
-    )
 }
 
 /// A condition's operator, split: `ForAllValues:StringLikeIfExists` is
@@ -375,6 +297,7 @@ struct Test<'a> {
 /// Lints one role's policy: a description and findings for each statement that trusts an OIDC
 /// provider through `sts:AssumeRoleWithWebIdentity`.
 pub fn lint_role(role: &Role, report: &mut Report) {
+    let first = report.findings.len();
     let statements: Vec<&Value> = match role.policy.get("Statement") {
         Some(Value::Array(list)) => list.iter().collect(),
         Some(one @ Value::Object(_)) => vec![one],
@@ -393,6 +316,23 @@ pub fn lint_role(role: &Role, report: &mut Report) {
             continue;
         }
         lint_statement(role, &name, statement, report);
+    }
+    // A suppression holds only with a reason.
+    let reason_for = |finding: &Finding| {
+        role.suppressed
+            .iter()
+            .find(|(rule, reason)| rule == finding.rule && !reason.is_empty())
+            .map(|(_, reason)| reason.clone())
+    };
+    let (suppressed, kept): (Vec<Finding>, Vec<Finding>) = report
+        .findings
+        .split_off(first)
+        .into_iter()
+        .partition(|f| reason_for(f).is_some());
+    report.findings.extend(kept);
+    for finding in suppressed {
+        let reason = reason_for(&finding).expect("partitioned on it");
+        report.suppressed.push(Suppressed { finding, reason });
     }
 }
 
@@ -413,7 +353,7 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
         let rule = rule(id);
         report.findings.push(Finding {
             path: role.path.clone(),
-            line: None,
+            line: role.line,
             resource: role.resource.clone(),
             statement: name.to_owned(),
             issuer: Some(host_path.clone()),
@@ -519,15 +459,31 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
         .filter(|t| t.claim == "sub" && t.operator.positive() && !t.operator.if_exists)
         .collect();
     let issuer_name = preset.map_or_else(|| host_path.clone(), |p| p.name.to_owned());
-    if subject_tests.is_empty() {
-        found(
+    let negated = tests
+        .iter()
+        .find(|t| t.claim == "sub" && !t.operator.positive());
+    match (subject_tests.is_empty(), negated) {
+        (true, Some(negated)) => found(
+            "OIDC007",
+            format!(
+                "sub is tested only with {} {}: every other workload of {issuer_name} with an admitted audience \
+                 gets in",
+                negated.operator.base,
+                quoted_list(negated.values.iter())
+            ),
+            "name the workloads that may assume the role with StringEquals (or StringLike) on sub; keep the \
+             negation only to carve out of that"
+                .into(),
+        ),
+        (true, None) => found(
             "OIDC001",
             format!(
                 "no condition tests {host_path}:sub: every workload of {issuer_name} with an admitted audience \
                  gets in"
             ),
             "add StringEquals (or StringLike) on sub naming the workloads: oidc-gen writes it for you".into(),
-        );
+        ),
+        _ => {}
     }
     if let Some(preset) = preset {
         for test in &subject_tests {
@@ -553,6 +509,75 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
                 }
             }
         }
+        for test in &subject_tests {
+            for value in &test.values {
+                let shapes = shapes_matched(preset, value, test.operator.base == "StringLike");
+                if shapes.len() > 1 {
+                    found(
+                        "OIDC006",
+                        format!(
+                            "sub {} matches subjects of {} token shapes ({}): it does not pin which workload of {} \
+                             gets in",
+                            bounded::quoted(value),
+                            shapes.len(),
+                            shapes.join(", "),
+                            preset.name
+                        ),
+                        "write one statement per token shape, each with its own aud and a sub that starts with \
+                         that shape's prefix"
+                            .into(),
+                    );
+                } else if shapes.is_empty()
+                    && !preset.owner_fields.is_empty()
+                    && !preset.custom_subjects
+                {
+                    found(
+                        "OIDC104",
+                        format!(
+                            "no token of {} has a sub like {}: its subjects start with {}",
+                            preset.name,
+                            bounded::quoted(value),
+                            preset
+                                .owner_fields
+                                .iter()
+                                .map(|(prefix, _)| bounded::quoted(prefix))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                        format!(
+                            "write the subject in {}'s grammar: {}",
+                            preset.name, preset.subject
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(required) = preset.required_claim {
+            let claims: Vec<&str> = required
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty() && *w != "or")
+                .collect();
+            let guarded = tests.iter().any(|t| {
+                claims.contains(&t.claim.as_str())
+                    && t.operator.set.is_none()
+                    && t.operator.positive()
+                    && t.values.first().is_some_and(|v| v != "*")
+            });
+            if !guarded {
+                found(
+                    "OIDC103",
+                    format!(
+                        "IAM refuses to create or update a role trusting {} unless its policy tests {required} \
+                         with StringEquals, StringLike or StringEqualsIgnoreCase and not with * alone: this \
+                         statement does not, so the role's next edit will fail",
+                        preset.name
+                    ),
+                    format!(
+                        "test {required} with StringEquals (or StringLike) naming the workloads"
+                    ),
+                );
+            }
+        }
         if preset.id == "github"
             && !tests.iter().any(|t| t.claim == "repository_id")
             && !subject_tests.is_empty()
@@ -567,6 +592,7 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
     }
     report.statements.push(Description {
         path: role.path.clone(),
+        line: role.line,
         resource: role.resource.clone(),
         statement: name.to_owned(),
         issuer: host_path.clone(),
@@ -587,6 +613,21 @@ pub fn admits_every_owner(preset: &Preset, value: &str) -> bool {
                 .strip_prefix(prefix)
                 .is_some_and(|owner| !owner.contains(*end))
     })
+}
+
+/// The issuer's subject shapes (their prefixes, from `owner_fields`) a sub value can match: a
+/// pattern's text before its first wildcard must agree with the prefix as far as both go.
+fn shapes_matched(preset: &Preset, value: &str, pattern: bool) -> Vec<String> {
+    let fixed = match value.find(['*', '?']) {
+        Some(first) if pattern => &value[..first],
+        _ => value,
+    };
+    preset
+        .owner_fields
+        .iter()
+        .filter(|(prefix, _)| prefix.starts_with(fixed) || fixed.starts_with(prefix))
+        .map(|(prefix, _)| bounded::quoted(prefix.trim_end_matches(':')))
+        .collect()
 }
 
 /// What the statement admits, in words.
@@ -637,7 +678,13 @@ fn provider_host_path(statement: &Value) -> Option<String> {
     let arns = match statement.pointer("/Principal/Federated") {
         Some(Value::String(arn)) => vec![arn.as_str()],
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-        // An intrinsic function (Fn::If, Ref, Fn::Sub) is computed when deployed.
+        // CloudFormation's `Fn::Sub` of the ARN with the partition and account as variables.
+        Some(Value::Object(sub)) => match sub.get("Fn::Sub") {
+            Some(Value::String(arn)) => vec![arn.as_str()],
+            Some(Value::Array(list)) => list.first().and_then(Value::as_str).into_iter().collect(),
+            // Other intrinsic functions (Fn::If, Ref, Fn::GetAtt) are computed when deployed.
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     };
     arns.into_iter().find_map(|arn| {
@@ -687,10 +734,14 @@ impl Report {
         let mut text = String::new();
         // A statement's findings come right after those of the statement before it.
         let mut findings = self.findings.iter().peekable();
+        let place = |path: &Path, line: Option<usize>| match line {
+            Some(line) => format!("{}:{line}", path.display()),
+            None => path.display().to_string(),
+        };
         for description in &self.statements {
             text.push_str(&format!(
                 "{}: {} {}: {}\n",
-                description.path.display(),
+                place(&description.path, description.line),
                 description.resource,
                 description.statement,
                 description.admits
@@ -711,6 +762,27 @@ impl Report {
                 ));
             }
         }
+        for suppressed in &self.suppressed {
+            let finding = &suppressed.finding;
+            text.push_str(&format!(
+                "{}: {} {}: suppressed {} {}: {}\n    reason: {}\n",
+                place(&finding.path, finding.line),
+                finding.resource,
+                finding.statement,
+                finding.rule,
+                rule(finding.rule).name,
+                finding.message,
+                suppressed.reason
+            ));
+        }
+        for unresolved in &self.unresolved {
+            text.push_str(&format!(
+                "{}: {}: not linted: {}\n",
+                place(&unresolved.path, unresolved.line),
+                unresolved.resource,
+                unresolved.reason
+            ));
+        }
         for unreadable in &self.unreadable {
             text.push_str(&format!(
                 "{}: unreadable: {}\n",
@@ -725,12 +797,15 @@ impl Report {
                 .count()
         };
         text.push_str(&format!(
-            "{} role(s), {} OIDC statement(s): {} error(s), {} warning(s), {} note(s), {} unreadable file(s)\n",
+            "{} role(s), {} OIDC statement(s): {} error(s), {} warning(s), {} note(s), {} suppressed, {} role(s) \
+             not linted, {} unreadable file(s)\n",
             self.roles,
             self.statements.len(),
             count(Severity::Error),
             count(Severity::Warning),
             count(Severity::Note),
+            self.suppressed.len(),
+            self.unresolved.len(),
             self.unreadable.len()
         ));
         text
@@ -753,34 +828,57 @@ impl Report {
                 })
             })
             .collect();
+        let result = |finding: &Finding, reason: Option<&str>| {
+            let mut result = serde_json::json!({
+                "ruleId": finding.rule,
+                "ruleIndex": RULES.iter().position(|r| r.id == finding.rule),
+                "level": finding.severity.as_str(),
+                "message": {
+                    "text": format!(
+                        "{} {}: {}. Fix: {}",
+                        finding.resource, finding.statement, finding.message, finding.fix
+                    ),
+                },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&finding.path) },
+                        "region": { "startLine": finding.line.unwrap_or(1) },
+                    },
+                    "logicalLocations": [{
+                        "name": finding.resource,
+                        "fullyQualifiedName": format!("{}/{}", finding.resource, finding.statement),
+                        "kind": "resource",
+                    }],
+                }],
+            });
+            if let Some(reason) = reason {
+                result["suppressions"] =
+                    serde_json::json!([{ "kind": "inSource", "justification": reason }]);
+            }
+            result
+        };
         let results: Vec<Value> = self
             .findings
             .iter()
-            .map(|finding| {
-                serde_json::json!({
-                    "ruleId": finding.rule,
-                    "ruleIndex": RULES.iter().position(|r| r.id == finding.rule),
-                    "level": finding.severity.as_str(),
-                    "message": {
-                        "text": format!(
-                            "{} {}: {}. Fix: {}",
-                            finding.resource, finding.statement, finding.message, finding.fix
-                        ),
-                    },
-                    "locations": [{
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": uri(&finding.path) },
-                            "region": { "startLine": finding.line.unwrap_or(1) },
-                        },
-                        "logicalLocations": [{
-                            "name": finding.resource,
-                            "fullyQualifiedName": format!("{}/{}", finding.resource, finding.statement),
-                            "kind": "resource",
-                        }],
-                    }],
-                })
-            })
+            .map(|finding| result(finding, None))
+            .chain(
+                self.suppressed
+                    .iter()
+                    .map(|s| result(&s.finding, Some(&s.reason))),
+            )
             .collect();
+        let not_linted = self.unresolved.iter().map(|role| {
+            serde_json::json!({
+                "level": "warning",
+                "message": { "text": format!("{}: not linted: {}", role.resource, role.reason) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&role.path) },
+                        "region": { "startLine": role.line.unwrap_or(1) },
+                    },
+                }],
+            })
+        });
         let notifications: Vec<Value> = self
             .unreadable
             .iter()
@@ -793,6 +891,7 @@ impl Report {
                     }],
                 })
             })
+            .chain(not_linted)
             .collect();
         serde_json::json!({
             "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
@@ -819,7 +918,9 @@ impl Report {
     pub fn json(&self) -> Value {
         serde_json::json!({
             "findings": self.findings,
+            "suppressed": self.suppressed,
             "statements": self.statements,
+            "unresolved": self.unresolved,
             "unreadable": self.unreadable,
             "summary": {
                 "roles": self.roles,
@@ -827,6 +928,8 @@ impl Report {
                 "errors": self.findings.iter().filter(|f| f.severity == Severity::Error).count(),
                 "warnings": self.findings.iter().filter(|f| f.severity == Severity::Warning).count(),
                 "notes": self.findings.iter().filter(|f| f.severity == Severity::Note).count(),
+                "suppressed": self.suppressed.len(),
+                "unresolved": self.unresolved.len(),
                 "unreadable": self.unreadable.len(),
             },
         })
