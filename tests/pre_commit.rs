@@ -91,3 +91,82 @@ fn the_readme_actions_step_runs_the_committed_example_check() {
     let output = oidc_gen(Path::new(ROOT), &args);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
 }
+
+/// The lint hook, run as pre-commit runs it: its entry with the staged files its `files` pattern
+/// selects. Files that are not trust policies (a package.json, a GitLab pipeline, a tsconfig.json
+/// with comments) never fail it; a role that trusts every GitHub repository does, and is named.
+#[test]
+fn the_lint_hook_passes_over_other_files_and_fails_on_a_bad_role() {
+    let hooks: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(Path::new(ROOT).join(".pre-commit-hooks.yaml")).unwrap(),
+    )
+    .unwrap();
+    let hook = hooks
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "oidc-gen-lint")
+        .expect("an oidc-gen-lint hook");
+    assert_ne!(hook["pass_filenames"], false, "pre-commit passes the files");
+    let entry = shell_words::split(hook["entry"].as_str().unwrap()).unwrap();
+    assert_eq!(entry[..2], ["oidc-gen", "lint"]);
+    let files = regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let staged = [
+        (
+            "package.json",
+            "{\"name\": \"x\", \"scripts\": {\"test\": \"jest\"}}",
+        ),
+        (
+            "tsconfig.json",
+            "{\n  // comments are not JSON\n  \"compilerOptions\": {}\n}\n",
+        ),
+        (
+            ".gitlab-ci.yml",
+            "build:\n  script: [make]\n  only: !reference [.rules, only]\n",
+        ),
+        ("README.md", "Statement: a word lint never reads here\n"),
+        (
+            "iam.tf",
+            "resource \"aws_iam_role\" \"ci\" {\n  assume_role_policy = jsonencode({\n    Statement = [{\n\
+             Effect = \"Allow\"\n Action = \"sts:AssumeRoleWithWebIdentity\"\n\
+             Principal = { Federated = \"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\" }\n\
+             Condition = { StringEquals = { \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\" },\n\
+             StringLike = { \"token.actions.githubusercontent.com:sub\" = \"repo:*\" } }\n }]\n  })\n}\n",
+        ),
+    ];
+    for (name, text) in staged {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let run = |names: &[&str]| {
+        let selected: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| files.is_match(n))
+            .collect();
+        let args: Vec<&str> = entry[1..]
+            .iter()
+            .map(String::as_str)
+            .chain(selected)
+            .collect();
+        oidc_gen(dir.path(), &args)
+    };
+    let others = [
+        "package.json",
+        "tsconfig.json",
+        ".gitlab-ci.yml",
+        "README.md",
+    ];
+    let clean = run(&others);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean).0);
+    let mut all = others.to_vec();
+    all.push("iam.tf");
+    let bad = run(&all);
+    let stdout = text(&bad).0;
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("iam.tf:2: aws_iam_role.ci") && stdout.contains("OIDC002"),
+        "{stdout}"
+    );
+}

@@ -276,3 +276,47 @@ fn ci_files_pass_their_schemas_and_zizmor() {
         "every CI system's file is checked"
     );
 }
+
+/// The repository's GitHub Action (`action.yml`) fits GitHub's schema for actions and passes
+/// zizmor with no finding; a copy without its `runs` fails the schema, so the check can fail.
+#[test]
+fn the_action_passes_its_schema_and_zizmor() {
+    let (Some(schema), Some(zizmor)) = (ci_checker("check-jsonschema"), ci_checker("zizmor"))
+    else {
+        return;
+    };
+    let action = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let dir = tempfile::tempdir().unwrap();
+    let text_of = std::fs::read_to_string(&action).unwrap();
+    let broken = dir.path().join("broken/action.yml");
+    std::fs::create_dir_all(broken.parent().unwrap()).unwrap();
+    let runs = text_of.find("\nruns:").expect("the action has runs");
+    std::fs::write(&broken, &text_of[..runs]).unwrap();
+    for (path, valid) in [(&action, true), (&broken, false)] {
+        let output = Command::new(&schema)
+            .args(["--builtin-schema", "vendor.github-actions"])
+            .arg(path)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(
+            output.status.success(),
+            valid,
+            "{}: {stdout}{stderr}",
+            path.display()
+        );
+    }
+    let repository = dir.path().join("repo");
+    std::fs::create_dir_all(&repository).unwrap();
+    std::fs::copy(&action, repository.join("action.yml")).unwrap();
+    let output = Command::new(&zizmor)
+        .args(["--offline", "--persona", "auditor", "--no-progress"])
+        .arg(&repository)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success() && stdout.contains("No findings"),
+        "zizmor:\n{stdout}{stderr}"
+    );
+}
