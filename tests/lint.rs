@@ -791,3 +791,214 @@ fn sarif_passes_microsofts_validator() {
         assert_eq!(errors.is_empty(), valid, "{file}: {errors:#?}");
     }
 }
+
+/// Where lint flags a GitHub case of the corpus (warning or above) and checkov's GitHub OIDC checks
+/// (CKV_AWS_358 on `aws_iam_policy_document`, CKV_AWS_393 on inline trust policies) pass it: the
+/// case, the Terraform forms it happens in, and why.
+const CHECKOV_MISSES: [(&str, &[&str], &str); 7] = [
+    (
+        "github_audience_pattern",
+        &["document.tf", "jsonencode.tf"],
+        "StringLike on aud (sts.*): checkov judges only the subject",
+    ),
+    (
+        "github_for_all_values",
+        &["document.tf", "jsonencode.tf"],
+        "ForAllValues:StringLike on sub is true for a token without sub: checkov reads the values, not the qualifier",
+    ),
+    (
+        "github_negation_alone",
+        &["document.tf", "jsonencode.tf"],
+        "a StringNotLike on sub alone admits every other repository: checkov takes it for a subject check",
+    ),
+    (
+        "github_star_in_a_list",
+        &["jsonencode.tf"],
+        "CKV_AWS_393 stops at the first acceptable value of [repo:acme/app:*, *]",
+    ),
+    (
+        "github_string_equals_with_a_wildcard_admits_nothing",
+        &["document.tf", "jsonencode.tf"],
+        "StringEquals repo:acme/* passes checkov and admits nothing",
+    ),
+    (
+        "github_unmapped_claim",
+        &["document.tf", "jsonencode.tf"],
+        "run_attempt is not a key AWS maps for GitHub, so the condition never matches: checkov does not know the mapped claims",
+    ),
+    (
+        "gitlab_key_on_a_github_provider",
+        &["document.tf", "jsonencode.tf"],
+        "a GitLab key on GitHub's provider never matches: checkov does not compare keys with the provider",
+    ),
+];
+
+/// Side by side with checkov, in one run over the corpus's GitHub cases as Terraform (a policy
+/// document, `jsonencode`) and CloudFormation: every file checkov fails has a finding here at
+/// warning or above, and every case lint flags that checkov passes is named above with why.
+#[test]
+fn checkov_failures_are_lint_findings() {
+    let program = std::env::var("CHECKOV").unwrap_or_else(|_| "checkov".to_owned());
+    if !common::have_tool(&program, "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut lint_flags = BTreeSet::new();
+    let mut files = Vec::new();
+    for Case(name, host, condition, _, _) in corpus() {
+        if host != GITHUB {
+            continue;
+        }
+        let policy = policy(host, condition);
+        // checkov reads the provider's ARN only where it is written out, not through a reference.
+        let arn = format!("\"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}\"");
+        let template = json!({ "Resources": { "Role": { "Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": policy } } } });
+        let written_out = in_every_format(host, &policy)
+            .into_iter()
+            .filter(|(file, _)| ["document.tf", "jsonencode.tf"].contains(&file.as_str()))
+            .map(|(file, text)| {
+                (
+                    file,
+                    text.replace("aws_iam_openid_connect_provider.ci.arn", &arn),
+                )
+            })
+            .chain([("template.json".to_owned(), template.to_string())]);
+        for (file, text) in written_out {
+            let folder = dir.path().join(name);
+            fs::create_dir_all(&folder).unwrap();
+            let path = folder.join(&file);
+            fs::write(&path, text).unwrap();
+            let report = lint::lint_paths(std::slice::from_ref(&path));
+            if report.at_least(Severity::Warning) > 0 {
+                lint_flags.insert(format!("{name}/{file}"));
+            }
+            files.push(format!("{name}/{file}"));
+        }
+    }
+    let output = std::process::Command::new(&program)
+        .arg("--directory")
+        .arg(dir.path())
+        .args([
+            "--framework",
+            "terraform",
+            "cloudformation",
+            "--skip-download",
+            "--output",
+            "json",
+        ])
+        .args(["--check", "CKV_AWS_358,CKV_AWS_393"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    let reports: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("checkov printed no JSON ({e}):\n{stdout}\n{stderr}"));
+    let reports = match reports {
+        Value::Array(reports) => reports,
+        single => vec![single],
+    };
+    let mut checked = BTreeSet::new();
+    let mut failed = BTreeSet::new();
+    for report in &reports {
+        for (kind, into) in [
+            ("failed_checks", &mut failed),
+            ("passed_checks", &mut checked),
+        ] {
+            for check in report["results"][kind].as_array().into_iter().flatten() {
+                let path = check["file_path"].as_str().unwrap().trim_start_matches('/');
+                into.insert(path.to_owned());
+            }
+        }
+    }
+    checked.extend(failed.iter().cloned());
+    let missed: Vec<&String> = failed.difference(&lint_flags).collect();
+    assert!(missed.is_empty(), "checkov fails, lint passes: {missed:?}");
+    assert!(
+        !checked.iter().any(|file| file.ends_with(".json")),
+        "checkov's GitHub checks now read CloudFormation: compare it too ({checked:?})"
+    );
+    // Every case checkov fails in some form, lint flags in every form.
+    for file in &failed {
+        let case = file.split('/').next().unwrap();
+        for form in ["document.tf", "jsonencode.tf", "template.json"] {
+            assert!(
+                lint_flags.contains(&format!("{case}/{form}")),
+                "{case}/{form}"
+            );
+        }
+    }
+    let disagreements: BTreeSet<String> = lint_flags
+        .iter()
+        .filter(|file| checked.contains(*file) && !failed.contains(*file))
+        .cloned()
+        .collect();
+    let named: BTreeSet<String> = CHECKOV_MISSES
+        .iter()
+        .flat_map(|(case, forms, _)| forms.iter().map(move |form| format!("{case}/{form}")))
+        .collect();
+    assert_eq!(
+        disagreements, named,
+        "checked by checkov: {checked:?}\nfailed by checkov: {failed:?}\nflagged by lint: {lint_flags:?}"
+    );
+    assert!(
+        !failed.is_empty(),
+        "checkov failed nothing: the comparison is empty"
+    );
+}
+
+/// Roles created in moto with the aws CLI, one per corpus case that IAM accepts, then the
+/// account's `get-account-authorization-details` (and one `get-role`) as the CLI prints them:
+/// each role found by its name with its case's findings.
+#[test]
+fn an_account_dump_from_the_aws_cli() {
+    let Some(moto) = common::aws::Moto::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    for Case(name, host, condition, rules, _) in corpus() {
+        let role = name.replace('_', "-");
+        let document = dir.path().join(format!("{role}.json"));
+        fs::write(&document, policy(host, condition).to_string()).unwrap();
+        let created = moto.aws_output(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            &role,
+            "--assume-role-policy-document",
+            &format!("file://{}", document.display()),
+        ]);
+        assert!(created.status.success(), "{role}: {}", text(&created).1);
+        expected.insert(role, rules.into_iter().collect::<BTreeSet<&str>>());
+    }
+    let dump = moto.aws(&["iam", "get-account-authorization-details"]);
+    fs::write(
+        dir.path().join("account.json"),
+        serde_json::to_string_pretty(&dump).unwrap(),
+    )
+    .unwrap();
+    let report = lint::lint_paths(&[dir.path().join("account.json")]);
+    assert!(report.unreadable.is_empty(), "{}", report.text());
+    assert_eq!(report.roles, expected.len(), "{}", report.text());
+    for (role, rules) in &expected {
+        let found: BTreeSet<&str> = report
+            .findings
+            .iter()
+            .filter(|f| &f.resource == role)
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(&found, rules, "{role}: {}", report.text());
+        assert!(
+            report
+                .statements
+                .iter()
+                .any(|s| &s.resource == role && s.line.is_some())
+        );
+    }
+    // get-role prints the document URL-encoded or as JSON: either way, the same findings.
+    let role = "github-any-repository";
+    let one = moto.aws(&["iam", "get-role", "--role-name", role]);
+    fs::write(dir.path().join("get-role.json"), one.to_string()).unwrap();
+    let report = lint::lint_paths(&[dir.path().join("get-role.json")]);
+    assert_eq!(rules(&report), expected[role], "{}", report.text());
+}

@@ -277,24 +277,31 @@ fn ci_files_pass_their_schemas_and_zizmor() {
     );
 }
 
-/// The repository's GitHub Action (`action.yml`) fits GitHub's schema for actions and passes
-/// zizmor with no finding; a copy without its `runs` fails the schema, so the check can fail.
+/// The repository's GitHub Action (`action.yml`) and its release workflow (dist's, hardened) fit
+/// GitHub's schemas and pass zizmor with no finding at any severity; a copy of the action without
+/// its `runs` fails the schema, so the check can fail.
 #[test]
-fn the_action_passes_its_schema_and_zizmor() {
+fn the_action_and_the_release_workflow_pass_their_schemas_and_zizmor() {
     let (Some(schema), Some(zizmor)) = (ci_checker("check-jsonschema"), ci_checker("zizmor"))
     else {
         return;
     };
-    let action = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action = root.join("action.yml");
+    let release = root.join(".github/workflows/release.yml");
     let dir = tempfile::tempdir().unwrap();
     let text_of = std::fs::read_to_string(&action).unwrap();
     let broken = dir.path().join("broken/action.yml");
     std::fs::create_dir_all(broken.parent().unwrap()).unwrap();
     let runs = text_of.find("\nruns:").expect("the action has runs");
     std::fs::write(&broken, &text_of[..runs]).unwrap();
-    for (path, valid) in [(&action, true), (&broken, false)] {
+    for (path, vendor, valid) in [
+        (&action, "vendor.github-actions", true),
+        (&broken, "vendor.github-actions", false),
+        (&release, "vendor.github-workflows", true),
+    ] {
         let output = Command::new(&schema)
-            .args(["--builtin-schema", "vendor.github-actions"])
+            .args(["--builtin-schema", vendor])
             .arg(path)
             .output()
             .unwrap();
@@ -307,8 +314,9 @@ fn the_action_passes_its_schema_and_zizmor() {
         );
     }
     let repository = dir.path().join("repo");
-    std::fs::create_dir_all(&repository).unwrap();
+    std::fs::create_dir_all(repository.join(".github/workflows")).unwrap();
     std::fs::copy(&action, repository.join("action.yml")).unwrap();
+    std::fs::copy(&release, repository.join(".github/workflows/release.yml")).unwrap();
     let output = Command::new(&zizmor)
         .args(["--offline", "--persona", "auditor", "--no-progress"])
         .arg(&repository)
