@@ -365,6 +365,8 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
     };
 
     let mut tests: Vec<Test> = Vec::new();
+    // Why no token can get in, when a condition every token must meet never holds.
+    let mut admits_nothing: Vec<String> = Vec::new();
     for (operator, key, values) in &keys {
         let operator = Operator::parse(operator);
         let Some((prefix, claim)) = key.rsplit_once(':') else {
@@ -373,7 +375,11 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
         if prefix.eq_ignore_ascii_case("aws") || key.starts_with("aws:") {
             continue;
         }
+        let required = operator.positive() && !operator.if_exists;
         if !prefix.eq_ignore_ascii_case(&host_path) {
+            if required {
+                admits_nothing.push(format!("{key} is not a key of {host_path}'s tokens"));
+            }
             found(
                 "OIDC102",
                 format!(
@@ -389,6 +395,9 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
             || preset.is_none_or(|p| p.mapped_claims.contains(&claim));
         if !mapped {
             let preset = preset.expect("unmapped only for a known issuer");
+            if required {
+                admits_nothing.push(format!("AWS does not map {claim} for {}", preset.name));
+            }
             found(
                 "OIDC102",
                 format!(
@@ -425,6 +434,12 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
                 ),
                 "remove the \"*\" entry".into(),
             );
+        }
+        if operator.base == "StringEquals" && required && values.iter().all(|v| is_pattern(v)) {
+            admits_nothing.push(format!(
+                "StringEquals compares {key} with {} exactly",
+                quoted_list(values.iter())
+            ));
         }
         if operator.base == "StringEquals" && values.iter().any(|v| is_pattern(v)) {
             found(
@@ -487,6 +502,18 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
     }
     if let Some(preset) = preset {
         for test in &subject_tests {
+            let in_grammar = |value: &String| {
+                preset.owner_fields.is_empty()
+                    || preset.custom_subjects
+                    || !shapes_matched(preset, value, test.operator.base == "StringLike").is_empty()
+            };
+            if !test.values.iter().any(in_grammar) {
+                admits_nothing.push(format!(
+                    "no token of {} has a sub like {}",
+                    preset.name,
+                    quoted_list(test.values.iter())
+                ));
+            }
             for value in &test.values {
                 if test.operator.base == "StringLike" && admits_every_owner(preset, value) {
                     found(
@@ -596,7 +623,11 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
         resource: role.resource.clone(),
         statement: name.to_owned(),
         issuer: host_path.clone(),
-        admits: words(&issuer_name, &tests),
+        admits: if admits_nothing.is_empty() {
+            words(&issuer_name, preset, &tests)
+        } else {
+            format!("nothing: {}", admits_nothing.join("; "))
+        },
     });
 }
 
@@ -631,7 +662,7 @@ fn shapes_matched(preset: &Preset, value: &str, pattern: bool) -> Vec<String> {
 }
 
 /// What the statement admits, in words.
-fn words(issuer: &str, tests: &[Test]) -> String {
+fn words(issuer: &str, preset: Option<&Preset>, tests: &[Test]) -> String {
     let mut parts = Vec::new();
     for test in tests {
         let verb = match (test.operator.base, test.operator.positive()) {
@@ -659,7 +690,19 @@ fn words(issuer: &str, tests: &[Test]) -> String {
         .iter()
         .any(|t| t.claim == "sub" && t.operator.positive())
     {
-        parts.push("any sub".into());
+        let shapes = preset.map_or(0, |p| p.owner_fields.len());
+        parts.push(if shapes > 1 {
+            let prefixes = preset.into_iter().flat_map(|p| p.owner_fields.iter());
+            format!(
+                "any sub, so every workload of {issuer}, of all {shapes} token shapes ({})",
+                prefixes
+                    .map(|(prefix, _)| format!("{prefix}..."))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("any sub, so every workload of {issuer}")
+        });
     }
     format!("tokens of {issuer} whose {}", parts.join(", and "))
 }

@@ -139,10 +139,14 @@ pub fn roles_in(path: &Path, text: &str) -> Result<Contents, String> {
     if path.extension().is_some_and(|e| e == "tf") {
         return terraform::read(path, text);
     }
+    let stdin = path == Path::new("-");
     match bounded::parse_document(text) {
+        // Standard input may be Terraform too, which YAML reads as one string.
+        Ok(document) if stdin && !(document.is_object() || document.is_array()) => {
+            terraform::read(path, text)
+        }
         Ok(document) => contents(path, text, &document),
-        // Standard input may be Terraform too.
-        Err(error) if path == Path::new("-") => terraform::read(path, text).map_err(|_| error),
+        Err(error) if stdin => terraform::read(path, text).map_err(|_| error),
         Err(error) => Err(error),
     }
 }
