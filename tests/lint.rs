@@ -843,10 +843,9 @@ const CHECKOV_MISSES: [(&str, &[&str], &str); 7] = [
 /// warning or above, and every case lint flags that checkov passes is named above with why.
 #[test]
 fn checkov_failures_are_lint_findings() {
-    let program = std::env::var("CHECKOV").unwrap_or_else(|_| "checkov".to_owned());
-    if !common::have_tool(&program, "--version") {
+    let Some(checkov) = common::checkov() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut lint_flags = BTreeSet::new();
     let mut files = Vec::new();
@@ -881,27 +880,11 @@ fn checkov_failures_are_lint_findings() {
             files.push(format!("{name}/{file}"));
         }
     }
-    let output = std::process::Command::new(&program)
-        .arg("--directory")
-        .arg(dir.path())
-        .args([
-            "--framework",
-            "terraform",
-            "cloudformation",
-            "--skip-download",
-            "--output",
-            "json",
-        ])
-        .args(["--check", "CKV_AWS_358,CKV_AWS_393"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&output);
-    let reports: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("checkov printed no JSON ({e}):\n{stdout}\n{stderr}"));
-    let reports = match reports {
-        Value::Array(reports) => reports,
-        single => vec![single],
-    };
+    let (reports, _) = common::checkov_reports(
+        &checkov,
+        dir.path(),
+        &["--check", "CKV_AWS_358,CKV_AWS_393"],
+    );
     let mut checked = BTreeSet::new();
     let mut failed = BTreeSet::new();
     for report in &reports {

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{fixtures, have_tool, oidc_gen, text};
+use common::{checkov, checkov_reports, fixtures, have_tool, oidc_gen, text};
 
 /// Generates every offline fixture, and the spec of many accounts, into its own folder under `root`.
 fn generate_fixtures(root: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
@@ -121,12 +121,6 @@ fn cloudformation_template_has_no_cfn_lint_findings() {
     );
 }
 
-/// checkov, from its own virtualenv (`CHECKOV` names the binary) or PATH.
-fn checkov() -> Option<String> {
-    let program = std::env::var("CHECKOV").unwrap_or_else(|_| "checkov".to_owned());
-    have_tool(&program, "--version").then_some(program)
-}
-
 /// checkov once over every fixture's folder: no failed check, both frameworks scanned in each
 /// folder, and its GitHub OIDC check (CKV_AWS_393, inline trust policies) run on GitHub's roles.
 #[test]
@@ -134,26 +128,7 @@ fn checkov_finds_no_failed_checks() {
     let Some(checkov) = checkov() else { return };
     let root = tempfile::tempdir().unwrap();
     let fixtures = generate_fixtures(root.path());
-    let output = Command::new(&checkov)
-        .arg("--directory")
-        .arg(root.path())
-        .args([
-            "--framework",
-            "terraform",
-            "cloudformation",
-            "--skip-download",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&output);
-    let reports: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("checkov printed no JSON ({e}):\n{stdout}\n{stderr}"));
-    let reports = match reports {
-        serde_json::Value::Array(reports) => reports,
-        single => vec![single],
-    };
+    let (reports, status) = checkov_reports(&checkov, root.path(), &[]);
     let mut scanned = std::collections::BTreeSet::new();
     let mut github_checked = std::collections::BTreeSet::new();
     for report in &reports {
@@ -200,7 +175,7 @@ fn checkov_finds_no_failed_checks() {
         ["github", "github_preset"],
         "CKV_AWS_393 ran on GitHub's roles"
     );
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(status.success(), "checkov: {status}");
 }
 
 /// A tool from the CI-file checkers' virtualenv (`CI_CHECKERS` names its bin folder) or PATH.
@@ -210,6 +185,21 @@ fn ci_checker(name: &str) -> Option<String> {
         Err(_) => name.to_owned(),
     };
     have_tool(&program, "--version").then_some(program)
+}
+
+/// zizmor, as an auditor and offline, finds nothing at any severity in `repository`'s workflows
+/// and actions.
+fn assert_zizmor_clean(zizmor: &str, repository: &Path, what: &str) {
+    let output = Command::new(zizmor)
+        .args(["--offline", "--persona", "auditor", "--no-progress"])
+        .arg(repository)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success() && stdout.contains("No findings"),
+        "{what}: zizmor:\n{stdout}{stderr}"
+    );
 }
 
 /// Every CI system's generated file fits the system's own schema (check-jsonschema's vendored
@@ -252,16 +242,7 @@ fn ci_files_pass_their_schemas_and_zizmor() {
         let folder = repository.join(".github/workflows");
         std::fs::create_dir_all(&folder).unwrap();
         std::fs::copy(&workflow, folder.join("aws.yml")).unwrap();
-        let output = Command::new(&zizmor)
-            .args(["--offline", "--persona", "auditor", "--no-progress"])
-            .arg(&repository)
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&output);
-        assert!(
-            output.status.success() && stdout.contains("No findings"),
-            "{name}: zizmor:\n{stdout}{stderr}"
-        );
+        assert_zizmor_clean(&zizmor, &repository, name);
     }
     checked.sort();
     checked.dedup();
@@ -317,14 +298,5 @@ fn the_action_and_the_release_workflow_pass_their_schemas_and_zizmor() {
     std::fs::create_dir_all(repository.join(".github/workflows")).unwrap();
     std::fs::copy(&action, repository.join("action.yml")).unwrap();
     std::fs::copy(&release, repository.join(".github/workflows/release.yml")).unwrap();
-    let output = Command::new(&zizmor)
-        .args(["--offline", "--persona", "auditor", "--no-progress"])
-        .arg(&repository)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&output);
-    assert!(
-        output.status.success() && stdout.contains("No findings"),
-        "zizmor:\n{stdout}{stderr}"
-    );
+    assert_zizmor_clean(&zizmor, &repository, "action.yml and release.yml");
 }

@@ -495,6 +495,37 @@ pub fn have_tool(program: &str, version_arg: &str) -> bool {
     found
 }
 
+/// checkov, from its own virtualenv (`CHECKOV` names the binary) or PATH.
+pub fn checkov() -> Option<String> {
+    let program = std::env::var("CHECKOV").unwrap_or_else(|_| "checkov".to_owned());
+    have_tool(&program, "--version").then_some(program)
+}
+
+/// checkov's reports (one per framework) over `dir`'s Terraform and CloudFormation, offline,
+/// with `args` added (`--check ...`), and its exit status.
+pub fn checkov_reports(
+    checkov: &str,
+    dir: &Path,
+    args: &[&str],
+) -> (Vec<serde_json::Value>, std::process::ExitStatus) {
+    let output = Command::new(checkov)
+        .arg("--directory")
+        .arg(dir)
+        .args(["--framework", "terraform", "cloudformation"])
+        .args(["--skip-download", "--output", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    let reports: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("checkov printed no JSON ({e}):\n{stdout}\n{stderr}"));
+    let reports = match reports {
+        serde_json::Value::Array(reports) => reports,
+        single => vec![single],
+    };
+    (reports, output.status)
+}
+
 /// Records that the running test does not do its real-tool part, and why; fails instead when
 /// `.ci/run` said every tool is required. cargo hides a passing test's output, so the reason is
 /// also left where `tests/zz_skipped.rs`, which runs last, finds it and prints a summary.

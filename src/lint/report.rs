@@ -1,0 +1,342 @@
+//! What `lint` found, and how it is printed: text for people, JSON, and SARIF 2.1.0 for code
+//! scanning.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::read::Unresolved;
+use super::rules::{RULES, Severity, rule};
+
+/// What one statement that trusts an OIDC provider admits.
+#[derive(Debug, Clone, Serialize)]
+pub struct Description {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line of the role, where the format has lines.
+    pub line: Option<usize>,
+    /// The role.
+    pub resource: String,
+    /// The statement's Sid, or `#N`.
+    pub statement: String,
+    /// The issuer, without `https://`.
+    pub issuer: String,
+    /// What it admits, in words.
+    pub admits: String,
+}
+
+/// Something wrong with a statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line, where the format has one.
+    pub line: Option<usize>,
+    /// The role.
+    pub resource: String,
+    /// The statement's Sid, or `#N`.
+    pub statement: String,
+    /// The issuer, without `https://`, when known.
+    pub issuer: Option<String>,
+    /// The rule's id.
+    pub rule: &'static str,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What is wrong, with the values.
+    pub message: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// A file that could not be read, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unreadable {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// What `lint` found in every file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// What each statement admits.
+    pub statements: Vec<Description>,
+    /// The findings, file by file.
+    pub findings: Vec<Finding>,
+    /// Findings a comment or `Metadata` beside the role suppresses, with the reason it gives.
+    pub suppressed: Vec<Suppressed>,
+    /// Roles whose policy their file does not spell out.
+    pub unresolved: Vec<Unresolved>,
+    /// Files that could not be read.
+    pub unreadable: Vec<Unreadable>,
+    /// How many roles were read.
+    pub roles: usize,
+}
+
+/// A finding its role's owner suppressed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The reason the suppression gives.
+    pub reason: String,
+}
+
+impl Report {
+    /// The findings at or above `severity`.
+    pub fn at_least(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= severity)
+            .count()
+    }
+
+    /// The report as people read it: each statement's issuer and what it admits, then its
+    /// findings, file by file.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        // A statement's findings come right after those of the statement before it.
+        let mut findings = self.findings.iter().peekable();
+        let place = |path: &Path, line: Option<usize>| match line {
+            Some(line) => format!("{}:{line}", path.display()),
+            None => path.display().to_string(),
+        };
+        for description in &self.statements {
+            text.push_str(&format!(
+                "{}: {} {}: {}\n",
+                place(&description.path, description.line),
+                description.resource,
+                description.statement,
+                description.admits
+            ));
+            while let Some(finding) = findings.next_if(|f| {
+                f.path == description.path
+                    && f.resource == description.resource
+                    && f.statement == description.statement
+            }) {
+                let rule = rule(finding.rule);
+                text.push_str(&format!(
+                    "  {} {} {}: {}\n    fix: {}\n",
+                    finding.severity.as_str(),
+                    rule.id,
+                    rule.name,
+                    finding.message,
+                    finding.fix
+                ));
+            }
+        }
+        for suppressed in &self.suppressed {
+            let finding = &suppressed.finding;
+            text.push_str(&format!(
+                "{}: {} {}: suppressed {} {}: {}\n    reason: {}\n",
+                place(&finding.path, finding.line),
+                finding.resource,
+                finding.statement,
+                finding.rule,
+                rule(finding.rule).name,
+                finding.message,
+                suppressed.reason
+            ));
+        }
+        for unresolved in &self.unresolved {
+            text.push_str(&format!(
+                "{}: {}: not linted: {}\n",
+                place(&unresolved.path, unresolved.line),
+                unresolved.resource,
+                unresolved.reason
+            ));
+        }
+        for unreadable in &self.unreadable {
+            text.push_str(&format!(
+                "{}: unreadable: {}\n",
+                unreadable.path.display(),
+                unreadable.reason
+            ));
+        }
+        let count = |severity| {
+            self.findings
+                .iter()
+                .filter(|f| f.severity == severity)
+                .count()
+        };
+        text.push_str(&format!(
+            "{} role(s), {} OIDC statement(s): {} error(s), {} warning(s), {} note(s), {} suppressed, {} role(s) \
+             not linted, {} unreadable file(s)\n",
+            self.roles,
+            self.statements.len(),
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Note),
+            self.suppressed.len(),
+            self.unresolved.len(),
+            self.unreadable.len()
+        ));
+        text
+    }
+
+    /// The report as SARIF 2.1.0, as GitHub code scanning reads it: every rule, and a result per
+    /// finding located at its file (and the role as a logical location); an unreadable file is a
+    /// tool execution notification.
+    pub fn sarif(&self) -> Value {
+        let rules: Vec<Value> = RULES
+            .iter()
+            .map(|rule| {
+                serde_json::json!({
+                    "id": rule.id,
+                    "name": rule.name,
+                    "shortDescription": { "text": rule.summary },
+                    "fullDescription": { "text": rule.summary },
+                    "defaultConfiguration": { "level": rule.severity.as_str() },
+                    "help": { "text": format!("{} See oidc-gen lint in the README.", rule.summary) },
+                })
+            })
+            .collect();
+        let result = |finding: &Finding, reason: Option<&str>| {
+            let mut result = serde_json::json!({
+                "ruleId": finding.rule,
+                "ruleIndex": RULES.iter().position(|r| r.id == finding.rule),
+                "level": finding.severity.as_str(),
+                "message": {
+                    "text": format!(
+                        "{} {}: {}. Fix: {}",
+                        finding.resource, finding.statement, finding.message, finding.fix
+                    ),
+                },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&finding.path) },
+                        "region": { "startLine": finding.line.unwrap_or(1) },
+                    },
+                    "logicalLocations": [{
+                        "name": finding.resource,
+                        "fullyQualifiedName": format!("{}/{}", finding.resource, finding.statement),
+                        "kind": "resource",
+                    }],
+                }],
+            });
+            if let Some(reason) = reason {
+                result["suppressions"] =
+                    serde_json::json!([{ "kind": "inSource", "justification": reason }]);
+            }
+            result
+        };
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|finding| result(finding, None))
+            .chain(
+                self.suppressed
+                    .iter()
+                    .map(|s| result(&s.finding, Some(&s.reason))),
+            )
+            .collect();
+        let not_linted = self.unresolved.iter().map(|role| {
+            serde_json::json!({
+                "level": "warning",
+                "message": { "text": format!("{}: not linted: {}", role.resource, role.reason) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&role.path) },
+                        "region": { "startLine": role.line.unwrap_or(1) },
+                    },
+                }],
+            })
+        });
+        let notifications: Vec<Value> = self
+            .unreadable
+            .iter()
+            .map(|file| {
+                serde_json::json!({
+                    "level": "error",
+                    "message": { "text": format!("{}: {}", file.path.display(), file.reason) },
+                    "locations": [{
+                        "physicalLocation": { "artifactLocation": { "uri": uri(&file.path) } },
+                    }],
+                })
+            })
+            .chain(not_linted)
+            .collect();
+        serde_json::json!({
+            "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {
+                    "driver": {
+                        "name": env!("CARGO_PKG_NAME"),
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "rules": rules,
+                    },
+                },
+                "invocations": [{
+                    "executionSuccessful": self.unreadable.is_empty(),
+                    "toolExecutionNotifications": notifications,
+                }],
+                "results": results,
+            }],
+        })
+    }
+
+    /// The report as JSON: `{"findings": [...], "statements": [...], "unreadable": [...],
+    /// "summary": {...}}`.
+    pub fn json(&self) -> Value {
+        serde_json::json!({
+            "findings": self.findings,
+            "suppressed": self.suppressed,
+            "statements": self.statements,
+            "unresolved": self.unresolved,
+            "unreadable": self.unreadable,
+            "summary": {
+                "roles": self.roles,
+                "statements": self.statements.len(),
+                "errors": self.findings.iter().filter(|f| f.severity == Severity::Error).count(),
+                "warnings": self.findings.iter().filter(|f| f.severity == Severity::Warning).count(),
+                "notes": self.findings.iter().filter(|f| f.severity == Severity::Note).count(),
+                "suppressed": self.suppressed.len(),
+                "unresolved": self.unresolved.len(),
+                "unreadable": self.unreadable.len(),
+            },
+        })
+    }
+}
+
+/// A file's SARIF URI: `file:///...` for an absolute path, else the relative path with `/` and
+/// every byte outside RFC 3986's unreserved characters percent-encoded.
+fn uri(path: &Path) -> String {
+    if path.is_absolute() {
+        if let Ok(url) = url::Url::from_file_path(path) {
+            return url.to_string();
+        }
+    }
+    let mut text = String::new();
+    for (index, part) in path.iter().enumerate() {
+        if index > 0 {
+            text.push('/');
+        }
+        for byte in part.as_encoded_bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    text.push(*byte as char)
+                }
+                _ => text.push_str(&format!("%{byte:02X}")),
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(
+            uri(Path::new("infra/my roles/a#b.json")),
+            "infra/my%20roles/a%23b.json"
+        );
+        assert_eq!(uri(Path::new("/tmp/x y.json")), "file:///tmp/x%20y.json");
+    }
+}

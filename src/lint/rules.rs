@@ -1,0 +1,734 @@
+//! The rules `lint` applies to each statement that trusts an OIDC provider, and the words that
+//! say what the statement admits. What is known of each issuer (its subject shapes, the claims
+//! AWS maps, the claim IAM's shared-issuer guard requires) is the [`issuers`] table.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::read::Role;
+use super::report::{Description, Finding, Report, Suppressed};
+use crate::bounded;
+use crate::issuer::Issuer;
+use crate::issuers::{self, Preset};
+use crate::policy::{ASSUME_ACTION, is_pattern, string_like};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Defence in depth a known issuer offers and the statement does not use.
+    Note,
+    /// The statement admits nothing it seems meant to, or will be refused on its next edit.
+    Warning,
+    /// The statement admits more than its owner can mean.
+    Error,
+}
+
+impl Severity {
+    /// The word in text output and SARIF's level.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule: its stable id, its name, how serious it is, and what it means.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rule {
+    /// The stable id, e.g. `OIDC001`.
+    pub id: &'static str,
+    /// A short name, e.g. `unchecked-subject`.
+    pub name: &'static str,
+    /// How serious a finding of it is.
+    pub severity: Severity,
+    /// What it means.
+    pub summary: &'static str,
+}
+
+/// Every rule, by id.
+pub const RULES: [Rule; 12] = [
+    Rule {
+        id: "OIDC001",
+        name: "unchecked-subject",
+        severity: Severity::Error,
+        summary: "The statement does not test the token's sub with StringEquals or StringLike: every \
+                  workload that can get a token of the issuer with an audience it admits gets in.",
+    },
+    Rule {
+        id: "OIDC002",
+        name: "subject-admits-every-owner",
+        severity: Severity::Error,
+        summary: "A sub pattern has a wildcard before the end of the owner's name (*, repo:*, repo:acme*): \
+                  it admits other owners' workloads.",
+    },
+    Rule {
+        id: "OIDC003",
+        name: "wildcard-entry",
+        severity: Severity::Error,
+        summary: "A list of values holds a bare *, which admits every value whatever the others say.",
+    },
+    Rule {
+        id: "OIDC004",
+        name: "audience-pattern",
+        severity: Severity::Error,
+        summary: "The audience is tested with a pattern; it should be compared exactly.",
+    },
+    Rule {
+        id: "OIDC005",
+        name: "for-all-values",
+        severity: Severity::Error,
+        summary: "ForAllValues: on a single-valued claim is true when the claim is absent.",
+    },
+    Rule {
+        id: "OIDC006",
+        name: "subject-spans-shapes",
+        severity: Severity::Error,
+        summary: "A sub pattern matches subjects of more than one token shape of the issuer (Pulumi ESC and \
+                  Deployments alike): it does not pin which kind of workload gets in.",
+    },
+    Rule {
+        id: "OIDC007",
+        name: "negation-alone",
+        severity: Severity::Error,
+        summary: "sub is tested only with StringNotEquals or StringNotLike: every workload but the ones named \
+                  gets in.",
+    },
+    Rule {
+        id: "OIDC101",
+        name: "equals-with-wildcard",
+        severity: Severity::Warning,
+        summary: "StringEquals compares * and ? as themselves: no token's value has them, so the condition \
+                  admits nothing.",
+    },
+    Rule {
+        id: "OIDC102",
+        name: "unmapped-claim",
+        severity: Severity::Warning,
+        summary: "The condition tests a claim AWS does not map to a condition key for this issuer (or \
+                  another issuer's key): it never matches.",
+    },
+    Rule {
+        id: "OIDC103",
+        name: "shared-issuer-guard",
+        severity: Severity::Warning,
+        summary: "IAM's shared-issuer guard (June 2025) refuses to create or update a role trusting this \
+                  issuer unless the policy tests its required claim: the role works today and its next edit \
+                  fails.",
+    },
+    Rule {
+        id: "OIDC104",
+        name: "impossible-subject",
+        severity: Severity::Warning,
+        summary: "No token of the issuer has a sub like this: its subjects have another grammar, so the \
+                  condition admits nothing.",
+    },
+    Rule {
+        id: "OIDC201",
+        name: "github-without-repository-id",
+        severity: Severity::Note,
+        summary: "A GitHub statement names repositories without testing repository_id: a repository \
+                  deleted and re-created under the same name gets in.",
+    },
+];
+
+/// The rule with id `id`.
+pub fn rule(id: &str) -> &'static Rule {
+    RULES.iter().find(|r| r.id == id).expect("a known rule")
+}
+
+/// A condition's operator, split: `ForAllValues:StringLikeIfExists` is
+/// (`Some("ForAllValues")`, `StringLike`, true).
+struct Operator<'a> {
+    set: Option<&'a str>,
+    base: &'a str,
+    if_exists: bool,
+}
+
+impl<'a> Operator<'a> {
+    fn parse(text: &'a str) -> Operator<'a> {
+        let (set, rest) = match text.split_once(':') {
+            Some((set, rest)) => (Some(set), rest),
+            None => (None, text),
+        };
+        let (base, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(base) => (base, true),
+            None => (rest, false),
+        };
+        Operator {
+            set,
+            base,
+            if_exists,
+        }
+    }
+
+    /// Whether a value must equal or match a listed one (not a negation).
+    fn positive(&self) -> bool {
+        matches!(
+            self.base,
+            "StringEquals" | "StringLike" | "StringEqualsIgnoreCase"
+        )
+    }
+}
+
+/// A statement's conditions on one claim of its issuer.
+struct Test<'a> {
+    operator: Operator<'a>,
+    claim: String,
+    values: Vec<String>,
+}
+
+impl Test<'_> {
+    /// Whether it names the subjects that get in (a positive operator on sub, not IfExists).
+    fn tests_subject(&self) -> bool {
+        self.claim == "sub" && self.operator.positive() && !self.operator.if_exists
+    }
+}
+
+/// Lints one role's policy: a description and findings for each statement that trusts an OIDC
+/// provider through `sts:AssumeRoleWithWebIdentity`.
+pub fn lint_role(role: &Role, report: &mut Report) {
+    let first = report.findings.len();
+    let statements: Vec<&Value> = match role.policy.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for (index, statement) in statements.into_iter().enumerate() {
+        let name = match statement.get("Sid").and_then(Value::as_str) {
+            Some(sid) if !sid.is_empty() => sid.to_owned(),
+            _ => format!("#{}", index + 1),
+        };
+        if statement.get("Effect").and_then(Value::as_str) != Some("Allow")
+            || !strings(statement.get("Action"))
+                .iter()
+                .any(|a| string_like(&a.to_ascii_lowercase(), &ASSUME_ACTION.to_ascii_lowercase()))
+        {
+            continue;
+        }
+        lint_statement(role, &name, statement, report);
+    }
+    // A suppression holds only with a reason.
+    let reason_for = |finding: &Finding| {
+        role.suppressed
+            .iter()
+            .find(|(rule, reason)| rule == finding.rule && !reason.is_empty())
+            .map(|(_, reason)| reason.clone())
+    };
+    let (suppressed, kept): (Vec<Finding>, Vec<Finding>) = report
+        .findings
+        .split_off(first)
+        .into_iter()
+        .partition(|f| reason_for(f).is_some());
+    report.findings.extend(kept);
+    for finding in suppressed {
+        let reason = reason_for(&finding).expect("partitioned on it");
+        report.suppressed.push(Suppressed { finding, reason });
+    }
+}
+
+/// One statement being linted: where it is, the issuer it trusts, and what is found.
+struct Check<'r> {
+    role: &'r Role,
+    name: &'r str,
+    /// The issuer, without `https://`.
+    host_path: String,
+    /// What oidc-gen knows of the issuer, if it knows it.
+    preset: Option<&'static Preset>,
+    /// The issuer's name for people.
+    issuer_name: String,
+    findings: Vec<Finding>,
+    /// Why no token can get in, when a condition every token must meet never holds.
+    admits_nothing: Vec<String>,
+}
+
+impl<'r> Check<'r> {
+    fn found(&mut self, id: &'static str, message: String, fix: String) {
+        let rule = rule(id);
+        self.findings.push(Finding {
+            path: self.role.path.clone(),
+            line: self.role.line,
+            resource: self.role.resource.clone(),
+            statement: self.name.to_owned(),
+            issuer: Some(self.host_path.clone()),
+            rule: rule.id,
+            severity: rule.severity,
+            message,
+            fix,
+        });
+    }
+
+    /// The checks of one condition key: its issuer, whether AWS maps it, its operator and values.
+    /// The test it makes, when the key is the trusted issuer's.
+    fn key<'k>(&mut self, operator: &'k str, key: &str, values: &[String]) -> Option<Test<'k>> {
+        let operator = Operator::parse(operator);
+        let (prefix, claim) = key.rsplit_once(':')?;
+        if prefix.eq_ignore_ascii_case("aws") {
+            return None;
+        }
+        let host_path = self.host_path.clone();
+        // A condition every token must meet: a positive operator, the key required.
+        let required = operator.positive() && !operator.if_exists;
+        if !prefix.eq_ignore_ascii_case(&host_path) {
+            if required {
+                self.admits_nothing
+                    .push(format!("{key} is not a key of {host_path}'s tokens"));
+            }
+            self.found(
+                "OIDC102",
+                format!("{key} is a key of the issuer {prefix}, but the statement trusts {host_path}'s provider"),
+                format!("write {host_path}:{claim}, or move the condition to a statement for {prefix}"),
+            );
+            return None;
+        }
+        if let Some(preset) = self.preset {
+            if !(["aud", "sub", "amr"].contains(&claim) || preset.mapped_claims.contains(&claim)) {
+                if required {
+                    self.admits_nothing
+                        .push(format!("AWS does not map {claim} for {}", preset.name));
+                }
+                self.found(
+                    "OIDC102",
+                    format!(
+                        "{key}: AWS does not map the claim {claim} of {} to a condition key, so the condition never \
+                         matches",
+                        preset.name
+                    ),
+                    format!(
+                        "test one of the keys AWS maps: aud, sub{}",
+                        preset.mapped_claims.iter().map(|c| format!(", {c}")).collect::<String>()
+                    ),
+                );
+            }
+        }
+        if operator.set == Some("ForAllValues") {
+            self.found(
+                "OIDC005",
+                format!(
+                    "ForAllValues:{} on {key} is true when the token has no {claim}",
+                    operator.base
+                ),
+                format!("write {} without ForAllValues:", operator.base),
+            );
+        }
+        if values.iter().any(|v| v == "*") && operator.positive() && values.len() > 1 {
+            self.found(
+                "OIDC003",
+                format!(
+                    "{key} lists \"*\" among {} values: every {claim} matches",
+                    values.len()
+                ),
+                "remove the \"*\" entry".into(),
+            );
+        }
+        if operator.base == "StringEquals" && values.iter().any(|v| is_pattern(v)) {
+            if required && values.iter().all(|v| is_pattern(v)) {
+                self.admits_nothing.push(format!(
+                    "StringEquals compares {key} with {} exactly",
+                    quoted_list(values.iter())
+                ));
+            }
+            self.found(
+                "OIDC101",
+                format!(
+                    "StringEquals compares {key} with {} exactly: * and ? are not wildcards there, and no token \
+                     has that value",
+                    quoted_list(values.iter().filter(|v| is_pattern(v)))
+                ),
+                "did you mean StringLike?".into(),
+            );
+        }
+        if claim == "aud" && operator.base == "StringLike" && values.iter().any(|v| is_pattern(v)) {
+            self.found(
+                "OIDC004",
+                format!(
+                    "{key} is tested with StringLike {}",
+                    quoted_list(values.iter())
+                ),
+                "compare the audience exactly with StringEquals".into(),
+            );
+        }
+        Some(Test {
+            operator,
+            claim: claim.to_owned(),
+            values: values.to_vec(),
+        })
+    }
+
+    /// Whether the statement tests the subject, and whether each subject it names can be one of
+    /// the issuer's and stays within one owner and one token shape.
+    fn subject(&mut self, tests: &[Test]) {
+        let subject_tests: Vec<&Test> = tests.iter().filter(|t| t.tests_subject()).collect();
+        let negated = tests
+            .iter()
+            .find(|t| t.claim == "sub" && !t.operator.positive());
+        let (host_path, issuer_name) = (self.host_path.clone(), self.issuer_name.clone());
+        match (subject_tests.is_empty(), negated) {
+            (true, Some(negated)) => self.found(
+                "OIDC007",
+                format!(
+                    "sub is tested only with {} {}: every other workload of {issuer_name} with an admitted \
+                     audience gets in",
+                    negated.operator.base,
+                    quoted_list(negated.values.iter())
+                ),
+                "name the workloads that may assume the role with StringEquals (or StringLike) on sub; keep the \
+                 negation only to carve out of that"
+                    .into(),
+            ),
+            (true, None) => self.found(
+                "OIDC001",
+                format!(
+                    "no condition tests {host_path}:sub: every workload of {issuer_name} with an admitted audience \
+                     gets in"
+                ),
+                "add StringEquals (or StringLike) on sub naming the workloads: oidc-gen writes it for you".into(),
+            ),
+            _ => {}
+        }
+        let Some(preset) = self.preset else {
+            return;
+        };
+        // Whether a subject outside the known shapes can still be one the issuer sends.
+        let grammar_known = !preset.owner_fields.is_empty() && !preset.custom_subjects;
+        for test in subject_tests {
+            let pattern = test.operator.base == "StringLike";
+            let mut impossible = 0;
+            for value in &test.values {
+                if pattern && admits_every_owner(preset, value) {
+                    self.found(
+                        "OIDC002",
+                        format!(
+                            "sub {} admits the workloads of every owner on {}",
+                            bounded::quoted(value),
+                            preset.name
+                        ),
+                        format!(
+                            "name the owner before any wildcard, e.g. {}",
+                            preset
+                                .owner_fields
+                                .first()
+                                .map_or(String::new(), |(prefix, end)| format!(
+                                    "{prefix}OWNER{end}*"
+                                ))
+                        ),
+                    );
+                }
+                let shapes = shapes_matched(preset, value, pattern);
+                if shapes.len() > 1 {
+                    self.found(
+                        "OIDC006",
+                        format!(
+                            "sub {} matches subjects of {} token shapes ({}): it does not pin which workload of {} \
+                             gets in",
+                            bounded::quoted(value),
+                            shapes.len(),
+                            shapes.join(", "),
+                            preset.name
+                        ),
+                        "write one statement per token shape, each with its own aud and a sub that starts with \
+                         that shape's prefix"
+                            .into(),
+                    );
+                } else if shapes.is_empty() && grammar_known {
+                    impossible += 1;
+                    self.found(
+                        "OIDC104",
+                        format!(
+                            "no token of {} has a sub like {}: its subjects start with {}",
+                            preset.name,
+                            bounded::quoted(value),
+                            preset
+                                .owner_fields
+                                .iter()
+                                .map(|(prefix, _)| bounded::quoted(prefix))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                        format!(
+                            "write the subject in {}'s grammar: {}",
+                            preset.name, preset.subject
+                        ),
+                    );
+                }
+            }
+            if impossible == test.values.len() && impossible > 0 {
+                self.admits_nothing.push(format!(
+                    "no token of {} has a sub like {}",
+                    preset.name,
+                    quoted_list(test.values.iter())
+                ));
+            }
+        }
+    }
+
+    /// Whether IAM's shared-issuer guard would accept the statement: its required claim tested with
+    /// a plain positive operator whose first value is not `*`.
+    fn guard(&mut self, tests: &[Test]) {
+        let Some(preset) = self.preset else {
+            return;
+        };
+        let Some(required) = preset.required_claim else {
+            return;
+        };
+        // "sub (or job_workflow_ref)": each claim the guard takes.
+        let claims: Vec<&str> = required
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty() && *w != "or")
+            .collect();
+        let guarded = tests.iter().any(|t| {
+            claims.contains(&t.claim.as_str())
+                && t.operator.set.is_none()
+                && t.operator.positive()
+                && t.values.first().is_some_and(|v| v != "*")
+        });
+        if !guarded {
+            self.found(
+                "OIDC103",
+                format!(
+                    "IAM refuses to create or update a role trusting {} unless its policy tests {required} with \
+                     StringEquals, StringLike or StringEqualsIgnoreCase and not with * alone: this statement does \
+                     not, so the role's next edit will fail",
+                    preset.name
+                ),
+                format!("test {required} with StringEquals (or StringLike) naming the workloads"),
+            );
+        }
+    }
+
+    /// Defence in depth a known issuer offers: GitHub's repository ids.
+    fn defence(&mut self, tests: &[Test]) {
+        if self.preset.is_some_and(|p| p.id == "github")
+            && !tests.iter().any(|t| t.claim == "repository_id")
+            && tests.iter().any(Test::tests_subject)
+        {
+            self.found(
+                "OIDC201",
+                "the statement names GitHub repositories but does not test repository_id".into(),
+                "add StringEquals on repository_id and repository_owner_id (oidc-gen --github OWNER@ID/REPO@ID)"
+                    .into(),
+            );
+        }
+    }
+}
+
+/// Lints one statement that may trust an OIDC provider: its findings and what it admits.
+fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Report) {
+    let keys = condition_keys(statement);
+    let host_path = provider_host_path(statement).or_else(|| {
+        // A principal CloudFormation computes: the issuer its condition keys name.
+        keys.iter()
+            .find_map(|(_, key, _)| key.rsplit_once(':').map(|(prefix, _)| prefix.to_owned()))
+    });
+    let Some(host_path) = host_path else {
+        return;
+    };
+    let preset = Issuer::parse(&format!("https://{host_path}"))
+        .ok()
+        .and_then(|issuer| issuers::find(&issuer));
+    let mut check = Check {
+        role,
+        name,
+        issuer_name: preset.map_or_else(|| host_path.clone(), |p| p.name.to_owned()),
+        host_path,
+        preset,
+        findings: Vec::new(),
+        admits_nothing: Vec::new(),
+    };
+    let tests: Vec<Test> = keys
+        .iter()
+        .filter_map(|(operator, key, values)| check.key(operator, key, values))
+        .collect();
+    check.subject(&tests);
+    check.guard(&tests);
+    check.defence(&tests);
+    report.statements.push(Description {
+        path: role.path.clone(),
+        line: role.line,
+        resource: role.resource.clone(),
+        statement: name.to_owned(),
+        issuer: check.host_path.clone(),
+        admits: if check.admits_nothing.is_empty() {
+            words(&check.issuer_name, preset, &tests)
+        } else {
+            format!("nothing: {}", check.admits_nothing.join("; "))
+        },
+    });
+    report.findings.extend(check.findings);
+}
+
+/// Whether a subject pattern has a wildcard before the end of the owner's name, in every shape of
+/// the issuer's subjects that it can match.
+pub fn admits_every_owner(preset: &Preset, value: &str) -> bool {
+    let Some(first) = value.find(['*', '?']) else {
+        return false;
+    };
+    let fixed = &value[..first];
+    preset.owner_fields.iter().any(|(prefix, end)| {
+        prefix.starts_with(fixed)
+            || fixed
+                .strip_prefix(prefix)
+                .is_some_and(|owner| !owner.contains(*end))
+    })
+}
+
+/// The issuer's subject shapes (their prefixes, from `owner_fields`) a sub value can match: a
+/// pattern's text before its first wildcard must agree with the prefix as far as both go.
+fn shapes_matched(preset: &Preset, value: &str, pattern: bool) -> Vec<String> {
+    let fixed = match value.find(['*', '?']) {
+        Some(first) if pattern => &value[..first],
+        _ => value,
+    };
+    preset
+        .owner_fields
+        .iter()
+        .filter(|(prefix, _)| prefix.starts_with(fixed) || fixed.starts_with(prefix))
+        .map(|(prefix, _)| bounded::quoted(prefix.trim_end_matches(':')))
+        .collect()
+}
+
+/// What the statement admits, in words.
+fn words(issuer: &str, preset: Option<&Preset>, tests: &[Test]) -> String {
+    let mut parts = Vec::new();
+    for test in tests {
+        let verb = match (test.operator.base, test.operator.positive()) {
+            ("StringLike", _) => "matches",
+            (_, true) => "is",
+            ("StringNotLike", _) => "does not match",
+            _ => "is not",
+        };
+        let exists = if test.operator.if_exists {
+            " (when present)"
+        } else {
+            ""
+        };
+        parts.push(format!(
+            "{} {verb} {}{exists}",
+            test.claim,
+            test.values
+                .iter()
+                .map(|v| bounded::quoted(v))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
+    }
+    if !tests
+        .iter()
+        .any(|t| t.claim == "sub" && t.operator.positive())
+    {
+        let shapes = preset.map_or(0, |p| p.owner_fields.len());
+        parts.push(if shapes > 1 {
+            let prefixes = preset.into_iter().flat_map(|p| p.owner_fields.iter());
+            format!(
+                "any sub, so every workload of {issuer}, of all {shapes} token shapes ({})",
+                prefixes
+                    .map(|(prefix, _)| format!("{prefix}..."))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("any sub, so every workload of {issuer}")
+        });
+    }
+    format!("tokens of {issuer} whose {}", parts.join(", and "))
+}
+
+/// `"a", "b"`.
+fn quoted_list<'a>(values: impl Iterator<Item = &'a String>) -> String {
+    values
+        .map(|v| bounded::quoted(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The host and path of the OIDC provider a statement's `Principal.Federated` names, if it is
+/// written out (`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com`).
+fn provider_host_path(statement: &Value) -> Option<String> {
+    let arns = match statement.pointer("/Principal/Federated") {
+        Some(Value::String(arn)) => vec![arn.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        // CloudFormation's `Fn::Sub` of the ARN with the partition and account as variables.
+        Some(Value::Object(sub)) => match sub.get("Fn::Sub") {
+            Some(Value::String(arn)) => vec![arn.as_str()],
+            Some(Value::Array(list)) => list.first().and_then(Value::as_str).into_iter().collect(),
+            // Other intrinsic functions (Fn::If, Ref, Fn::GetAtt) are computed when deployed.
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    arns.into_iter().find_map(|arn| {
+        arn.strip_prefix("arn:")
+            .and_then(|arn| arn.split_once(":oidc-provider/"))
+            .map(|(_, host_path)| host_path.to_owned())
+    })
+}
+
+/// Every (operator, key, values) of a statement's conditions.
+fn condition_keys(statement: &Value) -> Vec<(String, String, Vec<String>)> {
+    let mut keys = Vec::new();
+    let operators = statement.get("Condition").and_then(Value::as_object);
+    for (operator, tests) in operators.into_iter().flatten() {
+        for (key, values) in tests.as_object().into_iter().flatten() {
+            keys.push((operator.clone(), key.clone(), strings(Some(values))));
+        }
+    }
+    keys
+}
+
+/// A string or a list of strings (other values as their JSON text).
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect(),
+        Some(other) => vec![other.to_string()],
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preset(id: &str) -> &'static Preset {
+        issuers::ALL.iter().find(|p| p.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_wildcard_before_the_owner_ends_admits_every_owner() {
+        let github = preset("github");
+        for value in ["*", "repo:*", "rep*", "repo:acme*", "repo:acme?/app:*"] {
+            assert!(admits_every_owner(github, value), "{value}");
+        }
+        for value in [
+            "repo:acme/*",
+            "repo:acme/app:*",
+            "repo:acme@12/app@3:*",
+            "repo:acme/app",
+        ] {
+            assert!(!admits_every_owner(github, value), "{value}");
+        }
+        let pulumi = preset("pulumi");
+        assert!(admits_every_owner(pulumi, "pulumi:environments:org:*"));
+        assert!(admits_every_owner(pulumi, "pulumi:deploy:org:ac*"));
+        assert!(!admits_every_owner(
+            pulumi,
+            "pulumi:environments:org:acme:*"
+        ));
+    }
+
+    #[test]
+    fn operators_split() {
+        let op = Operator::parse("ForAllValues:StringLikeIfExists");
+        assert_eq!(
+            (op.set, op.base, op.if_exists),
+            (Some("ForAllValues"), "StringLike", true)
+        );
+        assert!(op.positive());
+        assert!(!Operator::parse("StringNotLike").positive());
+    }
+}
