@@ -253,7 +253,8 @@ impl Plan {
                 match one_role {
                     true => "the role admits no ESC tokens (give --env, or leave out --deploy)",
                     false => "no role admits ESC tokens",
-                },
+                }
+                .to_owned(),
                 "esc_environment",
             ),
             (
@@ -262,11 +263,11 @@ impl Plan {
                 match one_role {
                     true => "the role admits no Deployments tokens (give --deploy PROJECT/STACK)",
                     false => "no role has deploy",
-                },
+                }
+                .to_owned(),
                 "deployment_settings",
             ),
         ];
-        let mut ci_reasons = Vec::new();
         for format in Format::all() {
             if let Format::Ci(id) = format {
                 let preset = issuers::ALL.iter().find(|p| p.id == id).expect("a preset");
@@ -274,18 +275,12 @@ impl Plan {
                     .roles
                     .iter()
                     .any(|role| role.ci().is_some_and(|ci| ci.preset().id == id));
-                ci_reasons.push((format, admitted, preset.name));
+                let why_not = match one_role {
+                    true => format!("the role admits no tokens of {}", preset.name),
+                    false => format!("no role admits {}'s tokens", format.name()),
+                };
+                logins.push((format, admitted, why_not, "role_arn"));
             }
-        }
-        let ci_why_not: Vec<String> = ci_reasons
-            .iter()
-            .map(|(format, _, name)| match one_role {
-                true => format!("the role admits no tokens of {name}"),
-                false => format!("no role admits {}'s tokens", format.name()),
-            })
-            .collect();
-        for ((format, admitted, _), why_not) in ci_reasons.iter().zip(&ci_why_not) {
-            logins.push((*format, *admitted, why_not, "role_arn"));
         }
         // Only the command line's role can lack an account, and with it the role's ARN.
         let no_account = self.accounts.is_empty();
