@@ -91,6 +91,33 @@ impl TestChain {
         }
     }
 
+    /// Writes the chain the server sends and its key to `dir/server.pem` and `dir/server.key`,
+    /// as a TLS server in another program loads them, and returns their paths.
+    pub fn write_server(&self, dir: &Path) -> (PathBuf, PathBuf) {
+        let pem = |label: &str, der: &[u8]| {
+            use base64::Engine;
+            let text = base64::engine::general_purpose::STANDARD.encode(der);
+            let lines: Vec<&str> = text
+                .as_bytes()
+                .chunks(64)
+                .map(|line| std::str::from_utf8(line).unwrap())
+                .collect();
+            format!(
+                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                lines.join("\n")
+            )
+        };
+        let chain: String = self
+            .sent
+            .iter()
+            .map(|cert| pem("CERTIFICATE", cert))
+            .collect();
+        let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+        std::fs::write(&cert, chain).unwrap();
+        std::fs::write(&key, pem("PRIVATE KEY", self.key.secret_der())).unwrap();
+        (cert, key)
+    }
+
     /// Writes the root to `dir/root.pem` and returns its path.
     pub fn write_root(&self, dir: &Path) -> PathBuf {
         let path = dir.join("root.pem");
