@@ -54,7 +54,22 @@ pub fn read(path: &Path, text: &str) -> Result<Contents, String> {
         let address = match (block.identifier.as_str(), &labels[..]) {
             ("resource", ["aws_iam_role", name]) => format!("aws_iam_role.{name}"),
             ("module", [name]) => {
-                for (attribute, policy) in module_policies(&model, &block.body) {
+                let policies = module_policies(&model, &block.body);
+                let source = attribute(&block.body, "source").map(|e| model.evaluate(e, 0));
+                let source = source.as_ref().and_then(Value::as_str).unwrap_or_default();
+                if policies.is_empty() && source.to_ascii_lowercase().contains("oidc") {
+                    // A module that builds an OIDC role's trust from its inputs: said, not guessed.
+                    contents.unresolved.push(Unresolved {
+                        path: path.to_path_buf(),
+                        line: Some(*at),
+                        resource: format!("module.{name}"),
+                        reason: format!(
+                            "the module {source} builds its trust policy from its inputs; lint the plan \
+                             (terraform show -json PLAN)"
+                        ),
+                    });
+                }
+                for (attribute, policy) in policies {
                     contents.roles.push(Role {
                         path: path.to_path_buf(),
                         line: Some(*at),
@@ -647,6 +662,25 @@ resource "aws_iam_role" "other" {
             "{:?}",
             contents.unresolved
         );
+    }
+
+    #[test]
+    fn a_module_that_builds_an_oidc_role_is_named_not_guessed() {
+        let contents = roles(
+            r#"
+module "github_oidc" {
+  source   = "terraform-aws-modules/iam/aws//modules/iam-github-oidc-role"
+  subjects = ["acme/*"]
+}
+module "network" {
+  source = "./network"
+}
+"#,
+        );
+        assert!(contents.roles.is_empty());
+        assert_eq!(contents.unresolved.len(), 1, "{:?}", contents.unresolved);
+        assert_eq!(contents.unresolved[0].resource, "module.github_oidc");
+        assert_eq!(contents.unresolved[0].line, Some(2));
     }
 
     #[test]
