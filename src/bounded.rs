@@ -49,10 +49,20 @@ pub enum ReadError {
 /// Reads `path` (`-` for standard input) as UTF-8 text of at most `limit` bytes, without a
 /// leading byte-order mark.
 pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    read_text_opened(path, limit, true)
+}
+
+/// [`read_text`], refusing a path whose last part is a symbolic link, even one put there after
+/// the caller looked.
+pub fn read_text_unlinked(path: &Path, limit: u64) -> Result<String, ReadError> {
+    read_text_opened(path, limit, false)
+}
+
+fn read_text_opened(path: &Path, limit: u64, follow: bool) -> Result<String, ReadError> {
     let bytes = if path == Path::new("-") {
         read_capped(std::io::stdin().lock(), limit)?
     } else {
-        let file = open_regular(path)?;
+        let file = open_regular(path, follow)?;
         if file.metadata()?.len() > limit {
             return Err(ReadError::TooLarge { limit });
         }
@@ -65,12 +75,17 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     Ok(text)
 }
 
-/// Opens `path` for reading if it is a regular file. Opening does not wait on a FIFO.
-fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+/// Opens `path` for reading if it is a regular file (and, unless `follow`, not a symbolic link).
+/// Opening does not wait on a FIFO.
+fn open_regular(path: &Path, follow: bool) -> Result<std::fs::File, ReadError> {
     use std::os::unix::fs::OpenOptionsExt;
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
+    }
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .custom_flags(flags.bits() as i32)
         .open(path)?;
     if !file.metadata()?.is_file() {
         return Err(ReadError::NotRegular);
@@ -444,6 +459,18 @@ mod tests {
             read_text(Path::new("/dev/zero"), 100),
             Err(ReadError::NotRegular)
         ));
+    }
+
+    #[test]
+    fn an_unlinked_read_refuses_a_link_a_plain_one_follows() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("policy.json");
+        std::fs::write(&target, "{}").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(read_text(&link, 10).unwrap(), "{}");
+        assert!(read_text_unlinked(&link, 10).is_err());
+        assert_eq!(read_text_unlinked(&target, 10).unwrap(), "{}");
     }
 
     #[test]

@@ -127,7 +127,8 @@ pub fn read(path: &Path) -> Result<Contents, String> {
     } else {
         LINT_BYTES
     };
-    let text = bounded::read_text(path, limit).map_err(|e| e.to_string())?;
+    // A file found in a folder was no link when listed; it is not followed if it became one.
+    let text = bounded::read_text_unlinked(path, limit).map_err(|e| e.to_string())?;
     roles_in(path, &text)
 }
 
