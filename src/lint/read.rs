@@ -159,20 +159,31 @@ fn contents(path: &Path, text: &str, document: &Value) -> Result<Contents, Strin
         .map_or_else(|| "-".to_owned(), |n| n.to_string_lossy().into_owned());
     let mut contents = Contents::default();
     let text_lines: Vec<&str> = text.lines().collect();
-    let role = |resource: String, line: Option<usize>, policy: &Value| -> Result<Role, String> {
-        Ok(Role {
+    // A role whose policy is not JSON is reported, and the file's other roles still linted.
+    let add = |contents: &mut Contents,
+               resource: String,
+               line: Option<usize>,
+               policy: &Value,
+               suppressed: Vec<(String, String)>| match decoded(&resource, policy) {
+        Ok(policy) => contents.roles.push(Role {
             path: path.to_path_buf(),
             line,
-            policy: decoded(&resource, policy)?,
+            policy,
             resource,
-            suppressed: Vec::new(),
-        })
+            suppressed,
+        }),
+        Err(reason) => contents.unresolved.push(Unresolved {
+            path: path.to_path_buf(),
+            line,
+            resource,
+            reason,
+        }),
     };
     if document.get("Statement").is_some() {
-        contents.roles.push(role(name, Some(1), document)?);
+        add(&mut contents, name, Some(1), document, Vec::new());
         return Ok(contents);
     }
-    let listed = |list: &Value, contents: &mut Contents| -> Result<(), String> {
+    let listed = |list: &Value, contents: &mut Contents| {
         // The roles are written in order: each name is looked for after the one before.
         let mut lines = Lines::new(text);
         let mut cursor = 0;
@@ -188,19 +199,16 @@ fn contents(path: &Path, text: &str, document: &Value) -> Result<Contents, Strin
                 cursor = at;
             }
             let line = found.map(|at| lines.at(at));
-            contents
-                .roles
-                .push(role(resource.to_owned(), line, policy)?);
+            add(contents, resource.to_owned(), line, policy, Vec::new());
         }
-        Ok(())
     };
     if let Some(one) = document.get("Role") {
-        listed(&Value::Array(vec![one.clone()]), &mut contents)?;
+        listed(&Value::Array(vec![one.clone()]), &mut contents);
     } else if let Some(list) = ["Roles", "RoleDetailList"]
         .iter()
         .find_map(|k| document.get(*k))
     {
-        listed(list, &mut contents)?;
+        listed(list, &mut contents);
     } else if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
         for (id, resource) in resources {
             if resource.get("Type").and_then(Value::as_str) != Some("AWS::IAM::Role") {
@@ -209,13 +217,11 @@ fn contents(path: &Path, text: &str, document: &Value) -> Result<Contents, Strin
             let line = line_of(text, id, Some(&["Resources"]));
             match resource.pointer("/Properties/AssumeRolePolicyDocument") {
                 Some(policy) => {
-                    let mut role = role(id.clone(), line, policy)?;
-                    role.suppressed = cloudformation_suppressions(resource);
+                    let mut suppressed = cloudformation_suppressions(resource);
                     if let Some(line) = line {
-                        role.suppressed
-                            .extend(comment_suppressions(&text_lines, line));
+                        suppressed.extend(comment_suppressions(&text_lines, line));
                     }
-                    contents.roles.push(role);
+                    add(&mut contents, id.clone(), line, policy, suppressed);
                 }
                 None => contents.unresolved.push(Unresolved {
                     path: path.to_path_buf(),
@@ -236,11 +242,9 @@ fn contents(path: &Path, text: &str, document: &Value) -> Result<Contents, Strin
             };
             let policy = policy.get("fn::toJSON").unwrap_or(policy);
             let line = line_of(text, name, Some(&["resources"]));
-            let mut role = role(name.clone(), line, policy)?;
-            if let Some(line) = line {
-                role.suppressed = comment_suppressions(&text_lines, line);
-            }
-            contents.roles.push(role);
+            let suppressed =
+                line.map_or_else(Vec::new, |line| comment_suppressions(&text_lines, line));
+            add(&mut contents, name.clone(), line, policy, suppressed);
         }
     } else if document.get("planned_values").is_some() || document.get("format_version").is_some() {
         terraform::plan(path, document, &mut contents);
@@ -385,6 +389,20 @@ mod tests {
         assert_eq!(line_of(yaml, "Missing", None), None);
         let mut lines = Lines::new("a\nb\nc");
         assert_eq!((lines.at(2), lines.at(4), lines.at(0)), (2, 3, 1));
+    }
+
+    #[test]
+    fn a_role_whose_policy_is_not_json_is_reported_and_the_others_read() {
+        let dump = r#"{"Roles": [
+            {"RoleName": "broken", "AssumeRolePolicyDocument": "%7B%22Statement"},
+            {"RoleName": "fine", "AssumeRolePolicyDocument": {"Statement": []}}
+        ]}"#;
+        let contents = roles_in(Path::new("roles.json"), dump).unwrap();
+        assert_eq!(contents.roles.len(), 1);
+        assert_eq!(contents.roles[0].resource, "fine");
+        assert_eq!(contents.roles[0].line, Some(3));
+        assert_eq!(contents.unresolved[0].resource, "broken");
+        assert!(contents.unresolved[0].reason.contains("not JSON"));
     }
 
     #[test]
