@@ -217,8 +217,9 @@ pub struct SimulateArgs {
     )]
     pub token: Option<String>,
 
-    /// Evaluate this trust policy instead of generating one: a policy document, the output of
-    /// `aws iam get-role`, or a CloudFormation template with one AWS::IAM::Role.
+    /// Evaluate this trust policy instead of generating one: a file `oidc-gen lint` reads (a
+    /// policy document, aws iam get-role output, a CloudFormation template, a Terraform file or
+    /// plan, a Pulumi YAML program) that holds one role.
     #[arg(
         long,
         value_name = "FILE",

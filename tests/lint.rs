@@ -1137,3 +1137,43 @@ fn standard_input_is_read_whatever_its_kind() {
         assert_eq!(report["findings"][0]["rule"], "OIDC001", "{input}");
     }
 }
+
+/// `simulate --policy` reads what lint reads: the role of a generated Terraform file admits the
+/// token it names and refuses one of another environment.
+#[test]
+fn simulate_reads_a_terraform_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = oidc_gen(
+        dir.path(),
+        &[
+            "--org",
+            "acme",
+            "--env",
+            "platform/prod",
+            "--no-thumbprint",
+            "--format",
+            "terraform",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(generated.status.success(), "{}", text(&generated).1);
+    let simulate = |sub: &str| {
+        oidc_gen(
+            dir.path(),
+            &[
+                "simulate",
+                "--policy",
+                "out/terraform/main.tf",
+                "--aud",
+                "aws:acme",
+                "--sub",
+                sub,
+            ],
+        )
+    };
+    let admitted = simulate("pulumi:environments:org:acme:env:platform/prod");
+    assert_eq!(admitted.status.code(), Some(0), "{}", text(&admitted).0);
+    let refused = simulate("pulumi:environments:org:acme:env:platform/dev");
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused).0);
+}
