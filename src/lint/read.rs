@@ -121,8 +121,7 @@ pub fn collect(
 /// document, `aws iam get-role`, `list-roles` or `get-account-authorization-details` output, or a
 /// CloudFormation template in JSON or YAML. A file that mentions no policy holds none.
 pub fn read(path: &Path) -> Result<Contents, String> {
-    let terraform = path.extension().is_some_and(|e| e == "tf");
-    let limit = if terraform {
+    let limit = if is_terraform(path) {
         TERRAFORM_BYTES
     } else {
         LINT_BYTES
@@ -137,7 +136,7 @@ pub fn roles_in(path: &Path, text: &str) -> Result<Contents, String> {
     if !MARKERS.iter().any(|marker| text.contains(marker)) {
         return Ok(Contents::default());
     }
-    if path.extension().is_some_and(|e| e == "tf") {
+    if is_terraform(path) {
         return terraform::read(path, text);
     }
     let stdin = path == Path::new("-");
@@ -150,6 +149,11 @@ pub fn roles_in(path: &Path, text: &str) -> Result<Contents, String> {
         Err(error) if stdin => terraform::read(path, text).map_err(|_| error),
         Err(error) => Err(error),
     }
+}
+
+/// Whether `path` names a Terraform configuration.
+fn is_terraform(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "tf")
 }
 
 /// The roles of a parsed JSON or YAML document.
@@ -320,17 +324,15 @@ impl<'t> Lines<'t> {
 /// The 1-based line where `key` is first written as a mapping key (in JSON `"key":`, in YAML
 /// `key:`), after the keys of `within` if given.
 pub fn line_of(text: &str, key: &str, within: Option<&[&str]>) -> Option<usize> {
-    let bare = key.trim_matches('"');
     let mut after = 0;
     for parent in within.into_iter().flatten() {
         after = key_at(text, parent, after)?;
     }
-    let at = key_at(text, bare, after)?;
+    let at = key_at(text, key, after)?;
     Some(text[..at].matches('\n').count() + 1)
 }
 
-/// The byte offset of the first `key` at or after `from` written as a mapping key, or (for a
-/// quoted `key` in a JSON list) as a value.
+/// The byte offset of the first `key` at or after `from` written as a mapping key.
 fn key_at(text: &str, key: &str, from: usize) -> Option<usize> {
     let mut offset = from;
     for line in text[from..].split_inclusive('\n') {
@@ -382,10 +384,8 @@ mod tests {
         assert_eq!(line_of(yaml, "Role", Some(&["Resources"])), Some(4));
         let json = "{\n  \"Resources\": {\n    \"Role\": {\n";
         assert_eq!(line_of(json, "Role", Some(&["Resources"])), Some(3));
-        assert_eq!(
-            line_of("{\"Roles\":[{\"RoleName\":\"a\"}]}", "\"a\"", None),
-            Some(1)
-        );
+        let minified = "{\"Resources\":{\"Role\":{\"Type\":\"AWS::IAM::Role\"}}}";
+        assert_eq!(line_of(minified, "Role", Some(&["Resources"])), Some(1));
         assert_eq!(line_of(yaml, "Missing", None), None);
         let mut lines = Lines::new("a\nb\nc");
         assert_eq!((lines.at(2), lines.at(4), lines.at(0)), (2, 3, 1));

@@ -94,6 +94,14 @@ impl Report {
             .count()
     }
 
+    /// The findings of exactly `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
     /// The report as people read it: each statement's issuer and what it admits, then its
     /// findings, file by file.
     pub fn text(&self) -> String {
@@ -156,20 +164,14 @@ impl Report {
                 unreadable.reason
             ));
         }
-        let count = |severity| {
-            self.findings
-                .iter()
-                .filter(|f| f.severity == severity)
-                .count()
-        };
         text.push_str(&format!(
             "{} role(s), {} OIDC statement(s): {} error(s), {} warning(s), {} note(s), {} suppressed, {} role(s) \
              not linted, {} unreadable file(s)\n",
             self.roles,
             self.statements.len(),
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Note),
+            self.count(Severity::Error),
+            self.count(Severity::Warning),
+            self.count(Severity::Note),
             self.suppressed.len(),
             self.unresolved.len(),
             self.unreadable.len()
@@ -291,9 +293,9 @@ impl Report {
             "summary": {
                 "roles": self.roles,
                 "statements": self.statements.len(),
-                "errors": self.findings.iter().filter(|f| f.severity == Severity::Error).count(),
-                "warnings": self.findings.iter().filter(|f| f.severity == Severity::Warning).count(),
-                "notes": self.findings.iter().filter(|f| f.severity == Severity::Note).count(),
+                "errors": self.count(Severity::Error),
+                "warnings": self.count(Severity::Warning),
+                "notes": self.count(Severity::Note),
                 "suppressed": self.suppressed.len(),
                 "unresolved": self.unresolved.len(),
                 "unreadable": self.unreadable.len(),

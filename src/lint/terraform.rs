@@ -172,31 +172,26 @@ pub fn plan(path: &Path, document: &Value, contents: &mut Contents) {
                 .and_then(Value::as_str)
                 .unwrap_or("?")
                 .to_owned();
-            let policy = resource
-                .pointer("/values/assume_role_policy")
-                .and_then(Value::as_str)
-                .map(bounded::parse_json);
+            let policy = match resource.pointer("/values/assume_role_policy").and_then(Value::as_str) {
+                Some(json) => bounded::parse_json(json)
+                    .map_err(|e| format!("its assume_role_policy is not JSON: {e}")),
+                None => Err("its assume_role_policy is known only after apply (it names a resource not yet \
+                             created); lint the .tf files"
+                    .into()),
+            };
             match policy {
-                Some(Ok(policy)) => contents.roles.push(Role {
+                Ok(policy) => contents.roles.push(Role {
                     path: path.to_path_buf(),
                     line: None,
                     resource: address,
                     policy,
                     suppressed: Vec::new(),
                 }),
-                Some(Err(e)) => contents.unresolved.push(Unresolved {
+                Err(reason) => contents.unresolved.push(Unresolved {
                     path: path.to_path_buf(),
                     line: None,
                     resource: address,
-                    reason: format!("its assume_role_policy is not JSON: {e}"),
-                }),
-                None => contents.unresolved.push(Unresolved {
-                    path: path.to_path_buf(),
-                    line: None,
-                    resource: address,
-                    reason: "its assume_role_policy is known only after apply (it names a resource not yet \
-                             created); lint the .tf files"
-                        .into(),
+                    reason,
                 }),
             }
         }
