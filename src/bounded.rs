@@ -346,10 +346,10 @@ impl<'de> serde::de::Visitor<'de> for Strict {
 /// `value` quoted, cut to [`QUOTED_CHARS`] characters, with how long it was.
 pub fn quoted(value: &str) -> String {
     match value.char_indices().nth(QUOTED_CHARS) {
-        None => format!("{value:?}"),
+        None => crate::shown::quoted(value),
         Some((end, _)) => format!(
-            "{:?}... ({} characters in all)",
-            &value[..end],
+            "{}... ({} characters in all)",
+            crate::shown::quoted(&value[..end]),
             value.chars().count()
         ),
     }

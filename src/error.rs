@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 
+use crate::shown;
+
 /// Everything that can go wrong, with the context a user needs to act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A value given breaks a rule of AWS, Pulumi or oidc-gen. The caller names the value's
     /// flag or spec field (see [`Error::told_with`]).
-    #[error("invalid {what} {value:?}: {hint}")]
+    #[error("invalid {what} {}: {hint}", shown::quoted(value))]
     Invalid {
         /// The field the value is for, e.g. `name` or `github.refs` (a role's field, see
         /// [`crate::role`]), or a flag of the command line alone, e.g. `--token`.
@@ -40,7 +42,7 @@ pub enum Error {
     Limit(String),
 
     /// A `--ca-file` that cannot be read or holds no certificate.
-    #[error("cannot use --ca-file {path}: {reason}")]
+    #[error("cannot use --ca-file {}: {reason}", shown::path(path))]
     CaFile {
         /// The file as given.
         path: PathBuf,
@@ -100,7 +102,7 @@ pub enum Error {
     },
 
     /// Reading or writing a file failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {}: {source}", shown::path(path))]
     Io {
         /// What was being done, e.g. `cannot write`.
         action: &'static str,
@@ -112,7 +114,7 @@ pub enum Error {
     },
 
     /// Something below the output folder that oidc-gen will not write through or over.
-    #[error("{path}: {problem}; nothing was written")]
+    #[error("{}: {problem}; nothing was written", shown::path(path))]
     Unsafe {
         /// What is in the way.
         path: PathBuf,
@@ -129,9 +131,10 @@ pub enum Error {
 
     /// Another run holds the output folder.
     #[error(
-        "another oidc-gen run ({}) holds {path} and did not finish within {waited} s; wait for it, or \
+        "another oidc-gen run ({}) holds {} and did not finish within {waited} s; wait for it, or \
          give --lock-wait a longer time",
-        pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into())
+        pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into()),
+        shown::path(path)
     )]
     Locked {
         /// The lock file.
@@ -143,7 +146,7 @@ pub enum Error {
     },
 
     /// An input file that cannot be read within oidc-gen's bounds.
-    #[error("cannot read {what} {path}: {source}")]
+    #[error("cannot read {what} {}: {source}", shown::path(path))]
     Input {
         /// What the file is for, e.g. `--policy`.
         what: &'static str,
@@ -155,7 +158,7 @@ pub enum Error {
     },
 
     /// A policy file for `simulate` that holds no usable trust policy.
-    #[error("cannot use --policy {path}: {hint}")]
+    #[error("cannot use --policy {}: {hint}", shown::path(path))]
     PolicyFile {
         /// The file as given.
         path: PathBuf,
@@ -200,7 +203,7 @@ impl Error {
     pub fn told_with(&self, name: impl Fn(&str) -> String) -> String {
         match self {
             Error::Invalid { what, value, hint } => {
-                format!("invalid {} {value:?}: {hint}", name(what))
+                format!("invalid {} {}: {hint}", name(what), shown::quoted(value))
             }
             other => other.to_string(),
         }
@@ -223,7 +226,7 @@ fn spec_location(
     field: &str,
     message: &str,
 ) -> String {
-    let mut text = file.display().to_string();
+    let mut text = shown::path(file);
     if let Some(line) = line {
         text.push_str(&format!(":{line}"));
     }

@@ -30,6 +30,7 @@ pub mod render;
 pub mod request;
 pub mod role;
 pub mod session;
+pub mod shown;
 pub mod simulate;
 pub mod spec;
 pub mod thumbprint;

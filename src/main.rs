@@ -15,7 +15,12 @@ use oidc_gen::output::{self, Written};
 use oidc_gen::plan::Plan;
 use oidc_gen::simulate::{self, PolicyInput, TokenInput};
 use oidc_gen::spec;
-use oidc_gen::{Error, Generation, Result};
+use oidc_gen::{Error, Generation, Result, shown};
+
+/// Prints a line for people on standard error, through [`shown::text`].
+macro_rules! tell {
+    ($($arg:tt)*) => { tell_text(&format!("{}\n", format_args!($($arg)*))) };
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,10 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Lint(args)) => lint(args),
         Some(Command::Issuers { json }) => {
             let text = if *json {
-                let mut text = serde_json::to_string_pretty(oidc_gen::issuers::ALL)
-                    .expect("the presets serialize");
-                text.push('\n');
-                text
+                shown::json(&oidc_gen::issuers::ALL)
             } else {
                 oidc_gen::issuers::ALL
                     .iter()
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
                     .collect::<Vec<_>>()
                     .join("\n")
             };
-            print_bytes(text.as_bytes()).map(|()| ExitCode::SUCCESS)
+            print_text(&text).map(|()| ExitCode::SUCCESS)
         }
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
@@ -59,12 +61,12 @@ fn main() -> ExitCode {
             // One line per cause: a cause the message already tells is not repeated. A value's
             // field is told as its flag.
             let mut told = error.told_with(oidc_gen::role::flag_of);
-            eprintln!("error: {}", short_message(&told));
+            tell!("error: {}", short_message(&told));
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {
                 let text = cause.to_string();
                 if !told.contains(&text) {
-                    eprintln!("caused by: {}", short_message(&text));
+                    tell!("caused by: {}", short_message(&text));
                     told.push_str(&text);
                 }
                 source = cause.source();
@@ -80,16 +82,12 @@ fn thumbprint(args: &ThumbprintArgs) -> Result<()> {
     print_chain_report(&report);
     let mut stdout = checked_stdout()?;
     let printed = if args.json {
-        writeln!(
-            stdout,
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serializes")
-        )
+        stdout.write_all(shown::json(&report).as_bytes())
     } else {
         report
             .thumbprints
             .iter()
-            .try_for_each(|t| writeln!(stdout, "{t}"))
+            .try_for_each(|t| writeln!(stdout, "{}", shown::value(t)))
     };
     printed.and_then(|()| stdout.flush()).map_err(stdout_error)
 }
@@ -136,7 +134,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 
     if args.to_stdout() {
         print_bytes(generation.files[0].contents.as_bytes())?;
-        notes.iter().for_each(|note| eprintln!("note: {note}"));
+        notes.iter().for_each(|note| tell!("note: {note}"));
         return Ok(());
     }
     write_or_check(args, &generation, &notes)
@@ -145,41 +143,39 @@ fn generate(args: &GenerateArgs) -> Result<()> {
 /// Compares the files with the folder (`--check`), or writes them; then the notes.
 fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]) -> Result<()> {
     let mut waiting = |pid: Option<u32>| {
-        eprintln!(
+        tell!(
             "waiting up to {} s for another oidc-gen run ({}) on {}",
             args.lock_wait,
             pid.map(|p| format!("pid {p}"))
                 .unwrap_or_else(|| "pid unknown".into()),
-            args.out.display()
+            shown::path(&args.out)
         )
     };
     let wait = std::time::Duration::from_secs(args.lock_wait);
     if args.check {
         let checked = output::check(&args.out, &generation.files, wait, &mut waiting)?;
-        checked
-            .notes
-            .iter()
-            .for_each(|note| eprintln!("note: {note}"));
+        checked.notes.iter().for_each(|note| tell!("note: {note}"));
         let differences = checked.differences;
         let mut stdout = checked_stdout()?;
         for difference in &differences {
-            writeln!(
-                stdout,
-                "{}: {}",
+            let text = format!(
+                "{}: {}\n{}",
                 difference.change.label(),
-                difference.path.display()
-            )
-            .and_then(|()| stdout.write_all(difference.diff.as_bytes()))
-            .map_err(stdout_error)?;
+                shown::path(&difference.path),
+                difference.diff
+            );
+            stdout
+                .write_all(shown::text(&text).as_bytes())
+                .map_err(stdout_error)?;
         }
         stdout.flush().map_err(stdout_error)?;
         if !differences.is_empty() {
             return Err(Error::CheckFailed(differences.len()));
         }
-        eprintln!(
+        tell!(
             "{} file(s) under {} are up to date",
             generation.files.len(),
-            args.out.display()
+            shown::path(&args.out)
         );
         return Ok(());
     }
@@ -192,44 +188,36 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
     let outcome = output::write_all(&args.out, &generation.files, &options, &mut waiting)?;
     for written in outcome.written {
         match written {
-            Written::Created(path) => eprintln!("created {}", path.display()),
-            Written::Updated(path) => eprintln!("updated {}", path.display()),
-            Written::Unchanged(path) => eprintln!("unchanged {}", path.display()),
+            Written::Created(path) => tell!("created {}", shown::path(&path)),
+            Written::Updated(path) => tell!("updated {}", shown::path(&path)),
+            Written::Unchanged(path) => tell!("unchanged {}", shown::path(&path)),
         }
     }
     for path in outcome.removed {
-        eprintln!("removed {} (stale)", path.display());
+        tell!("removed {} (stale)", shown::path(&path));
     }
     for path in outcome.stale {
-        eprintln!(
+        tell!(
             "stale: {} was written by an earlier run and is no longer generated; --prune removes it",
-            path.display()
+            shown::path(&path)
         );
     }
     outcome
         .notes
         .iter()
         .chain(notes)
-        .for_each(|note| eprintln!("note: {note}"));
+        .for_each(|note| tell!("note: {note}"));
     Ok(())
 }
 
 /// Lints the paths; exit 1 for findings at or above `--fail-on`, 2 for an unreadable file.
 fn lint(args: &LintArgs) -> Result<ExitCode> {
     let report = oidc_gen::lint::lint_paths(&args.paths);
-    let text = match args.format {
-        LintFormat::Text => report.text(),
-        LintFormat::Json | LintFormat::Sarif => {
-            let value = match args.format {
-                LintFormat::Json => report.json(),
-                _ => report.sarif(),
-            };
-            let mut text = serde_json::to_string_pretty(&value).expect("the report serializes");
-            text.push('\n');
-            text
-        }
-    };
-    print_bytes(text.as_bytes())?;
+    match args.format {
+        LintFormat::Text => print_text(&report.text())?,
+        LintFormat::Json => print_bytes(shown::json(&report.json()).as_bytes())?,
+        LintFormat::Sarif => print_bytes(shown::json(&report.sarif()).as_bytes())?,
+    }
     Ok(if !report.unreadable.is_empty() {
         ExitCode::from(2)
     } else if report.at_least(args.fail_on) > 0 {
@@ -276,10 +264,10 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
             };
             let Some(role) = role else {
                 let start = match &args.role {
-                    Some(name) => format!("{} has no role {}", spec.display(), quoted(name)),
+                    Some(name) => format!("{} has no role {}", shown::path(spec), quoted(name)),
                     None => format!(
                         "say which role of {} to evaluate with --role NAME",
-                        spec.display()
+                        shown::path(spec)
                     ),
                 };
                 return Err(Error::Usage(format!(
@@ -292,11 +280,8 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         (None, None) => PolicyInput::Generated(Box::new(generate.request())),
     };
     let answer = simulate::run(&token, &policy)?;
-    answer
-        .notes
-        .iter()
-        .for_each(|note| eprintln!("note: {note}"));
-    print_bytes(answer.text.as_bytes())?;
+    answer.notes.iter().for_each(|note| tell!("note: {note}"));
+    print_text(&answer.text)?;
     Ok(if answer.verdict.allowed() {
         ExitCode::SUCCESS
     } else {
@@ -306,13 +291,25 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
 
 /// The chain each endpoint sent, and the warnings about it, on stderr.
 fn print_chain_report(report: &oidc_gen::thumbprint::Report) {
-    eprint!("{}", report.describe());
+    tell_text(&report.describe());
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        tell!("warning: {warning}");
     }
 }
 
-/// Writes `bytes` to standard output, or says why it cannot.
+/// Prints `text` for people on standard error, through [`shown::text`]: the one way oidc-gen
+/// speaks on standard error.
+fn tell_text(text: &str) {
+    let _ = std::io::stderr().write_all(shown::text(text).as_bytes());
+}
+
+/// Prints `text` for people (a report, a verdict) on standard output, through [`shown::text`].
+fn print_text(text: &str) -> Result<()> {
+    print_bytes(shown::text(text).as_bytes())
+}
+
+/// Writes `bytes` to standard output as they are (a generated file, JSON made by [`shown::json`]),
+/// or says why it cannot.
 fn print_bytes(bytes: &[u8]) -> Result<()> {
     let mut stdout = checked_stdout()?;
     stdout

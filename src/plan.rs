@@ -20,7 +20,7 @@ use crate::context::{Generator, Login, Provider, Role};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::issuers;
-use crate::render::{Format, RenderedFile, Renderer};
+use crate::render::{Format, Overrides, RenderedFile, Renderer};
 use crate::request::{self, Inputs, Partition, ThumbprintChoice};
 use crate::{Generation, Network, Selection};
 
@@ -62,7 +62,7 @@ pub struct Plan {
     /// Where thumbprints come from.
     pub thumbprints: ThumbprintChoice,
     /// A folder of templates tried before the built-in ones.
-    pub templates: Option<PathBuf>,
+    pub templates: Option<Overrides>,
 }
 
 /// An AWS account.
@@ -220,7 +220,7 @@ impl Plan {
                 .collect(),
             organization: Organization::default(),
             thumbprints: role.thumbprints.clone(),
-            templates: role.templates.clone(),
+            templates: role.templates().map(Overrides::given),
             roles: vec![role],
         }
     }
@@ -500,7 +500,7 @@ impl Plan {
                 (thumbprints, first)
             }
         };
-        let renderer = Renderer::new(self.templates.as_deref());
+        let renderer = Renderer::new(self.templates.as_ref());
         let files = match self.source {
             Source::Flags => self.render_role(&renderer, formats, thumbprints.first())?,
             Source::Spec(_) => self.render_spec(&renderer, formats, &thumbprints)?,

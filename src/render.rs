@@ -10,7 +10,7 @@
 //! errors, and every rendered file is parsed back before it is returned, so a broken template can
 //! never write a broken file.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value};
@@ -232,7 +232,7 @@ pub struct Renderer {
 
 impl Renderer {
     /// A renderer that tries `overrides` (a folder laid out like `templates/`) before the built-ins.
-    pub fn new(overrides: Option<&Path>) -> Self {
+    pub fn new(overrides: Option<&Overrides>) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
@@ -253,8 +253,8 @@ impl Renderer {
         env.add_filter("hcl_key", escape::hcl_key);
         env.add_filter("bare", escape::bare);
         env.add_filter("reference", escape::reference);
-        let overrides = overrides.map(Path::to_path_buf);
-        env.set_loader(move |name| load(overrides.as_deref(), name));
+        let overrides = overrides.cloned();
+        env.set_loader(move |name| load(overrides.as_ref(), name));
         Renderer { env }
     }
 
@@ -288,25 +288,120 @@ impl Renderer {
     }
 }
 
-fn load(overrides: Option<&Path>, name: &str) -> Result<Option<String>, minijinja::Error> {
-    let relative = PathBuf::from(name);
-    if !relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)))
-    {
-        return Ok(None);
+/// A user's folder of templates, tried before the built-in ones. Below it, every folder and
+/// template is reached without following a symbolic link, and a template is a regular file of at
+/// most [`crate::bounded::TEMPLATE_BYTES`]: a link planted in a repository's template folder (to
+/// `/proc/self/environ`, to a file outside) is refused, never rendered into a diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overrides {
+    /// The folder opened as named (the command line's, or a spec's folder).
+    root: PathBuf,
+    /// Plain names of the folders from `root` down to the templates.
+    below: Vec<String>,
+}
+
+impl Overrides {
+    /// The folder the command line names (`--templates DIR`), opened as given.
+    pub fn given(dir: &Path) -> Overrides {
+        Overrides {
+            root: dir.to_path_buf(),
+            below: Vec::new(),
+        }
     }
-    if let Some(dir) = overrides {
-        let path = dir.join(&relative);
-        match crate::bounded::read_text(&path, crate::bounded::TEMPLATE_BYTES) {
-            Ok(source) => return Ok(Some(source)),
-            Err(crate::bounded::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+
+    /// A spec's `templates:`, a folder inside the spec's folder `base`: `None` when `relative`
+    /// is absolute or holds `..` (or anything but plain names).
+    pub fn in_spec(base: &Path, relative: &Path) -> Option<Overrides> {
+        let names = crate::confined::names(relative.to_str()?)?;
+        let here = base.as_os_str().is_empty();
+        Some(Overrides {
+            root: if here {
+                PathBuf::from(".")
+            } else {
+                base.to_path_buf()
+            },
+            below: names.into_iter().map(str::to_owned).collect(),
+        })
+    }
+
+    /// The folder's path, for messages.
+    pub fn path(&self) -> PathBuf {
+        self.below
+            .iter()
+            .fold(self.root.clone(), |path, name| path.join(name))
+    }
+
+    /// The text of the template `name` (a path of plain names), `None` if the folder has no
+    /// such file.
+    fn read(&self, name: &[&str]) -> Result<Option<String>, String> {
+        use crate::confined::{Blocked, Folder, walk};
+        let (file, folders) = name.split_last().expect("a template has a name");
+        let root = match Folder::open(&self.root) {
+            Ok(root) => root,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
+                return Err(format!(
+                    "cannot open {}: {e}",
+                    crate::shown::path(&self.root)
+                ));
+            }
+        };
+        let mut path: Vec<&str> = self.below.iter().map(String::as_str).collect();
+        path.extend(folders);
+        let folder = match walk(&root, &path) {
+            Ok(Some(folder)) => folder,
+            Ok(None) => return Ok(None),
+            Err(Blocked::Kind { path, .. }) => {
+                return Err(format!(
+                    "{} is not a folder (a symbolic link is not followed below the template folder)",
+                    crate::shown::path(&path)
+                ));
+            }
+            Err(Blocked::Io { path, source }) => {
+                return Err(format!(
+                    "cannot open {}: {source}",
+                    crate::shown::path(&path)
+                ));
+            }
+        };
+        let shown = || crate::shown::path(&folder.path().join(file));
+        let refused = |why: &str| Err(format!("{}: {why}", shown()));
+        match folder.kind(file).map_err(|e| format!("{}: {e}", shown()))? {
+            crate::confined::Kind::Missing => return Ok(None),
+            crate::confined::Kind::File { .. } => {}
+            crate::confined::Kind::Link => {
+                return refused(
+                    "it is a symbolic link; a template is read from a regular file, never through a link",
+                );
+            }
+            _ => return refused("it is not a regular file"),
+        }
+        let limit = crate::bounded::TEMPLATE_BYTES;
+        match folder.read(file, limit) {
+            Ok(Some(bytes)) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| format!("{}: it is not UTF-8 text", shown())),
+            Ok(None) => refused(&format!(
+                "it is larger than {limit} bytes, the most a template may hold"
+            )),
+            Err(e) => Err(format!("cannot read {}: {e}", shown())),
+        }
+    }
+}
+
+fn load(overrides: Option<&Overrides>, name: &str) -> Result<Option<String>, minijinja::Error> {
+    let Some(names) = crate::confined::names(name) else {
+        return Ok(None);
+    };
+    if let Some(overrides) = overrides {
+        match overrides.read(&names) {
+            Ok(Some(source)) => return Ok(Some(source)),
+            Ok(None) => {}
+            Err(why) => {
                 return Err(minijinja::Error::new(
-                    minijinja::ErrorKind::TemplateNotFound,
-                    format!("cannot read {}", path.display()),
-                )
-                .with_source(e));
+                    minijinja::ErrorKind::InvalidOperation,
+                    why,
+                ));
             }
         }
     }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::issuer::{Issuer, PULUMI_CLOUD};
 use crate::issuers;
 use crate::plan::{Account, DEFAULT_ACCESS_ROLE, DEFAULT_REGION, Organization, Plan, Source};
+use crate::render::Overrides;
 use crate::request::{self, DEFAULT_TRUST_POLICY_QUOTA, Partition, Request, ThumbprintChoice};
 use crate::role::{self, RoleFields, with_fields};
 
@@ -251,7 +252,20 @@ impl Spec {
         let quota = self
             .trust_policy_quota
             .unwrap_or(DEFAULT_TRUST_POLICY_QUOTA);
-        let templates = self.templates.map(|dir| base.join(dir));
+        let templates = match &self.templates {
+            None => None,
+            Some(dir) => Some(Overrides::in_spec(base, dir).ok_or_else(|| {
+                place.top(
+                    "templates",
+                    format!(
+                        "{} is not a folder inside the spec's folder: write a relative path without .. \
+                         (templates/ beside the spec), or give --templates DIR on the command line for \
+                         a folder elsewhere",
+                        crate::shown::path(dir)
+                    ),
+                )
+            })?),
+        };
         if self.roles.is_empty() {
             return Err(place.top(
                 "roles",
@@ -330,7 +344,7 @@ impl Spec {
                 org: if generic { None } else { self.org.clone() },
                 partition,
                 trust_policy_quota: quota,
-                templates: templates.clone(),
+                templates: templates.as_ref().map(Overrides::path),
                 thumbprints: ThumbprintChoice::Omit,
                 role,
                 ..Request::default()

@@ -4,6 +4,8 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
+use std::process::Command;
 
 use common::{THUMBPRINT, oidc_gen, text, tree};
 const ARGS: [&str; 6] = [
@@ -335,6 +337,112 @@ fn a_specs_templates_are_overridden_by_folder() {
             .unwrap()
             .contains("module \"")
     );
+}
+
+/// A template folder from a repository cannot read outside itself: a partial or a folder that is
+/// a link (to `/proc/self/environ`, to a file outside) is refused, so `--check` never prints the
+/// CI's environment in its diff; a spec's `templates:` stays inside the spec's folder.
+#[test]
+fn templates_are_read_without_following_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    fs::write(&secret, "AWS_SECRET=hunter2\n").unwrap();
+    fs::create_dir_all(dir.path().join("out")).unwrap();
+    type Plant<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Plant); 4] = [
+        ("partial", &|tpl: &Path| {
+            fs::create_dir_all(tpl.join("cloudformation")).unwrap();
+            std::os::unix::fs::symlink(
+                "/proc/self/environ",
+                tpl.join("cloudformation/_provider_arn.json.j2"),
+            )
+            .unwrap();
+        }),
+        ("template", &|tpl: &Path| {
+            fs::create_dir_all(tpl.join("esc")).unwrap();
+            std::os::unix::fs::symlink(&secret, tpl.join("esc/environment.yaml.j2")).unwrap();
+        }),
+        ("folder", &|tpl: &Path| {
+            let outside = tpl.parent().unwrap().join("outside-esc");
+            fs::create_dir_all(&outside).unwrap();
+            fs::write(outside.join("environment.yaml.j2"), "x: {{ org }}\n").unwrap();
+            fs::create_dir_all(tpl).unwrap();
+            std::os::unix::fs::symlink(&outside, tpl.join("esc")).unwrap();
+        }),
+        ("fifo", &|tpl: &Path| {
+            fs::create_dir_all(tpl.join("esc")).unwrap();
+            let fifo = tpl.join("esc/environment.yaml.j2");
+            assert!(
+                Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }),
+    ];
+    for (name, plant) in cases {
+        let tpl = dir.path().join(format!("tpl-{name}"));
+        plant(&tpl);
+        let templates = tpl.to_str().unwrap();
+        for mode in [&["--check"][..], &[]] {
+            let output = oidc_gen(
+                dir.path(),
+                &[&ARGS[..], &["--templates", templates], mode].concat(),
+            );
+            let (stdout, stderr) = text(&output);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{name} {mode:?}: {stdout}{stderr}"
+            );
+            assert!(
+                stderr.contains("symbolic link")
+                    || stderr.contains("not a regular file")
+                    || stderr.contains("not a folder"),
+                "{name}: {stderr}"
+            );
+            for leaked in ["hunter2", "PATH=", "HOME="] {
+                assert!(
+                    !stdout.contains(leaked) && !stderr.contains(leaked),
+                    "{name}: {stdout}{stderr}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        fs::read_dir(dir.path().join("out")).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    // A spec's templates: must be a folder inside the spec's folder.
+    let spec = include_str!("fixtures/organization.yaml");
+    for outside in ["../elsewhere", "/etc", "tpl/../../x"] {
+        fs::write(
+            dir.path().join("spec.yaml"),
+            format!("{spec}\ntemplates: {outside}\n"),
+        )
+        .unwrap();
+        let output = oidc_gen(dir.path(), &["--config", "spec.yaml", "--out", "out"]);
+        let stderr = text(&output).1;
+        assert_eq!(output.status.code(), Some(2), "{outside}: {stderr}");
+        assert!(
+            stderr.contains("inside the spec's folder"),
+            "{outside}: {stderr}"
+        );
+    }
+    // ... and is not reached through a link there either.
+    std::os::unix::fs::symlink(dir.path().join("tpl-folder"), dir.path().join("linked")).unwrap();
+    fs::write(
+        dir.path().join("spec.yaml"),
+        format!("{spec}\ntemplates: linked\n"),
+    )
+    .unwrap();
+    let output = oidc_gen(dir.path(), &["--config", "spec.yaml", "--out", "out"]);
+    let stderr = text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a folder"), "{stderr}");
 }
 
 #[test]

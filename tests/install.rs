@@ -13,9 +13,12 @@ use common::{have_tool, text};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Python's file server on 127.0.0.1, over TLS when given a certificate chain and its key; it
-/// prints its port.
+/// prints its port. It ends itself after five minutes, and when the thread that started it ends
+/// (Linux's parent-death signal), so that a test killed before its `Drop` leaves nothing behind.
 const FILE_SERVER: &str = r#"
-import functools, http.server, ssl, sys
+import ctypes, functools, http.server, os, ssl, sys, threading
+ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+threading.Timer(300, os._exit, args=(0,)).start()
 handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
 if len(sys.argv) > 2:
@@ -26,8 +29,8 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
 
-/// A file server on 127.0.0.1 serving a folder, for at most five minutes, stopped by its pid when
-/// dropped.
+/// A file server on 127.0.0.1 serving a folder, for at most five minutes, killed by its own pid
+/// when dropped (the process started is the server itself, not a wrapper that would outlive it).
 struct FileServer {
     child: Child,
     port: u16,
@@ -36,10 +39,8 @@ struct FileServer {
 impl FileServer {
     /// Serves `folder`, over TLS with `tls` (chain, key).
     fn start(folder: &Path, tls: Option<(PathBuf, PathBuf)>) -> FileServer {
-        let mut command = Command::new("timeout");
-        command
-            .args(["300", "python3", "-c", FILE_SERVER])
-            .arg(folder);
+        let mut command = Command::new("python3");
+        command.args(["-c", FILE_SERVER]).arg(folder);
         if let Some((chain, key)) = tls {
             command.arg(chain).arg(key);
         }
@@ -213,22 +214,10 @@ fn the_shell_installer_installs_a_release_archive_that_runs() {
 /// checksum does not match or is missing.
 #[test]
 fn the_actions_install_step_checks_the_archive_it_unpacks() {
-    let action: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap())
-            .unwrap();
-    let step = action["runs"]["steps"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|step| step["name"] == "Install oidc-gen")
-        .expect("the action installs oidc-gen");
+    let step = action_step("Install oidc-gen");
     let script = step["run"].as_str().unwrap();
-    assert!(
-        !script.contains("${{"),
-        "the script takes values through env only"
-    );
     let env = step["env"].as_mapping().unwrap();
-    for name in ["VERSION", "REPOSITORY", "RELEASES_URL"] {
+    for name in ["VERSION", "ACTION_REF", "REPOSITORY", "RELEASES_URL"] {
         assert!(env.contains_key(name), "{name}");
     }
 
@@ -250,13 +239,23 @@ fn the_actions_install_step_checks_the_archive_it_unpacks() {
         "aarch64" => "ARM64",
         _ => "X64",
     };
-    let run = |name: &str| {
+    // The action's own folder at a commit: its Cargo.toml names the release.
+    let action_path = work.path().join("action");
+    std::fs::create_dir_all(&action_path).unwrap();
+    std::fs::write(
+        action_path.join("Cargo.toml"),
+        "[package]\nname = \"oidc-gen\"\nversion = \"9.9.9\"\n",
+    )
+    .unwrap();
+    let pinned = |name: &str, version: &str, action_ref: &str, action_path: &Path| {
         let temp = work.path().join(name);
         std::fs::create_dir_all(&temp).unwrap();
         let output = Command::new("bash")
             .arg("-c")
             .arg(script)
-            .env("VERSION", "v9.9.9")
+            .env("VERSION", version)
+            .env("ACTION_REF", action_ref)
+            .env("GITHUB_ACTION_PATH", action_path)
             .env("REPOSITORY", "oidc-gen/oidc-gen")
             .env("RELEASES_URL", format!("https://127.0.0.1:{}", server.port))
             .env("RUNNER_OS", "Linux")
@@ -267,6 +266,7 @@ fn the_actions_install_step_checks_the_archive_it_unpacks() {
             .unwrap();
         (output, temp.join("oidc-gen/oidc-gen"))
     };
+    let run = |name: &str| pinned(name, "v9.9.9", "", &action_path);
 
     std::fs::write(&sidecar, format!("{digest} *oidc-gen-{target}.tar.xz\n")).unwrap();
     let (output, installed) = run("good");
@@ -277,6 +277,41 @@ fn the_actions_install_step_checks_the_archive_it_unpacks() {
         "{stdout}"
     );
     assert!(installed.is_file());
+
+    // Pinned by commit (the ref is a SHA) or used at a tag, with no version given.
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    for (name, action_ref) in [("by-commit", sha), ("by-tag", "v9.9.9")] {
+        let (output, installed) = pinned(name, "", action_ref, &action_path);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{name}: {stdout}{stderr}");
+        assert!(installed.is_file(), "{name}");
+    }
+    // A commit whose version has no release, or no Cargo.toml: a clear refusal, nothing installed.
+    let unreleased = work.path().join("unreleased");
+    std::fs::create_dir_all(&unreleased).unwrap();
+    std::fs::write(
+        unreleased.join("Cargo.toml"),
+        "[package]\nversion = \"9.9.10\"\n",
+    )
+    .unwrap();
+    let nowhere = work.path().join("nowhere");
+    for (name, action_path, said) in [
+        ("unreleased", &unreleased, "cannot download"),
+        ("no-manifest", &nowhere, "give the input version"),
+    ] {
+        let (output, installed) = pinned(name, "", sha, action_path);
+        let (stdout, stderr) = text(&output);
+        assert!(!output.status.success(), "{name}: {stdout}{stderr}");
+        assert!(stderr.contains(said), "{name}: {stderr}");
+        assert!(!installed.exists(), "{name}: installed anyway");
+    }
+    let (output, _) = pinned("injected", "v1/../../evil?", "", &action_path);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).1.contains("release tag"),
+        "{}",
+        text(&output).1
+    );
 
     let flipped = if digest.starts_with('0') { "1" } else { "0" };
     let other = format!("{flipped}{}", &digest[1..]);
@@ -291,4 +326,112 @@ fn the_actions_install_step_checks_the_archive_it_unpacks() {
         assert!(stderr.contains("not installed"), "{name}: {stderr}");
         assert!(!installed.exists(), "{name}: unpacked anyway");
     }
+}
+
+/// A step of the action, by name; its script takes every value through `env`, none through an
+/// expression GitHub would paste into it.
+fn action_step(name: &str) -> serde_yaml::Value {
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(Path::new(ROOT).join("action.yml")).unwrap())
+            .unwrap();
+    let step = action["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|step| step["name"] == name)
+        .unwrap_or_else(|| panic!("the action has a step {name:?}"))
+        .clone();
+    let script = step["run"].as_str().unwrap();
+    assert!(
+        !script.contains("${{"),
+        "{name}: the script takes values through env only"
+    );
+    step
+}
+
+/// The action's check and lint steps, run with bash as a runner runs them, in a repository that
+/// holds files named like options and a glob's worth of names: the inputs are split into words,
+/// never globbed, and every lint input is a path.
+#[test]
+fn the_actions_inputs_are_words_never_options_or_globs() {
+    let repository = tempfile::tempdir().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let installed = temp.path().join("oidc-gen");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_oidc-gen"), installed.join("oidc-gen")).unwrap();
+    let role = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}"#;
+    for name in ["--help", "--version", "-h.json", "--format=json"] {
+        std::fs::write(repository.path().join(name), role).unwrap();
+    }
+    let run = |step: &str, env: &[(&str, &str)]| {
+        let step = action_step(step);
+        let output_file = temp.path().join("output");
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(step["run"].as_str().unwrap())
+            .current_dir(repository.path())
+            .env("RUNNER_TEMP", temp.path())
+            .env("GITHUB_OUTPUT", &output_file);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
+        (output, outputs)
+    };
+
+    // A glob is a name, not the folder's files: `*` is not found, and no file became an option.
+    let (output, outputs) = run(
+        "oidc-gen lint",
+        &[("PATHS", "-h.json *"), ("FAIL_ON", "warning")],
+    );
+    let (stdout, _) = text(&output);
+    assert!(outputs.contains("code=2"), "{outputs}\n{stdout}");
+    assert!(stdout.contains("-h.json:1: -h.json #1"), "{stdout}");
+    assert!(stdout.contains("OIDC001"), "{stdout}");
+    assert!(
+        !stdout.contains("Usage:") && !stdout.contains("--fail-on"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("*: unreadable"), "{stdout}");
+    // Files named like options, given as paths, are linted.
+    let (output, outputs) = run(
+        "oidc-gen lint",
+        &[
+            ("PATHS", "--help\n--version --format=json"),
+            ("FAIL_ON", "error"),
+        ],
+    );
+    let (stdout, _) = text(&output);
+    assert!(outputs.contains("code=1"), "{outputs}\n{stdout}");
+    for name in ["--help", "--version", "--format=json"] {
+        assert!(stdout.contains(&format!("{name}:1: ")), "{name}: {stdout}");
+    }
+    let sarif: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(temp.path().join("oidc-gen-lint.sarif")).unwrap(),
+    )
+    .unwrap();
+    let mut files: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    files.dedup();
+    assert_eq!(files, ["--help", "--version", "--format%3Djson"]);
+
+    // --check's options are words too: a `*` stays a `*` (an invalid value, named), never the
+    // repository's file names.
+    let (output, _) = run("oidc-gen --check", &[("CHECK", "--org * --no-thumbprint")]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("invalid --org \"*\""), "{stderr}");
 }

@@ -110,6 +110,11 @@ fn the_lint_hook_passes_over_other_files_and_fails_on_a_bad_role() {
     assert_ne!(hook["pass_filenames"], false, "pre-commit passes the files");
     let entry = shell_words::split(hook["entry"].as_str().unwrap()).unwrap();
     assert_eq!(entry[..2], ["oidc-gen", "lint"]);
+    assert_eq!(
+        entry.last().map(String::as_str),
+        Some("--"),
+        "the entry ends lint's options, so that a staged file named like an option is a path"
+    );
     let files = regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
@@ -169,4 +174,18 @@ fn the_lint_hook_passes_over_other_files_and_fails_on_a_bad_role() {
         stdout.contains("iam.tf:2: aws_iam_role.ci") && stdout.contains("OIDC002"),
         "{stdout}"
     );
+
+    // Files named like options are linted, not obeyed: without the entry's `--`, -h.json
+    // printed help and exited 0 with nothing linted.
+    let role = std::fs::read_to_string(dir.path().join("iam.tf")).unwrap();
+    for name in ["-h.tf", "--help.tf", "--version.tf", "--format=json.tf"] {
+        std::fs::write(dir.path().join(name), &role).unwrap();
+        let named = run(&[name, "package.json"]);
+        let stdout = text(&named).0;
+        assert_eq!(named.status.code(), Some(1), "{name}: {stdout}");
+        assert!(
+            stdout.contains(&format!("{name}:2: aws_iam_role.ci")) && stdout.contains("OIDC002"),
+            "{name}: {stdout}"
+        );
+    }
 }

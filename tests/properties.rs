@@ -12,7 +12,7 @@ use common::{THUMBPRINT, oidc_gen, text};
 use oidc_gen::Selection;
 use oidc_gen::claims::Attribute;
 use oidc_gen::plan::Plan;
-use oidc_gen::render::{Format, Renderer};
+use oidc_gen::render::{Format, Overrides, Renderer};
 use oidc_gen::request::{self, Request, ThumbprintChoice};
 use oidc_gen::role::RoleFields;
 use proptest::prelude::*;
@@ -65,7 +65,7 @@ fn render(request: Request) -> Result<Vec<String>, u8> {
         .map_err(|e| e.exit_code())?;
     assert!(formats.contains(&Format::Esc));
     let model = inputs.model(&[THUMBPRINT.to_owned()]);
-    let renderer = Renderer::new(inputs.templates());
+    let renderer = Renderer::new(inputs.templates().map(Overrides::given).as_ref());
     Ok(formats[..4]
         .iter()
         .map(|format| {

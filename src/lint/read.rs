@@ -51,6 +51,7 @@ pub struct Role {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Unresolved {
     /// The file.
+    #[serde(serialize_with = "super::report::lossy_path")]
     pub path: PathBuf,
     /// The 1-based line.
     pub line: Option<usize>,
@@ -83,6 +84,15 @@ pub fn collect(
     }
     let metadata = match std::fs::symlink_metadata(path) {
         Ok(metadata) => metadata,
+        Err(e) if given && path.as_os_str().as_encoded_bytes().starts_with(b"-") => {
+            return refused.push((
+                path.to_path_buf(),
+                format!(
+                    "{e}; it was read as a path because it came after `--`: options go before `--` (in \
+                     pre-commit, in the hook's entry, not its args)"
+                ),
+            ));
+        }
         Err(e) => return refused.push((path.to_path_buf(), e.to_string())),
     };
     if metadata.is_dir() {

@@ -8,11 +8,13 @@ use serde_json::Value;
 
 use super::read::Unresolved;
 use super::rules::{RULES, Severity, rule};
+use crate::shown;
 
 /// What one statement that trusts an OIDC provider admits.
 #[derive(Debug, Clone, Serialize)]
 pub struct Description {
     /// The file.
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// The 1-based line of the role, where the format has lines.
     pub line: Option<usize>,
@@ -30,6 +32,7 @@ pub struct Description {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     /// The file.
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// The 1-based line, where the format has one.
     pub line: Option<usize>,
@@ -53,6 +56,7 @@ pub struct Finding {
 #[derive(Debug, Clone, Serialize)]
 pub struct Unreadable {
     /// The file.
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// Why.
     pub reason: String,
@@ -109,15 +113,15 @@ impl Report {
         // A statement's findings come right after those of the statement before it.
         let mut findings = self.findings.iter().peekable();
         let place = |path: &Path, line: Option<usize>| match line {
-            Some(line) => format!("{}:{line}", path.display()),
-            None => path.display().to_string(),
+            Some(line) => format!("{}:{line}", shown::path(path)),
+            None => shown::path(path),
         };
         for description in &self.statements {
             text.push_str(&format!(
                 "{}: {} {}: {}\n",
                 place(&description.path, description.line),
-                description.resource,
-                description.statement,
+                shown::value(&description.resource),
+                shown::value(&description.statement),
                 description.admits
             ));
             while let Some(finding) = findings.next_if(|f| {
@@ -141,26 +145,26 @@ impl Report {
             text.push_str(&format!(
                 "{}: {} {}: suppressed {} {}: {}\n    reason: {}\n",
                 place(&finding.path, finding.line),
-                finding.resource,
-                finding.statement,
+                shown::value(&finding.resource),
+                shown::value(&finding.statement),
                 finding.rule,
                 rule(finding.rule).name,
                 finding.message,
-                suppressed.reason
+                shown::value(&suppressed.reason)
             ));
         }
         for unresolved in &self.unresolved {
             text.push_str(&format!(
                 "{}: {}: not linted: {}\n",
                 place(&unresolved.path, unresolved.line),
-                unresolved.resource,
+                shown::value(&unresolved.resource),
                 unresolved.reason
             ));
         }
         for unreadable in &self.unreadable {
             text.push_str(&format!(
                 "{}: unreadable: {}\n",
-                unreadable.path.display(),
+                shown::path(&unreadable.path),
                 unreadable.reason
             ));
         }
@@ -253,7 +257,7 @@ impl Report {
             .map(|file| {
                 serde_json::json!({
                     "level": "error",
-                    "message": { "text": format!("{}: {}", file.path.display(), file.reason) },
+                    "message": { "text": format!("{}: {}", file.path.to_string_lossy(), file.reason) },
                     "locations": [{
                         "physicalLocation": { "artifactLocation": { "uri": uri(&file.path) } },
                     }],
@@ -302,6 +306,14 @@ impl Report {
             },
         })
     }
+}
+
+/// A path as JSON: a string, with bytes that are not UTF-8 as U+FFFD.
+pub(super) fn lossy_path<S: serde::Serializer>(
+    path: &Path,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
 }
 
 /// A file's SARIF URI: `file:///...` for an absolute path, else the relative path with `/` and
