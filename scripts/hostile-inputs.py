@@ -24,8 +24,9 @@ failures = []
 
 
 def run(name, args, cwd, expect, stdin=None, seconds=SECONDS, mebibytes=MEBIBYTES, files=None,
-        stderr_bytes=STDERR_BYTES):
-    """Runs oidc-gen with `args` and checks exit code, time, peak memory and stderr size."""
+        stderr_bytes=STDERR_BYTES, stdout_bytes=None):
+    """Runs oidc-gen with `args` and checks exit code, time, peak memory, stderr size and, when
+    given a bound, stdout size."""
 
     def limits():
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
@@ -47,6 +48,7 @@ def run(name, args, cwd, expect, stdin=None, seconds=SECONDS, mebibytes=MEBIBYTE
         code = child.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read()
+        printed = out.seek(0, os.SEEK_END)
     with open(peak_file) as f:
         peak = int(f.read().split()[-1]) / 1024
     problems = []
@@ -58,9 +60,12 @@ def run(name, args, cwd, expect, stdin=None, seconds=SECONDS, mebibytes=MEBIBYTE
         problems.append(f"peak {peak:.0f} MiB")
     if stderr_bytes and len(stderr) > stderr_bytes:
         problems.append(f"{len(stderr)} bytes on stderr")
+    if stdout_bytes and printed > stdout_bytes:
+        problems.append(f"{printed} bytes on stdout")
     first = stderr.decode(errors="replace").strip().splitlines()[:1]
     verdict = "FAIL " + "; ".join(problems) if problems else "ok"
-    print(f"{name:<48} exit {code}  {elapsed:6.2f} s  {peak:6.1f} MiB  {verdict}")
+    shown = f"  {printed / 1e6:6.1f} MB out" if stdout_bytes else ""
+    print(f"{name:<48} exit {code}  {elapsed:6.2f} s  {peak:6.1f} MiB{shown}  {verdict}")
     if first:
         print(f"    {first[0][:150]}")
     if problems:
@@ -103,6 +108,57 @@ def account_dump(roles):
                         "RolePolicyList": [], "AttachedManagedPolicies": [], "Tags": []})
     return json.dumps({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": details,
                        "Policies": []}, indent=4)
+
+
+def aliases_of_one_string(megabytes, aliases):
+    """`aliases` aliases of one string of `megabytes` MiB: a file of that size that expands to
+    `aliases` times it."""
+    return ("# Statement\nbig: &big " + "x" * int(megabytes * (1 << 20)) + "\nmany: ["
+            + ", ".join(["*big"] * aliases) + "]\n")
+
+
+def fanning_locals(levels, width):
+    """About a kilobyte of Terraform whose locals refer to the one before `width` times each,
+    `levels` deep: width ** levels strings."""
+    lines = ["locals {", '  l0 = "' + "x" * 100 + '"']
+    for level in range(1, levels + 1):
+        lines.append(f"  l{level} = [" + ", ".join([f"local.l{level - 1}"] * width) + "]")
+    lines.append("}")
+    lines.append('resource "aws_iam_role" "r" {\n  assume_role_policy = jsonencode({ Statement = local.l'
+                 + str(levels) + " })\n}")
+    return "\n".join(lines) + "\n"
+
+
+def for_each_beside_blocks(entries, blocks):
+    """A role with `for_each` over a map of `entries`, beside `blocks` other resources."""
+    items = "".join(f'    "role-{i}" = "repo:acme/app-{i}:*"\n' for i in range(entries))
+    others = "".join(f'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "b{i}"\n}}\n' for i in range(blocks))
+    role = ('resource "aws_iam_role" "r" {\n  for_each = local.subjects\n  name = each.key\n'
+            '  assume_role_policy = jsonencode({\n    Statement = [{\n      Effect = "Allow"\n'
+            '      Action = "sts:AssumeRoleWithWebIdentity"\n'
+            '      Principal = { Federated = "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com" }\n'
+            '      Condition = {\n        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }\n'
+            '        StringLike = { "token.actions.githubusercontent.com:sub" = each.value }\n      }\n    }]\n  })\n}\n')
+    return "locals {\n  subjects = {\n" + items + "  }\n}\n" + others + role
+
+
+def statements(count, sub):
+    import json
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+                 "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": sub}}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement] * count})
+
+
+def many_statements(roles, per_role):
+    """`get-account-authorization-details` output of `roles` roles of `per_role` statements each,
+    every one admitting any repository."""
+    import json
+    import urllib.parse
+    policy = urllib.parse.quote(statements(per_role, "repo:*"))
+    details = [{"RoleName": f"role-{i}", "Arn": f"arn:aws:iam::1:role/role-{i}",
+                "AssumeRolePolicyDocument": policy} for i in range(roles)]
+    return json.dumps({"RoleDetailList": details})
 
 
 def spec(roles, accounts, org="acme"):
@@ -164,7 +220,25 @@ def main():
     write("templates/terraform/main.tf.j2", "#" * 2_000_000)
     gen = ["--org", "acme", "--no-thumbprint"]
 
+    write("aliases-1m.yaml", aliases_of_one_string(1, 1_000))
+    write("aliases-1.1m.yaml", aliases_of_one_string(1.1, 1_000))
+    write("fanout.tf", fanning_locals(9, 10))
+    write("for-each.tf", for_each_beside_blocks(20_000, 20_000))
+    write("big-policy.json", statements(20_000, "repo:acme/app:*"))
+    write("many-statements.json", many_statements(200, 250))
+
     print(f"{'case':<48} exit    time     peak")
+    for size in ["1m", "1.1m"]:
+        run(f"spec: 1,000 aliases of one {size} string", ["--config", f"aliases-{size}.yaml"], work, [2])
+        run(f"lint: 1,000 aliases of one {size} string", ["lint", f"aliases-{size}.yaml"], work, [2])
+        run(f"policy: 1,000 aliases of one {size} string", [*sim, f"aliases-{size}.yaml"], work, [2])
+    run(f"lint: locals fanning out ({os.path.getsize(path('fanout.tf'))} bytes)", ["lint", "fanout.tf"], work, [2])
+    run("lint: for_each of 20,000 beside 20,000 blocks", ["lint", "for-each.tf", "--format", "json"], work, [0],
+        stderr_bytes=None, stdout_bytes=64 << 20)
+    run(f"lint: one policy of {os.path.getsize(path('big-policy.json')) // 1_000_000} MB", ["lint", "big-policy.json"],
+        work, [2])
+    run(f"lint: {os.path.getsize(path('many-statements.json')) // 1_000_000} MB of statements, SARIF",
+        ["lint", "many-statements.json", "--format", "sarif"], work, [1], stderr_bytes=None, stdout_bytes=64 << 20)
     run("spec: 1 MB YAML alias bomb", ["--config", "bomb.yaml"], work, [2])
     run("lint: 1 MB YAML alias bomb", ["lint", "lint-bomb.yaml"], work, [2])
     run("lint: 100,000-deep JSON nesting", ["lint", "lint-deep.json"], work, [2])

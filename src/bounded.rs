@@ -23,6 +23,10 @@ pub const TOKEN_BYTES: u64 = 20_000;
 pub const MAX_DEPTH: usize = 64;
 /// The most YAML nodes a document may hold once its aliases are expanded.
 pub const MAX_NODES: usize = 1_000_000;
+/// The most bytes a document's aliases may add, all of them together, once expanded (each
+/// scalar's bytes, and 16 for each other node): a thousand aliases of one 1 MiB string are a
+/// 1 MB file that would build a gigabyte.
+pub const ALIAS_BYTES: usize = 16 << 20;
 /// The most characters of a bad value an error message quotes.
 pub const QUOTED_CHARS: usize = 200;
 
@@ -111,8 +115,8 @@ pub struct YamlRefusal {
     pub message: String,
 }
 
-/// Walks `text`'s YAML events and refuses nesting deeper than [`MAX_DEPTH`] or more than
-/// [`MAX_NODES`] nodes with aliases expanded. Syntax errors are left to the parser that follows,
+/// Walks `text`'s YAML events and refuses nesting deeper than [`MAX_DEPTH`], more than
+/// [`MAX_NODES`] nodes with aliases expanded, or aliases that add more than [`ALIAS_BYTES`]. Syntax errors are left to the parser that follows,
 /// which reports them in its own words.
 pub fn check_yaml(text: &str) -> Result<(), YamlRefusal> {
     // YAML is text: no control characters but tab and line ends.
@@ -126,11 +130,12 @@ pub fn check_yaml(text: &str) -> Result<(), YamlRefusal> {
         });
     }
     let mut parser = Parser::new_from_str(text);
-    // Open collections: (anchor id, nodes inside so far).
-    let mut open: Vec<(usize, usize)> = Vec::new();
-    // Nodes in each anchored node, counted with its aliases expanded.
-    let mut anchored: std::collections::HashMap<usize, usize> = Default::default();
+    // Open collections: (anchor id, size inside so far).
+    let mut open: Vec<(usize, Size)> = Vec::new();
+    // The size of each anchored node, counted with its aliases expanded.
+    let mut anchored: std::collections::HashMap<usize, Size> = Default::default();
     let mut total: usize = 0;
+    let mut aliased: usize = 0;
     loop {
         let (event, marker) = match parser.next_token() {
             Ok(next) => next,
@@ -155,33 +160,69 @@ pub fn check_yaml(text: &str) -> Result<(), YamlRefusal> {
                         "collections are nested more than {MAX_DEPTH} deep"
                     )));
                 }
-                open.push((anchor, 1));
+                open.push((anchor, Size::NODE));
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (anchor, size) = open.pop().unwrap_or((0, 1));
+                let (anchor, size) = open.pop().unwrap_or((0, Size::NODE));
                 if anchor != 0 {
                     anchored.insert(anchor, size);
                 }
                 size
             }
-            Event::Scalar(_, _, anchor, _) => {
+            Event::Scalar(value, _, anchor, _) => {
+                let size = Size {
+                    nodes: 1,
+                    bytes: value.len(),
+                };
                 if anchor != 0 {
-                    anchored.insert(anchor, 1);
+                    anchored.insert(anchor, size);
                 }
-                1
+                size
             }
-            Event::Alias(anchor) => anchored.get(&anchor).copied().unwrap_or(1),
+            Event::Alias(anchor) => {
+                let size = anchored.get(&anchor).copied().unwrap_or(Size::NODE);
+                aliased = aliased.saturating_add(size.bytes);
+                if aliased > ALIAS_BYTES {
+                    return Err(refuse(format!(
+                        "aliases expand to more than {ALIAS_BYTES} bytes; write the values out, or use fewer \
+                         aliases of large values"
+                    )));
+                }
+                size
+            }
             _ => continue,
         };
-        total = total.saturating_add(size);
+        total = total.saturating_add(size.nodes);
         if let Some((_, inside)) = open.last_mut() {
-            *inside = inside.saturating_add(size);
+            *inside = inside.add(size);
         }
         if total > MAX_NODES {
             return Err(refuse(format!(
                 "aliases expand to more than {MAX_NODES} values"
             )));
+        }
+    }
+}
+
+/// A YAML node's size with its aliases expanded: its nodes, and its bytes (each scalar's, and 16
+/// for each other node).
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Size {
+    const NODE: Size = Size {
+        nodes: 1,
+        bytes: 16,
+    };
+
+    fn add(self, other: Size) -> Size {
+        Size {
+            nodes: self.nodes.saturating_add(other.nodes),
+            bytes: self.bytes.saturating_add(other.bytes),
         }
     }
 }
@@ -416,6 +457,19 @@ mod tests {
         let refusal = check_yaml(&text).unwrap_err();
         assert!(refusal.message.contains("expand"), "{refusal:?}");
         assert!(refusal.line <= 7, "noticed late: {refusal:?}");
+    }
+
+    #[test]
+    fn aliases_of_a_large_value_are_refused_by_bytes() {
+        let big = "x".repeat(1 << 20);
+        let aliases = vec!["*big"; 1_000].join(", ");
+        let text = format!("big: &big {big}\nmany: [{aliases}]\n");
+        let refusal = check_yaml(&text).unwrap_err();
+        assert!(refusal.message.contains("bytes"), "{refusal:?}");
+        assert_eq!(refusal.line, 2);
+        // A few aliases of it are fine.
+        let text = format!("big: &big {big}\nmany: [*big, *big]\n");
+        assert_eq!(check_yaml(&text), Ok(()));
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub enum Language {
     Hcl,
     /// JSON (CloudFormation).
     Json,
-    /// YAML read by Pulumi YAML or ESC, where `${...}` interpolates and `$$` is a literal `$`.
+    /// YAML whose reader interpolates `$` (Pulumi YAML, ESC, a Buildkite pipeline on upload),
+    /// where `$$` is a literal `$`.
     InterpolatedYaml,
     /// YAML read as it is (a CI system's file), where `$` is itself.
     Yaml,

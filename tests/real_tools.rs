@@ -300,3 +300,296 @@ fn the_action_and_the_release_workflow_pass_their_schemas_and_zizmor() {
     std::fs::copy(&release, repository.join(".github/workflows/release.yml")).unwrap();
     assert_zizmor_clean(&zizmor, &repository, "action.yml and release.yml");
 }
+
+/// A value given for a CI system's file is refused by the system's grammar, or lands in the file
+/// as exactly itself: GitHub evaluates nothing of it (zizmor's template-injection audit, its
+/// schema), GitLab's `rules:if` tests the ref and nothing else (its expression read by GitLab's
+/// lexer), Buildkite interpolates nothing of it (`$` written `$$`).
+#[test]
+fn hostile_values_in_ci_files_are_refused_or_inert() {
+    let checkers = (ci_checker("check-jsonschema"), ci_checker("zizmor"));
+    let root = tempfile::tempdir().unwrap();
+    let generate = |name: &str, args: &[&str], format: &str| {
+        let out = root.path().join(name);
+        let mut all = args.to_vec();
+        all.extend([
+            "--account-id",
+            "123456789012",
+            "--no-thumbprint",
+            "--format",
+            format,
+            "--out",
+        ]);
+        all.push(out.to_str().unwrap());
+        let output = oidc_gen(root.path(), &all);
+        match output.status.code() {
+            Some(0) => Some(out),
+            Some(2) => {
+                let stderr = text(&output).1;
+                assert!(stderr.starts_with("error: invalid --"), "{name}: {stderr}");
+                assert!(!out.exists(), "{name}: written anyway");
+                None
+            }
+            code => panic!("{name}: exit {code:?}: {}", text(&output).1),
+        }
+    };
+    let schema_ok = |file: &Path, vendor: &str| {
+        if let Some(schema) = &checkers.0 {
+            let output = Command::new(schema)
+                .args(["--builtin-schema", vendor])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                file.display(),
+                text(&output).0
+            );
+        }
+    };
+    let yaml = |file: &Path| -> serde_yaml::Value {
+        serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+    };
+
+    // GitHub: the environment and the refs.
+    let injections = [
+        "prod${{ github.event.pull_request.title }}",
+        "x${{github.head_ref}}",
+        "prod\" || true #",
+        "a: b",
+        "{x}",
+        "[x]",
+        "&a *b",
+        "'q'",
+        "| >",
+        "!tag",
+        "%x @y `z`",
+        "a\nb",
+        "a\u{202e}b",
+        "a#b",
+    ];
+    let mut written = 0;
+    for (index, value) in injections.iter().enumerate() {
+        let environment = [
+            &["--github", "acme/app", "--github-environment"][..],
+            &[value],
+        ]
+        .concat();
+        let reference = format!("refs/heads/{value}");
+        let branch = [
+            &["--github", "acme/app", "--github-ref"][..],
+            &[reference.as_str()],
+        ]
+        .concat();
+        for (kind, args) in [("environment", environment), ("ref", branch)] {
+            let Some(out) = generate(&format!("github-{kind}-{index}"), &args, "github") else {
+                continue;
+            };
+            written += 1;
+            let file = out.join("github/workflow.yml");
+            let text = std::fs::read_to_string(&file).unwrap();
+            let expressions = text.matches("${{").count();
+            assert_eq!(expressions, 2, "only the concurrency group's own: {text}");
+            let workflow = yaml(&file);
+            match kind {
+                // A pattern names no one environment: the job names none.
+                "environment" if value.contains(['*', '?']) => {
+                    assert!(workflow["jobs"]["aws"]["environment"].is_null(), "{text}")
+                }
+                "environment" => {
+                    assert_eq!(workflow["jobs"]["aws"]["environment"], *value, "{text}")
+                }
+                _ => assert_eq!(
+                    workflow["on"]["push"]["branches"]
+                        .as_sequence()
+                        .unwrap()
+                        .len(),
+                    1,
+                    "{text}"
+                ),
+            }
+            schema_ok(&file, "vendor.github-workflows");
+            if let Some(zizmor) = &checkers.1 {
+                let repository = out.join("repo");
+                std::fs::create_dir_all(repository.join(".github/workflows")).unwrap();
+                std::fs::copy(&file, repository.join(".github/workflows/aws.yml")).unwrap();
+                assert_zizmor_clean(zizmor, &repository, value);
+            }
+        }
+    }
+    assert!(
+        written >= 10,
+        "most values are names GitHub allows: {written}"
+    );
+
+    // GitLab: every rule is `$CI_COMMIT_* <op> <literal>` (and the protected test), and the
+    // literal names the ref, whatever quotes and operators the ref holds.
+    let refs = [
+        "x\"||\"1\"==\"1",
+        "x'||'1'=='1",
+        "a\"b'c",
+        "$CI_JOB_TOKEN",
+        "a&&b",
+        "(x)",
+        "é/ü",
+        "*\"*",
+        "re/*'",
+        "a//b",
+    ];
+    let mut args = vec!["--gitlab", "acme/app", "--gitlab-protected"];
+    for reference in &refs {
+        args.extend(["--gitlab-ref", reference]);
+    }
+    assert!(
+        generate("gitlab-bad", &args, "gitlab").is_none(),
+        "a//b is no git ref"
+    );
+    args.truncate(args.len() - 2);
+    let out = generate("gitlab", &args, "gitlab").expect("git allows these names");
+    let file = out.join("gitlab/.gitlab-ci.yml");
+    schema_ok(&file, "vendor.gitlab-ci");
+    let rules = yaml(&file)["assume-aws-role"]["rules"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        rules.len(),
+        2 * (refs.len() - 1),
+        "a rule per ref type and ref"
+    );
+    let named = &refs[..refs.len() - 1];
+    for (rule, reference) in rules.iter().zip(named.iter().chain(named)) {
+        let condition = rule["if"].as_str().unwrap();
+        let tokens = gitlab_tokens(condition);
+        let [variable, op, literal, and, protected, equals, truth] = &tokens[..] else {
+            panic!("{condition:?}: {tokens:?}");
+        };
+        assert!(
+            matches!(variable, Token::Variable(v) if v == "CI_COMMIT_BRANCH" || v == "CI_COMMIT_TAG"),
+            "{condition}"
+        );
+        assert_eq!(
+            (and, protected, equals, truth),
+            (
+                &Token::Op("&&".into()),
+                &Token::Variable("CI_COMMIT_REF_PROTECTED".into()),
+                &Token::Op("==".into()),
+                &Token::Text("true".into())
+            ),
+            "{condition}"
+        );
+        let admits = |name: &str| match (op, literal) {
+            (Token::Op(op), Token::Text(text)) if op == "==" => text == name,
+            (Token::Op(op), Token::Pattern(pattern)) if op == "=~" => {
+                regex::Regex::new(pattern).unwrap().is_match(name)
+            }
+            _ => panic!("{condition}: {op:?} {literal:?}"),
+        };
+        let example = reference.replace('*', "zz");
+        assert!(admits(&example), "{condition} admits {example:?}");
+        assert!(
+            !admits(&format!("{example}x")) || reference.ends_with('*'),
+            "{condition}"
+        );
+        assert!(!admits("main"), "{condition} admits main");
+    }
+
+    // Buildkite: nothing of a branch is interpolated on upload.
+    for branch in [
+        "main$BUILDKITE_AGENT_ACCESS_TOKEN",
+        "${BUILDKITE_AGENT_ACCESS_TOKEN}",
+        "a$$b",
+        "\"q\"",
+        "a#b",
+        "{x}",
+    ] {
+        let args = [
+            "--buildkite",
+            "acme/deploy",
+            "--buildkite-branch",
+            branch,
+            "--buildkite-branch",
+            "main",
+        ];
+        let out = generate("buildkite", &args, "buildkite").expect("git allows the name");
+        let file = out.join("buildkite/pipeline.yml");
+        schema_ok(&file, "vendor.buildkite");
+        let written = yaml(&file)["steps"][0]["branches"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            buildkite_uninterpolated(&written),
+            Some(format!("{branch} main")),
+            "{written}"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    let args = ["--buildkite", "acme/deploy", "--buildkite-branch", "!main"];
+    assert!(
+        generate("buildkite-not", &args, "buildkite").is_none(),
+        "a leading ! negates"
+    );
+}
+
+/// A token of a GitLab CI `rules:if` expression, as GitLab's lexer reads it: `$NAME`, a string in
+/// double or single quotes (no escapes), a `/regexp/`, an operator.
+#[derive(Debug, PartialEq)]
+enum Token {
+    Variable(String),
+    Text(String),
+    Pattern(String),
+    Op(String),
+}
+
+fn gitlab_tokens(expression: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut rest = expression.trim_start();
+    while !rest.is_empty() {
+        let (token, len) = if let Some(after) = rest.strip_prefix('$') {
+            let len = after
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (Token::Variable(after[..len].to_owned()), len + 1)
+        } else if rest.starts_with(['"', '\'']) {
+            let quote = rest.chars().next().unwrap();
+            let end = rest[1..].find(quote).expect("a closed string") + 1;
+            (Token::Text(rest[1..end].to_owned()), end + 1)
+        } else if rest.starts_with('/') {
+            // GitLab's pattern ends at the first `/` not escaped by a backslash.
+            let bytes = rest.as_bytes();
+            let mut end = 1;
+            while bytes[end] != b'/' {
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            (Token::Pattern(rest[1..end].to_owned()), end + 1)
+        } else {
+            let op = ["==", "!=", "=~", "!~", "&&", "||", "(", ")"]
+                .into_iter()
+                .find(|op| rest.starts_with(op))
+                .unwrap_or_else(|| panic!("no token at {rest:?} in {expression:?}"));
+            (Token::Op(op.to_owned()), op.len())
+        };
+        tokens.push(token);
+        rest = rest[len..].trim_start();
+    }
+    tokens
+}
+
+/// What Buildkite's upload makes of `text`: `$$` is `$`; `None` if it would interpolate.
+fn buildkite_uninterpolated(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' {
+            match chars.next() {
+                Some('$') => out.push('$'),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}

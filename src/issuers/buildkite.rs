@@ -43,7 +43,8 @@ pub const PRESET: Preset = Preset {
         format: "buildkite",
         description: "A Buildkite pipeline step that assumes the role: buildkite/pipeline.yml (needs \
                       --buildkite and --account-id)",
-        language: Language::Yaml,
+        // Buildkite interpolates `$NAME` and `${NAME}` when the pipeline is uploaded; `$$` is `$`.
+        language: Language::InterpolatedYaml,
     }),
 };
 
@@ -118,11 +119,18 @@ impl Given for Request {
             pipelines.push((org.to_owned(), pipeline.to_owned()));
         }
         for branch in &self.branches {
-            if branch.is_empty() || branch.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            if let Some(rule) = super::git::broken_rule(branch, true) {
                 return Err(Error::invalid(
                     "buildkite.branches",
                     branch,
-                    "a branch name holds no spaces or control characters",
+                    format!("a branch name, as git allows it: {rule}"),
+                ));
+            }
+            if branch.starts_with('!') {
+                return Err(Error::invalid(
+                    "buildkite.branches",
+                    branch,
+                    "Buildkite's branch filter reads a leading '!' as 'not', so the step could not name this branch: rename the branch"
                 ));
             }
         }

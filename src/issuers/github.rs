@@ -278,6 +278,14 @@ impl Request {
                     "an environment name is 1-255 characters without control characters",
                 ));
             }
+            if name.contains("${{") {
+                return Err(Error::invalid(
+                    "github.environments",
+                    name,
+                    "GitHub evaluates ${{ ... }} in a workflow's environment as an expression, so the job could never \
+                     name this environment as written: rename the environment",
+                ));
+            }
             contexts.push(Context::Environment(name.clone()));
         }
         if self.pull_request {
@@ -391,7 +399,14 @@ impl Github {
     /// The job that assumes the role `role_arn` under the conditions the role sets. IAM's `*`
     /// matches `/`; in GitHub's filters `**` does.
     pub fn job(&self, role_arn: String, region: &'static str) -> Job {
-        let filter = |pattern: &str| pattern.replace('*', "**").replace('?', "*");
+        // `+` repeats and a leading `!` negates in a filter: written `\+` and `\!` they are themselves.
+        let filter = |pattern: &str| {
+            let pattern = pattern.replace('+', "\\+").replace('*', "**").replace('?', "*");
+            match pattern.strip_prefix('!') {
+                Some(rest) => format!("\\!{rest}"),
+                None => pattern,
+            }
+        };
         let refs = |prefix: &str| -> Vec<String> {
             self.contexts
                 .iter()
@@ -562,11 +577,15 @@ fn validate_ref(what: &'static str, value: &str) -> Result<()> {
             ),
         ));
     }
-    if value.len() > 1024 || value.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
+    if let Some(rule) = super::git::broken_rule(value, true) {
+        return Err(Error::invalid(what, value, rule));
+    }
+    if value.contains("${{") {
         return Err(Error::invalid(
             what,
             value,
-            "a git ref holds no spaces, control characters or ':'",
+            "GitHub reads ${{ in a workflow as the start of an expression, so the workflow oidc-gen writes could \
+             not name this ref: rename the branch or tag",
         ));
     }
     Ok(())

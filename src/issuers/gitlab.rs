@@ -117,11 +117,11 @@ impl Given for Request {
             }
         }
         for name in &self.refs {
-            if name.is_empty() || name.len() > 255 || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
+            if let Some(rule) = super::git::broken_rule(name, true).or((name.len() > 255).then_some("at most 255 bytes")) {
                 return Err(Error::invalid(
                     "gitlab.refs",
                     name,
-                    "a branch or tag name: no spaces, control characters or ':' (refs/heads/ is not part of it)",
+                    format!("a branch or tag name, as git allows it: {rule} (refs/heads/ is not part of it)"),
                 ));
             }
             if name.starts_with("refs/") {
@@ -276,10 +276,7 @@ impl Workloads for Gitlab {
                     rules.push(variable(ref_type).to_owned());
                 }
                 for name in &self.refs {
-                    let test = match policy::is_pattern(name) {
-                        true => format!("{} =~ /^{}$/", variable(ref_type), glob_regex(name)),
-                        false => format!("{} == \"{name}\"", variable(ref_type)),
-                    };
+                    let test = format!("{} {}", variable(ref_type), ref_test(name));
                     rules.push(test);
                 }
             }
@@ -309,10 +306,22 @@ fn glob_regex(pattern: &str) -> String {
         .map(|c| match c {
             '*' => ".*".to_owned(),
             '?' => ".".to_owned(),
-            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => c.to_string(),
-            c => format!("\\{c}"),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => c.to_string(),
+            c if c.is_ascii() => format!("\\{c}"),
+            c => c.to_string(),
         })
         .collect()
+}
+
+/// The right side of a `rules:if` test for the ref `name`: `== "name"` for a name (in single
+/// quotes when it holds a double one: GitLab's strings have no escapes), else a regular
+/// expression, which also takes a name with both quotes, every punctuation mark escaped.
+fn ref_test(name: &str) -> String {
+    match (policy::is_pattern(name), name.contains('"'), name.contains('\'')) {
+        (false, false, _) => format!("== \"{name}\""),
+        (false, true, false) => format!("== '{name}'"),
+        _ => format!("=~ /^{}$/", glob_regex(name)),
+    }
 }
 
 /// Why a GitLab token may not be what the role expects, in GitLab's terms.

@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 mod family;
+pub mod git;
 
 use serde::Serialize;
 

@@ -77,6 +77,34 @@ pub struct Report {
     pub unreadable: Vec<Unreadable>,
     /// How many roles were read.
     pub roles: usize,
+    /// What was found past [`super::REPORTED_PER_FILE`] in a file, counted, not listed.
+    pub omitted: Vec<Omitted>,
+}
+
+/// The statements and findings of one file past the most `lint` reports for a file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Omitted {
+    /// The file.
+    #[serde(serialize_with = "lossy_path")]
+    pub path: PathBuf,
+    /// Statements not described.
+    pub statements: usize,
+    /// Findings not listed, as errors, warnings and notes.
+    pub errors: usize,
+    /// Warnings not listed.
+    pub warnings: usize,
+    /// Notes not listed.
+    pub notes: usize,
+}
+
+impl Omitted {
+    fn of(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Error => self.errors,
+            Severity::Warning => self.warnings,
+            Severity::Note => self.notes,
+        }
+    }
 }
 
 /// A finding its role's owner suppressed, and why.
@@ -90,20 +118,48 @@ pub struct Suppressed {
 }
 
 impl Report {
-    /// The findings at or above `severity`.
+    /// The findings at or above `severity`, those not listed included.
     pub fn at_least(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity >= severity)
-            .count()
+        [Severity::Note, Severity::Warning, Severity::Error]
+            .into_iter()
+            .filter(|s| *s >= severity)
+            .map(|s| self.count(s))
+            .sum()
     }
 
-    /// The findings of exactly `severity`.
+    /// The findings of exactly `severity`, those not listed included.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
+        let listed = self
+            .findings
             .iter()
             .filter(|f| f.severity == severity)
-            .count()
+            .count();
+        listed + self.omitted.iter().map(|o| o.of(severity)).sum::<usize>()
+    }
+
+    /// Keeps at most `most` of the statements and of the findings that `file` added (those past
+    /// the `findings` and `statements` already reported), counting the rest.
+    pub fn cap(&mut self, file: &Path, findings: usize, statements: usize, most: usize) {
+        let mut omitted = Omitted {
+            path: file.to_path_buf(),
+            ..Omitted::default()
+        };
+        if self.statements.len() - statements > most {
+            omitted.statements = self.statements.len() - statements - most;
+            self.statements.truncate(statements + most);
+        }
+        if self.findings.len() - findings > most {
+            for finding in self.findings.drain(findings + most..) {
+                match finding.severity {
+                    Severity::Error => omitted.errors += 1,
+                    Severity::Warning => omitted.warnings += 1,
+                    Severity::Note => omitted.notes += 1,
+                }
+            }
+        }
+        if omitted.statements + omitted.errors + omitted.warnings + omitted.notes > 0 {
+            self.omitted.push(omitted);
+        }
     }
 
     /// The report as people read it: each statement's issuer and what it admits, then its
@@ -159,6 +215,19 @@ impl Report {
                 place(&unresolved.path, unresolved.line),
                 shown::value(&unresolved.resource),
                 unresolved.reason
+            ));
+        }
+        for omitted in &self.omitted {
+            text.push_str(&format!(
+                "{}: {} more statement(s) and {} more finding(s) ({} error(s), {} warning(s), {} note(s)) not \
+                 shown: lint reports at most {} of each for a file\n",
+                shown::path(&omitted.path),
+                omitted.statements,
+                omitted.errors + omitted.warnings + omitted.notes,
+                omitted.errors,
+                omitted.warnings,
+                omitted.notes,
+                super::REPORTED_PER_FILE
             ));
         }
         for unreadable in &self.unreadable {
@@ -264,6 +333,20 @@ impl Report {
                 })
             })
             .chain(not_linted)
+            .chain(self.omitted.iter().map(|omitted| {
+                let findings = omitted.errors + omitted.warnings + omitted.notes;
+                serde_json::json!({
+                    "level": "warning",
+                    "message": { "text": format!(
+                        "{} more statement(s) and {findings} more finding(s) ({} error(s)) not reported: lint \
+                         reports at most {} of each for a file",
+                        omitted.statements, omitted.errors, super::REPORTED_PER_FILE
+                    ) },
+                    "locations": [{
+                        "physicalLocation": { "artifactLocation": { "uri": uri(&omitted.path) } },
+                    }],
+                })
+            }))
             .collect();
         serde_json::json!({
             "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
@@ -294,6 +377,7 @@ impl Report {
             "statements": self.statements,
             "unresolved": self.unresolved,
             "unreadable": self.unreadable,
+            "omitted": self.omitted,
             "summary": {
                 "roles": self.roles,
                 "statements": self.statements.len(),

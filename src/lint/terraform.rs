@@ -10,6 +10,7 @@
 //! reported as not linted, with the plan to lint instead. Policies passed to a module inside
 //! `jsonencode(...)` are read too, as `module.NAME.ARGUMENT...`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -22,6 +23,10 @@ use crate::bounded;
 
 /// How many references (a local naming a local ...) are followed before giving up.
 const MAX_HOPS: usize = 16;
+/// The most a file's expressions may build as they are evaluated, in bytes (strings, and 16 for
+/// every other value), counted over the whole file: locals that refer to each other ten times
+/// over would otherwise build gigabytes from a kilobyte.
+pub const EVALUATION_BYTES: usize = 64 << 20;
 
 /// The roles of a Terraform configuration file.
 pub fn read(path: &Path, text: &str) -> Result<Contents, String> {
@@ -47,9 +52,21 @@ pub fn read(path: &Path, text: &str) -> Result<Contents, String> {
             blocks.push((Block::from(block.clone()), at, policy_at));
         }
     }
-    let model = Model::new(blocks.iter().map(|(block, _, _)| block));
+    let declarations = Declarations::new(blocks.iter().map(|(block, _, _)| block));
+    let budget = Cell::new(EVALUATION_BYTES);
+    let model = Model {
+        declarations: &declarations,
+        each: None,
+        budget: &budget,
+    };
     let mut contents = Contents::default();
     for (block, at, policy_at) in &blocks {
+        if budget.get() == 0 {
+            return Err(format!(
+                "line {at}: its expressions evaluate to more than {EVALUATION_BYTES} bytes of values (locals or \
+                 variables that refer to each other many times over); lint the plan (terraform show -json PLAN)"
+            ));
+        }
         let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
         let address = match (block.identifier.as_str(), &labels[..]) {
             ("resource", ["aws_iam_role", name]) => format!("aws_iam_role.{name}"),
@@ -102,6 +119,13 @@ pub fn read(path: &Path, text: &str) -> Result<Contents, String> {
                     .collect(),
                 Some(_) => vec![(address.clone(), Value::Null)],
             };
+        if budget.get() == 0 {
+            return Err(format!(
+                "line {at}: the expressions of {address} evaluate to more than {EVALUATION_BYTES} bytes of values \
+                 (locals or variables that refer to each other many times over); lint the plan (terraform show \
+                 -json PLAN)"
+            ));
+        }
         for (resource, value) in instances {
             match value {
                 Value::String(json) if !is_unknown(&json) => {
@@ -200,65 +224,97 @@ pub fn plan(path: &Path, document: &Value, contents: &mut Contents) {
 }
 
 /// What a configuration declares that a policy can refer to.
-struct Model<'a> {
+struct Declarations<'a> {
     /// `var.NAME`: each variable's default.
     variables: HashMap<&'a str, &'a Expression>,
     /// `local.NAME`.
     locals: HashMap<&'a str, &'a Expression>,
     /// `TYPE.NAME` of resources and `data.TYPE.NAME` of data sources, keyed by that address.
     objects: HashMap<String, &'a Body>,
-    /// `each.key` and `each.value` inside a resource with `for_each`.
-    each: Option<(Value, Value)>,
 }
 
-impl<'a> Model<'a> {
-    fn new(blocks: impl Iterator<Item = &'a Block>) -> Model<'a> {
-        let mut model = Model {
+impl<'a> Declarations<'a> {
+    fn new(blocks: impl Iterator<Item = &'a Block>) -> Declarations<'a> {
+        let mut declarations = Declarations {
             variables: HashMap::new(),
             locals: HashMap::new(),
             objects: HashMap::new(),
-            each: None,
         };
         for block in blocks {
             let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
             match (block.identifier.as_str(), &labels[..]) {
                 ("variable", [name]) => {
                     if let Some(default) = attribute(&block.body, "default") {
-                        model.variables.insert(name, default);
+                        declarations.variables.insert(name, default);
                     }
                 }
                 ("locals", []) => {
                     for local in block.body.attributes() {
-                        model.locals.insert(local.key.as_str(), &local.expr);
+                        declarations.locals.insert(local.key.as_str(), &local.expr);
                     }
                 }
                 ("resource", [kind, name]) => {
-                    model.objects.insert(format!("{kind}.{name}"), &block.body);
+                    declarations
+                        .objects
+                        .insert(format!("{kind}.{name}"), &block.body);
                 }
                 ("data", [kind, name]) => {
-                    model
+                    declarations
                         .objects
                         .insert(format!("data.{kind}.{name}"), &block.body);
                 }
                 _ => {}
             }
         }
-        model
+        declarations
+    }
+}
+
+/// The declarations, `each` inside a resource with `for_each`, and what is left of the file's
+/// [`EVALUATION_BYTES`].
+struct Model<'m, 'a> {
+    declarations: &'m Declarations<'a>,
+    /// `each.key` and `each.value` inside a resource with `for_each`.
+    each: Option<(Value, Value)>,
+    /// Bytes that evaluation may still build; at 0 every expression is null.
+    budget: &'m Cell<usize>,
+}
+
+impl<'m, 'a> Model<'m, 'a> {
+    /// The model inside one element of a `for_each`: the declarations are shared, not copied.
+    fn with_each(&self, key: Value, value: Value) -> Model<'m, 'a> {
+        Model {
+            declarations: self.declarations,
+            each: Some((key, value)),
+            budget: self.budget,
+        }
     }
 
-    /// The model inside one element of a `for_each`.
-    fn with_each(&self, key: Value, value: Value) -> Model<'a> {
-        Model {
-            variables: self.variables.clone(),
-            locals: self.locals.clone(),
-            objects: self.objects.clone(),
-            each: Some((key, value)),
-        }
+    /// Takes `bytes` from the budget; false when it is spent.
+    fn spend(&self, bytes: usize) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(bytes));
+        left > bytes
     }
 
     /// The value of `expression` as far as the file says; what it cannot know is the string
     /// `${text}` of the expression.
     fn evaluate(&self, expression: &Expression, hops: usize) -> Value {
+        let value = self.evaluate_unbounded(expression, hops);
+        let bytes = match &value {
+            Value::String(s) => s.len(),
+            _ => 16,
+        };
+        match self.spend(bytes) {
+            true => value,
+            false => Value::Null,
+        }
+    }
+
+    fn evaluate_unbounded(&self, expression: &Expression, hops: usize) -> Value {
+        if self.budget.get() == 0 {
+            return Value::Null;
+        }
         let unknown = || Value::String(format!("${{{}}}", text_of(expression)));
         if hops > MAX_HOPS {
             return unknown();
@@ -313,7 +369,9 @@ impl<'a> Model<'a> {
             Expression::FuncCall(call) if call.name.namespace.is_empty() => {
                 let args: Vec<Value> = call.args.iter().map(|a| self.evaluate(a, hops)).collect();
                 match (call.name.name.as_str(), &args[..]) {
-                    ("jsonencode", [value]) => Value::String(value.to_string()),
+                    ("jsonencode", [value]) if self.budget.get() > 0 => {
+                        Value::String(value.to_string())
+                    }
                     ("replace", [Value::String(s), Value::String(from), Value::String(to)])
                         if !from.starts_with('/') =>
                     {
@@ -348,12 +406,14 @@ impl<'a> Model<'a> {
             return None;
         }
         let value = match (root.as_str(), &names[..]) {
-            ("var", [name, rest @ ..]) => {
-                descend(self.evaluate(self.variables.get(name)?, hops + 1), rest)?
-            }
-            ("local", [name, rest @ ..]) => {
-                descend(self.evaluate(self.locals.get(name)?, hops + 1), rest)?
-            }
+            ("var", [name, rest @ ..]) => descend(
+                self.evaluate(self.declarations.variables.get(name)?, hops + 1),
+                rest,
+            )?,
+            ("local", [name, rest @ ..]) => descend(
+                self.evaluate(self.declarations.locals.get(name)?, hops + 1),
+                rest,
+            )?,
             ("each", ["key"]) => self.each.as_ref()?.0.clone(),
             ("each", ["value", rest @ ..]) => descend(self.each.as_ref()?.1.clone(), rest)?,
             ("data", [kind, name, attribute]) => {
@@ -370,7 +430,7 @@ impl<'a> Model<'a> {
     /// An attribute of a resource or data source the file declares: an OIDC provider's `arn` and
     /// `url`, a policy document's `json`.
     fn attribute_of(&self, address: &str, kind: &str, wanted: &str, hops: usize) -> Option<Value> {
-        let body = self.objects.get(address)?;
+        let body = self.declarations.objects.get(address)?;
         let argument = |name| attribute(body, name).map(|e| self.evaluate(e, hops + 1));
         match (kind, wanted) {
             ("aws_iam_openid_connect_provider", "arn") => match argument("arn") {
