@@ -224,6 +224,7 @@ def main():
     write("aliases-1.1m.yaml", aliases_of_one_string(1.1, 1_000))
     write("fanout.tf", fanning_locals(9, 10))
     write("for-each.tf", for_each_beside_blocks(20_000, 20_000))
+    write("for-each-5k.tf", for_each_beside_blocks(5_000, 20_000))
     write("big-policy.json", statements(20_000, "repo:acme/app:*"))
     write("many-statements.json", many_statements(200, 250))
 
@@ -233,7 +234,8 @@ def main():
         run(f"lint: 1,000 aliases of one {size} string", ["lint", f"aliases-{size}.yaml"], work, [2])
         run(f"policy: 1,000 aliases of one {size} string", [*sim, f"aliases-{size}.yaml"], work, [2])
     run(f"lint: locals fanning out ({os.path.getsize(path('fanout.tf'))} bytes)", ["lint", "fanout.tf"], work, [2])
-    run("lint: for_each of 20,000 beside 20,000 blocks", ["lint", "for-each.tf", "--format", "json"], work, [0],
+    run("lint: for_each of 20,000 beside 20,000 blocks", ["lint", "for-each.tf"], work, [2])
+    run("lint: for_each of 5,000 beside 20,000 blocks", ["lint", "for-each-5k.tf", "--format", "json"], work, [0],
         stderr_bytes=None, stdout_bytes=64 << 20)
     run(f"lint: one policy of {os.path.getsize(path('big-policy.json')) // 1_000_000} MB", ["lint", "big-policy.json"],
         work, [2])

@@ -24,6 +24,7 @@ pub mod issuer;
 pub mod issuers;
 pub mod lint;
 pub mod output;
+pub mod pins;
 pub mod plan;
 pub mod policy;
 pub mod render;

@@ -67,11 +67,8 @@ pub const PRESET: Preset = Preset {
 pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The audience configure-aws-credentials asks for, and the role admits.
 pub const AUDIENCE: &str = "sts.amazonaws.com";
-/// configure-aws-credentials, pinned to a full commit SHA (a tag can be moved; a SHA cannot).
-pub const CONFIGURE_AWS_CREDENTIALS: (&str, &str) = (
-    "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722",
-    "v4.1.0",
-);
+/// The action the generated workflow assumes the role with (its pin is in [`crate::pins`]).
+pub const CONFIGURE_AWS_CREDENTIALS: &str = "aws-actions/configure-aws-credentials";
 
 const HEADING: &str = "Who may assume the role: GitHub Actions";
 
@@ -372,7 +369,7 @@ pub struct Job {
     /// The region configure-aws-credentials sets.
     pub region: &'static str,
     /// The action, pinned to a commit, and the version that commit is.
-    pub action: &'static str,
+    pub action: String,
     /// The version of the pinned action.
     pub action_version: &'static str,
     /// The repositories whose workflows may use the role, as given.
@@ -424,8 +421,8 @@ impl Github {
             role_arn,
             audience: AUDIENCE,
             region,
-            action: CONFIGURE_AWS_CREDENTIALS.0,
-            action_version: CONFIGURE_AWS_CREDENTIALS.1,
+            action: crate::pins::pin(CONFIGURE_AWS_CREDENTIALS).uses(),
+            action_version: crate::pins::pin(CONFIGURE_AWS_CREDENTIALS).tag,
             repositories: self
                 .repositories
                 .iter()

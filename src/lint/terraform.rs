@@ -606,9 +606,18 @@ fn first_line(message: &str) -> String {
         .join(" ")
 }
 
-/// Refuses text nested deeper than [`bounded::MAX_DEPTH`] brackets before the parser, which
-/// recurses, sees it.
+/// The most entries one object literal (`{ key = value, ... }`) may have: the HCL parser keeps an
+/// object's keys in a list it searches on every insert, so its time grows with the square of the
+/// entries (20,000 take six seconds).
+pub const MAX_OBJECT_ENTRIES: usize = 5_000;
+
+/// Refuses, before the parser (which recurses, and is quadratic in an object's entries) sees
+/// them, brackets nested deeper than [`bounded::MAX_DEPTH`] and object literals of more than
+/// [`MAX_OBJECT_ENTRIES`] entries. Entries are counted as the `=` and `:` directly inside a `{`
+/// that follows `=`, `:`, `(`, `[`, `,` or `{` (an object, not a block's body), outside strings and
+/// comments: a ternary in a value counts twice, which only makes the bound stricter.
 fn check_depth(text: &str) -> Result<(), String> {
+    // Every bracket counts for depth, those in strings and comments too: `"${[[[...]]]}"` nests.
     let mut depth: usize = 0;
     for (index, byte) in text.bytes().enumerate() {
         match byte {
@@ -625,6 +634,60 @@ fn check_depth(text: &str) -> Result<(), String> {
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+    }
+    // Open brackets: (whether it is an object, the `=` and `:` directly inside it).
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    let mut previous = b'\n';
+    let bytes = text.as_bytes();
+    let line_at = |index: usize| text[..index].matches('\n').count() + 1;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        match byte {
+            b'"' => {
+                // A quoted string, with its escapes, ends at the next unescaped quote or the line.
+                index += 1;
+                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
+                    index += if bytes[index] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                index = memchr::memchr(b'\n', &bytes[index..]).map_or(bytes.len(), |n| index + n)
+            }
+            b'/' if bytes.get(index + 1) == Some(&b'/') => {
+                index = memchr::memchr(b'\n', &bytes[index..]).map_or(bytes.len(), |n| index + n)
+            }
+            b'(' | b'[' | b'{' => {
+                let object =
+                    byte == b'{' && matches!(previous, b'=' | b':' | b'(' | b'[' | b',' | b'{');
+                open.push((object, 0));
+            }
+            b')' | b']' | b'}' => {
+                open.pop();
+            }
+            b'=' | b':' => {
+                let paired = matches!(bytes.get(index + 1), Some(b'=' | b'>'))
+                    || matches!(previous, b'=' | b'!' | b'<' | b'>');
+                if let Some((true, entries)) = open.last_mut() {
+                    if !paired {
+                        *entries += 1;
+                        if *entries > MAX_OBJECT_ENTRIES {
+                            return Err(format!(
+                                "line {}: an object has more than {MAX_OBJECT_ENTRIES} entries, more than lint \
+                                 reads in one object (the HCL parser takes time that grows with the square of \
+                                 them); lint the plan (terraform show -json PLAN)",
+                                line_at(index)
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if index < bytes.len() && !bytes[index].is_ascii_whitespace() {
+            previous = bytes[index];
+        }
+        index += 1;
     }
     Ok(())
 }
@@ -739,8 +802,43 @@ module "network" {
     }
 
     #[test]
+    fn a_huge_object_literal_is_refused_before_parsing() {
+        let entries = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("    \"k{i}\" = \"a = b: c\" # x = y\n"))
+                .collect()
+        };
+        let huge = format!(
+            "# assume_role_policy\nlocals {{\n  m = {{\n{}  }}\n}}\n",
+            entries(MAX_OBJECT_ENTRIES + 1)
+        );
+        let error = read(Path::new("x.tf"), &huge).unwrap_err();
+        assert!(
+            error.starts_with("line ") && error.contains("more than 5000 entries"),
+            "{error}"
+        );
+        let fine = format!(
+            "locals {{\n  m = {{\n{}  }}\n}}\n",
+            entries(MAX_OBJECT_ENTRIES)
+        );
+        assert!(read(Path::new("x.tf"), &fine).is_ok());
+        // A block's body is no object: as many attributes as it likes.
+        let body: String = (0..MAX_OBJECT_ENTRIES + 10)
+            .map(|i| format!("  l{i} = {i}\n"))
+            .collect();
+        assert!(read(Path::new("x.tf"), &format!("locals {{\n{body}}}\n")).is_ok());
+    }
+
+    #[test]
     fn deep_brackets_are_refused_before_parsing() {
         let text = format!("x = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let error = read(Path::new("x.tf"), &text).unwrap_err();
+        assert!(error.contains("nested more than"), "{error}");
+        let text = format!(
+            "x = \"${{{}{}}}\"",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         let error = read(Path::new("x.tf"), &text).unwrap_err();
         assert!(error.contains("nested more than"), "{error}");
     }
