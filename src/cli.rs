@@ -139,7 +139,8 @@ pub struct ThumbprintArgs {
 /// Options of `oidc-gen lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Files or folders to read.
+    /// Files or folders to read. After `--`, every argument is a path, even one named like an
+    /// option (`-h.json`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

@@ -23,7 +23,20 @@ macro_rules! tell {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap's own messages quote what was given (an unknown option, a bad value): they leave
+    // through the same door as every other message. Help and version are oidc-gen's own text.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let text = error.render().to_string();
+            if error.use_stderr() {
+                tell_text(&text);
+            } else {
+                let _ = print_text(&text);
+            }
+            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+        }
+    };
     let result = match &cli.command {
         Some(Command::Thumbprint(args)) => thumbprint(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate(args),

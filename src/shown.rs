@@ -84,12 +84,12 @@ pub fn path(path: &Path) -> String {
 }
 
 /// Text for people (a report, a message), made safe line by line: every character [`is_hidden`]
-/// but the line ends and tabs is escaped, and a line whose first character that is not blank is
+/// but the line ends is escaped, and a line whose first character that is not blank is
 /// `:` has that `:` written `\x3a`, so that no line starts a CI runner's command.
 pub fn text(text: &str) -> Cow<'_, str> {
-    let unsafe_line = |line: &str| line.trim_start_matches([' ', '\t']).starts_with(':');
-    let needs = text.contains(|c: char| c != '\n' && c != '\t' && is_hidden(c))
-        || text.split('\n').any(unsafe_line);
+    let unsafe_line = |line: &str| line.trim_start_matches(' ').starts_with(':');
+    let needs =
+        text.contains(|c: char| c != '\n' && is_hidden(c)) || text.split('\n').any(unsafe_line);
     if !needs {
         return Cow::Borrowed(text);
     }
@@ -101,12 +101,11 @@ pub fn text(text: &str) -> Cow<'_, str> {
         let mut leading = true;
         for c in line.chars() {
             match c {
-                '\t' => shown.push('\t'),
                 ':' if leading => shown.push_str("\\x3a"),
                 c if is_hidden(c) => push_escaped(&mut shown, c),
                 c => shown.push(c),
             }
-            leading &= c == ' ' || c == '\t';
+            leading &= c == ' ';
         }
     }
     Cow::Owned(shown)
@@ -171,9 +170,11 @@ mod tests {
         let shown = text("ok\n::add-mask::error\n  ::stop-commands::x\r\n\tfine: \u{1b}]0;t\u{7}");
         assert_eq!(
             shown,
-            "ok\n\\x3a:add-mask::error\n  \\x3a:stop-commands::x\\r\n\tfine: \\x1b]0;t\\x07"
+            "ok\n\\x3a:add-mask::error\n  \\x3a:stop-commands::x\\r\n\\tfine: \\x1b]0;t\\x07"
         );
         assert!(matches!(text("plain\n  lines: fine\n"), Cow::Borrowed(_)));
+        // A tab escaped: a line cannot hide a command behind one.
+        assert_eq!(text("\t::error::x"), "\\t::error::x");
     }
 
     #[test]

@@ -1177,3 +1177,75 @@ fn simulate_reads_a_terraform_file() {
     let refused = simulate("pulumi:environments:org:acme:env:platform/dev");
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused).0);
 }
+
+/// What one file makes lint write is bounded: past `REPORTED_PER_FILE` statements and findings a
+/// line counts the rest, and the exit code still counts every finding. A policy larger than IAM
+/// could hold is refused with IAM's limit.
+#[test]
+fn what_a_file_makes_lint_write_is_bounded() {
+    let statement = json!({
+        "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                      "StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}}});
+    let per_role = 200;
+    let roles = lint::REPORTED_PER_FILE / per_role + 1;
+    let policy = json!({"Version": "2012-10-17", "Statement": vec![statement.clone(); per_role]})
+        .to_string();
+    let details: Vec<Value> = (0..roles)
+        .map(|i| json!({"RoleName": format!("r{i}"), "AssumeRolePolicyDocument": policy}))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("dump.json"),
+        json!({ "RoleDetailList": details }).to_string(),
+    )
+    .unwrap();
+    let output = oidc_gen(
+        dir.path(),
+        &[
+            "lint",
+            "dump.json",
+            "--format",
+            "json",
+            "--fail-on",
+            "error",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["statements"].as_array().unwrap().len(),
+        lint::REPORTED_PER_FILE
+    );
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        lint::REPORTED_PER_FILE
+    );
+    let omitted = &report["omitted"][0];
+    assert_eq!(
+        omitted["statements"],
+        roles * per_role - lint::REPORTED_PER_FILE
+    );
+    let listed_and_not = report["summary"]["errors"].as_u64().unwrap();
+    assert!(
+        listed_and_not as usize >= roles * per_role,
+        "every finding counts: {listed_and_not}"
+    );
+    let printed = text(&oidc_gen(dir.path(), &["lint", "dump.json"])).0;
+    assert!(
+        printed.contains("dump.json: 200 more statement(s)") && printed.contains("not shown"),
+        "{}",
+        &printed[printed.len() - 600..]
+    );
+
+    let huge = json!({"Version": "2012-10-17", "Statement": vec![statement; 1_000]});
+    fs::write(dir.path().join("huge.json"), huge.to_string()).unwrap();
+    let output = oidc_gen(dir.path(), &["lint", "huge.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let printed = text(&output).0;
+    assert!(
+        printed.contains("IAM accepts at most 4,096 characters"),
+        "{printed}"
+    );
+}
