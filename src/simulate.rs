@@ -279,12 +279,19 @@ impl Verdict {
 
     /// The answer in words: `ALLOW` or `DENY`, and why.
     pub fn describe(&self, issuer: &str, token: &Token) -> String {
-        let claims = format!("aud {:?}, sub {:?}", token.aud, token.sub);
+        let claims = format!(
+            "aud {}, sub {}",
+            crate::shown::quoted(&token.aud),
+            crate::shown::quoted(&token.sub)
+        );
+        let shown = |statement: &str| crate::shown::value(statement).into_owned();
         match self {
             Verdict::Allow { statement } => {
+                let statement = shown(statement);
                 format!("ALLOW: statement {statement} admits the token of {issuer} ({claims})\n")
             }
             Verdict::ExplicitDeny { statement } => {
+                let statement = shown(statement);
                 format!(
                     "DENY: statement {statement} denies the token of {issuer} ({claims}) explicitly\n"
                 )
@@ -297,7 +304,7 @@ impl Verdict {
                     format!("DENY: no statement admits the token of {issuer} ({claims})\n");
                 for (statement, failures) in reasons {
                     for failure in failures {
-                        text.push_str(&format!("  {statement}: {failure}\n"));
+                        text.push_str(&format!("  {}: {failure}\n", shown(statement)));
                     }
                 }
                 text

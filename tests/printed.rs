@@ -114,6 +114,13 @@ proptest! {
                 .output()
                 .unwrap();
             assert_inert(&output, &format!("lint --format {format}"));
+            // Every value was escaped where the report composed it: the last door had nothing
+            // to neutralize, so no value broke a line of its own.
+            let printed = String::from_utf8_lossy(&output.stdout);
+            prop_assert!(
+                !printed.lines().any(|line| line.trim_start().starts_with("\\x3a")),
+                "a value broke a line: {}", printed
+            );
             prop_assert_eq!(output.status.code(), Some(2), "the missing file is named");
             if format != "text" {
                 let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -146,6 +153,11 @@ proptest! {
         for args in runs {
             let output = common::oidc_gen(dir.path(), args);
             assert_inert(&output, "simulate");
+            let printed = String::from_utf8_lossy(&output.stdout);
+            prop_assert!(
+                !printed.lines().any(|line| line.trim_start().starts_with("\\x3a")),
+                "a value broke a line: {}", printed
+            );
         }
     }
 

@@ -269,30 +269,39 @@ impl<'r> Check<'r> {
             return None;
         }
         let host_path = self.host_path.clone();
+        // As messages show them: a key from a file may hold anything.
+        let (key_shown, prefix_shown, claim_shown, host_shown) = (
+            crate::shown::value(key),
+            crate::shown::value(prefix),
+            crate::shown::value(claim),
+            crate::shown::value(&host_path).into_owned(),
+        );
         // A condition every token must meet: a positive operator, the key required.
         let required = operator.positive() && !operator.if_exists;
         if !prefix.eq_ignore_ascii_case(&host_path) {
             if required {
                 self.admits_nothing
-                    .push(format!("{key} is not a key of {host_path}'s tokens"));
+                    .push(format!("{key_shown} is not a key of {host_shown}'s tokens"));
             }
             self.found(
                 "OIDC102",
-                format!("{key} is a key of the issuer {prefix}, but the statement trusts {host_path}'s provider"),
-                format!("write {host_path}:{claim}, or move the condition to a statement for {prefix}"),
+                format!("{key_shown} is a key of the issuer {prefix_shown}, but the statement trusts {host_shown}'s provider"),
+                format!("write {host_shown}:{claim_shown}, or move the condition to a statement for {prefix_shown}"),
             );
             return None;
         }
         if let Some(preset) = self.preset {
             if !(["aud", "sub", "amr"].contains(&claim) || preset.mapped_claims.contains(&claim)) {
                 if required {
-                    self.admits_nothing
-                        .push(format!("AWS does not map {claim} for {}", preset.name));
+                    self.admits_nothing.push(format!(
+                        "AWS does not map {claim_shown} for {}",
+                        preset.name
+                    ));
                 }
                 self.found(
                     "OIDC102",
                     format!(
-                        "{key}: AWS does not map the claim {claim} of {} to a condition key, so the condition never \
+                        "{key_shown}: AWS does not map the claim {claim_shown} of {} to a condition key, so the condition never \
                          matches",
                         preset.name
                     ),
@@ -307,7 +316,7 @@ impl<'r> Check<'r> {
             self.found(
                 "OIDC005",
                 format!(
-                    "ForAllValues:{} on {key} is true when the token has no {claim}",
+                    "ForAllValues:{} on {key_shown} is true when the token has no {claim_shown}",
                     operator.base
                 ),
                 format!("write {} without ForAllValues:", operator.base),
@@ -317,7 +326,7 @@ impl<'r> Check<'r> {
             self.found(
                 "OIDC003",
                 format!(
-                    "{key} lists \"*\" among {} values: every {claim} matches",
+                    "{key_shown} lists \"*\" among {} values: every {claim_shown} matches",
                     values.len()
                 ),
                 "remove the \"*\" entry".into(),
@@ -326,14 +335,14 @@ impl<'r> Check<'r> {
         if operator.base == "StringEquals" && values.iter().any(|v| is_pattern(v)) {
             if required && values.iter().all(|v| is_pattern(v)) {
                 self.admits_nothing.push(format!(
-                    "StringEquals compares {key} with {} exactly",
+                    "StringEquals compares {key_shown} with {} exactly",
                     quoted_list(values.iter())
                 ));
             }
             self.found(
                 "OIDC101",
                 format!(
-                    "StringEquals compares {key} with {} exactly: * and ? are not wildcards there, and no token \
+                    "StringEquals compares {key_shown} with {} exactly: * and ? are not wildcards there, and no token \
                      has that value",
                     quoted_list(values.iter().filter(|v| is_pattern(v)))
                 ),
@@ -344,7 +353,7 @@ impl<'r> Check<'r> {
             self.found(
                 "OIDC004",
                 format!(
-                    "{key} is tested with StringLike {}",
+                    "{key_shown} is tested with StringLike {}",
                     quoted_list(values.iter())
                 ),
                 "compare the audience exactly with StringEquals".into(),
@@ -364,7 +373,10 @@ impl<'r> Check<'r> {
         let negated = tests
             .iter()
             .find(|t| t.claim == "sub" && !t.operator.positive());
-        let (host_path, issuer_name) = (self.host_path.clone(), self.issuer_name.clone());
+        let (host_path, issuer_name) = (
+            crate::shown::value(&self.host_path).into_owned(),
+            self.issuer_name.clone(),
+        );
         match (subject_tests.is_empty(), negated) {
             (true, Some(negated)) => self.found(
                 "OIDC007",
@@ -531,7 +543,10 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
     let mut check = Check {
         role,
         name,
-        issuer_name: preset.map_or_else(|| host_path.clone(), |p| p.name.to_owned()),
+        issuer_name: preset.map_or_else(
+            || crate::shown::value(&host_path).into_owned(),
+            |p| p.name.to_owned(),
+        ),
         host_path,
         preset,
         findings: Vec::new(),
