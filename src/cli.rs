@@ -151,6 +151,40 @@ pub struct LintArgs {
     /// The least severity that makes the exit code 1.
     #[arg(long, value_enum, default_value = "warning")]
     pub fail_on: oidc_gen::lint::Severity,
+
+    /// A Terraform variable's value, as `terraform plan -var` takes it (a list or map in HCL
+    /// syntax, else the text). Applies to every module read; repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = assignment)]
+    pub vars: Vec<(String, String)>,
+
+    /// A tfvars file (HCL, or JSON when named .json), read after the module's own
+    /// terraform.tfvars and *.auto.tfvars, as `terraform plan -var-file` reads it; repeatable.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
+    /// A CloudFormation parameter's value, as `aws cloudformation deploy --parameter-overrides`
+    /// takes it; repeatable.
+    #[arg(long = "parameter", value_name = "NAME=VALUE", value_parser = assignment)]
+    pub parameters: Vec<(String, String)>,
+}
+
+/// `NAME=VALUE`, NAME a plain identifier.
+fn assignment(text: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{} is not NAME=VALUE", oidc_gen::shown::quoted(text)))?;
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plain {
+        return Err(format!(
+            "{} is not a variable or parameter name (letters, digits, _ and -)",
+            oidc_gen::shown::quoted(name)
+        ));
+    }
+    oidc_gen::lint::unknown::check_input(value)?;
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// How `oidc-gen lint` prints its report.

@@ -225,7 +225,14 @@ fn write_or_check(args: &GenerateArgs, generation: &Generation, notes: &[String]
 
 /// Lints the paths; exit 1 for findings at or above `--fail-on`, 2 for an unreadable file.
 fn lint(args: &LintArgs) -> Result<ExitCode> {
-    let report = oidc_gen::lint::lint_paths(&args.paths);
+    let options = oidc_gen::lint::Options {
+        terraform: oidc_gen::lint::Inputs {
+            var_files: args.var_files.clone(),
+            vars: args.vars.clone(),
+        },
+        parameters: args.parameters.clone(),
+    };
+    let report = oidc_gen::lint::lint_with(&args.paths, &options);
     match args.format {
         LintFormat::Text => print_text(&report.text())?,
         LintFormat::Json => print_bytes(shown::json(&report.json()).as_bytes())?,

@@ -317,13 +317,16 @@ impl Verdict {
 /// `https://`), against `policy`.
 pub fn evaluate(policy: &Value, host_path: &str, token: &Token) -> Result<Verdict> {
     let statements = statements(policy)?;
-    let mapped = preset_of(host_path).map_or(&[][..], |preset| preset.mapped_claims);
+    let preset = preset_of(host_path);
+    let mapped = preset.map_or(&[][..], |preset| preset.mapped_claims);
     let mut context = vec![
         (format!("{host_path}:aud"), token.aud.as_str()),
         (format!("{host_path}:sub"), token.sub.as_str()),
     ];
+    // AWS maps amr for every issuer; for one oidc-gen does not know, the claims given are taken
+    // as mapped.
     for (claim, value) in &token.claims {
-        if mapped.contains(&claim.as_str()) {
+        if preset.is_none() || claim == "amr" || mapped.contains(&claim.as_str()) {
             context.push((format!("{host_path}:{claim}"), value.as_str()));
         }
     }
@@ -527,6 +530,27 @@ fn test(
     wanted: &[String],
     actual: Option<&str>,
 ) -> Result<Option<String>> {
+    // A token's claims are single values: a set operator tests the one value there is, and
+    // ForAllValues (like IfExists) holds when the key is absent.
+    if let Some(base) = operator
+        .strip_prefix("ForAllValues:")
+        .or_else(|| operator.strip_suffix("IfExists"))
+    {
+        if operator.starts_with("ForAllValues:") && base.ends_with("IfExists") {
+            return test(base.trim_end_matches("IfExists"), key, wanted, actual)
+                .map(|failure| failure.filter(|_| actual.is_some()));
+        }
+        return test(base, key, wanted, actual).map(|failure| failure.filter(|_| actual.is_some()));
+    }
+    if let Some(base) = operator.strip_prefix("ForAnyValue:") {
+        return test(base, key, wanted, actual).map(|failure| {
+            failure.or_else(|| {
+                actual
+                    .is_none()
+                    .then(|| format!("{operator} {key}: the token does not set {key}"))
+            })
+        });
+    }
     let (like, negated) = match operator {
         "StringEquals" => (false, false),
         "StringLike" => (true, false),
@@ -640,6 +664,16 @@ fn read_policy(path: &Path) -> Result<Value> {
     let contents = crate::lint::roles_in(path, &text).map_err(unusable)?;
     let mut roles = contents.roles;
     match roles.len() {
+        1 if !crate::lint::unknowns(&roles[0].policy).is_empty() => Err(unusable(format!(
+            "the trust policy of {} depends on values this file does not give: {}; give the policy as \
+             deployed (aws iam get-role, or the plan: terraform show -json PLAN)",
+            roles[0].resource,
+            crate::lint::unknowns(&roles[0].policy)
+                .into_iter()
+                .map(|(written, reason)| format!("{} ({reason})", crate::shown::value(&written)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
         1 => Ok(roles.remove(0).policy),
         0 => Err(unusable(match contents.unresolved.first() {
             Some(role) => format!("the trust policy of {}: {}", role.resource, role.reason),

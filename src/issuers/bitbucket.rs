@@ -21,6 +21,9 @@ pub const PRESET: Preset = Preset {
     required_claim: None,
     owner_fields: &[],
     custom_subjects: true,
+    owner_claims: &[],
+    repository_end: None,
+    audience_names_owner: false,
     consumer: "a step with oidc: true that passes $BITBUCKET_STEP_OIDC_TOKEN to aws sts \
                assume-role-with-web-identity",
     example_audience: "ari:cloud:bitbucket::workspace/WORKSPACE_UUID",

@@ -48,6 +48,9 @@ pub const PRESET: Preset = Preset {
     required_claim: Some("sub (or job_workflow_ref)"),
     owner_fields: &[("repo:", '/')],
     custom_subjects: true,
+    owner_claims: &["repository_owner_id", "repository_id", "repository"],
+    repository_end: Some(':'),
+    audience_names_owner: false,
     consumer: "a workflow job with permissions: id-token: write that runs \
                aws-actions/configure-aws-credentials with role-to-assume and audience",
     example_audience: "sts.amazonaws.com",

@@ -35,6 +35,9 @@ pub const PRESET: Preset = Preset {
     required_claim: Some("sub"),
     owner_fields: &[("project_path:", '/')],
     custom_subjects: false,
+    owner_claims: &[],
+    repository_end: Some(':'),
+    audience_names_owner: false,
     consumer: "a .gitlab-ci.yml job with id_tokens: {NAME: {aud: ...}} that calls \
                aws sts assume-role-with-web-identity",
     example_audience: "https://gitlab.com",

@@ -52,6 +52,21 @@ pub struct Preset {
     /// Whether the issuer lets its users choose the subject's grammar (GitHub's subject
     /// templates), so that a subject outside `owner_fields`' shapes may still be one it issues.
     pub custom_subjects: bool,
+    /// Claims the issuer sets that name the owner (or a repository of it), which a statement may
+    /// test instead of naming the owner in `sub`; with custom subjects, one of them or the owner
+    /// in `sub` is what keeps other owners out.
+    #[serde(skip)]
+    pub owner_claims: &'static [&'static str],
+    /// The character that ends the repository (project) after the owner in a subject, where
+    /// subjects name one: a wildcard inside the name before it (`repo:acme/app*`) admits other
+    /// repositories whose names start the same.
+    #[serde(skip)]
+    pub repository_end: Option<char>,
+    /// Whether the audience its tokens carry names the owner (Pulumi's organization, CircleCI's
+    /// organization id): a statement that tests only the audience admits every workload of that
+    /// owner, not of the whole issuer.
+    #[serde(skip)]
+    pub audience_names_owner: bool,
     /// What makes the workload use the role.
     pub consumer: &'static str,
     /// An audience for an example command.

@@ -24,6 +24,9 @@ pub const PRESET: Preset = Preset {
         ("pulumi:environments:pulumi.organization.login:", ':'),
     ],
     custom_subjects: false,
+    owner_claims: &[],
+    repository_end: None,
+    audience_names_owner: true,
     consumer: "esc/environment.yaml (fn::open::aws-login) and deployments/settings.json \
                (operationContext.oidc.aws), written by oidc-gen",
     example_audience: "aws:ORG",

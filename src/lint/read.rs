@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::terraform;
+use super::{cloudformation, terraform};
 use crate::bounded;
 
 /// The most a file `lint` reads may hold: a 10,000-role account dump is about 10 MB.
@@ -21,14 +21,21 @@ pub const TERRAFORM_BYTES: u64 = 4 << 20;
 /// The most files a folder given to `lint` may hold that it reads.
 pub const MAX_FILES: usize = 10_000;
 /// The endings of the files `lint` reads below a folder.
-pub const EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "template", "tf"];
+pub const EXTENSIONS: [&str; 6] = ["json", "yaml", "yml", "template", "tf", "tfstate"];
 /// Words one of which every input mentions.
-const MARKERS: [&str; 4] = [
+const MARKERS: [&str; 5] = [
     "Statement",
     "AssumeRolePolicyDocument",
     "assume_role_policy",
     "aws_iam_policy_document",
+    "assumeRolePolicy",
 ];
+
+/// Findings a comment or `Metadata` suppresses: (rule id, reason).
+pub type Suppressions = Vec<(String, String)>;
+
+/// Where a role of a document is: its line and the suppressions beside it, by its name.
+pub type Place<'p> = &'p dyn Fn(&str) -> (Option<usize>, Suppressions);
 
 /// One role's trust policy, as read from a file.
 #[derive(Debug, Clone)]
@@ -130,7 +137,7 @@ pub fn collect(
 /// The roles in a file (`-` for standard input): a Terraform configuration or plan, a policy
 /// document, `aws iam get-role`, `list-roles` or `get-account-authorization-details` output, or a
 /// CloudFormation template in JSON or YAML. A file that mentions no policy holds none.
-pub fn read(path: &Path) -> Result<Contents, String> {
+pub fn read(path: &Path, options: &super::Options) -> Result<Contents, String> {
     let limit = if is_terraform(path) {
         TERRAFORM_BYTES
     } else {
@@ -138,14 +145,36 @@ pub fn read(path: &Path) -> Result<Contents, String> {
     };
     // A file found in a folder was no link when listed; it is not followed if it became one.
     let text = bounded::read_text_unlinked(path, limit).map_err(|e| e.to_string())?;
-    roles_in(path, &text)
+    roles_with(path, &text, options)
+}
+
+/// The folder of a Terraform configuration file, which Terraform reads as one module with the
+/// folder's other `.tf` files.
+pub fn module_folder(path: &Path) -> Option<PathBuf> {
+    if !is_terraform(path) || path == Path::new("-") {
+        return None;
+    }
+    Some(
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+    )
 }
 
 /// The roles in `text`, read from `path`; see [`read`].
 pub fn roles_in(path: &Path, text: &str) -> Result<Contents, String> {
-    if !MARKERS.iter().any(|marker| text.contains(marker)) {
+    roles_with(path, text, &super::Options::default())
+}
+
+/// [`roles_in`] with values for CloudFormation parameters.
+pub fn roles_with(path: &Path, text: &str, options: &super::Options) -> Result<Contents, String> {
+    // A key can hide its name only behind an escape (`"\u0053tatement"`): a file with neither a
+    // marker nor a backslash holds no policy.
+    if !MARKERS.iter().any(|marker| text.contains(marker)) && !text.contains('\\') {
         return Ok(Contents::default());
     }
+    super::unknown::check_input(text)?;
     if is_terraform(path) {
         return terraform::read(path, text);
     }
@@ -155,7 +184,7 @@ pub fn roles_in(path: &Path, text: &str) -> Result<Contents, String> {
         Ok(document) if stdin && !(document.is_object() || document.is_array()) => {
             terraform::read(path, text)
         }
-        Ok(document) => contents(path, text, &document),
+        Ok(document) => contents(path, text, &document, options),
         Err(error) if stdin => terraform::read(path, text).map_err(|_| error),
         Err(error) => Err(error),
     }
@@ -167,7 +196,12 @@ fn is_terraform(path: &Path) -> bool {
 }
 
 /// The roles of a parsed JSON or YAML document.
-fn contents(path: &Path, text: &str, document: &Value) -> Result<Contents, String> {
+fn contents(
+    path: &Path,
+    text: &str,
+    document: &Value,
+    options: &super::Options,
+) -> Result<Contents, String> {
     let name = path
         .file_name()
         .map_or_else(|| "-".to_owned(), |n| n.to_string_lossy().into_owned());
@@ -224,43 +258,40 @@ fn contents(path: &Path, text: &str, document: &Value) -> Result<Contents, Strin
     {
         listed(list, &mut contents);
     } else if let Some(resources) = document.get("Resources").and_then(Value::as_object) {
-        for (id, resource) in resources {
-            if resource.get("Type").and_then(Value::as_str) != Some("AWS::IAM::Role") {
-                continue;
-            }
+        let place = |id: &str| {
             let line = line_of(text, id, Some(&["Resources"]));
-            match resource.pointer("/Properties/AssumeRolePolicyDocument") {
-                Some(policy) => {
-                    let mut suppressed = cloudformation_suppressions(resource);
-                    if let Some(line) = line {
-                        suppressed.extend(comment_suppressions(&text_lines, line));
-                    }
-                    add(&mut contents, id.clone(), line, policy, suppressed);
-                }
-                None => contents.unresolved.push(Unresolved {
-                    path: path.to_path_buf(),
-                    line,
-                    resource: id.clone(),
-                    reason: "it has no AssumeRolePolicyDocument".into(),
-                }),
+            let mut suppressed = resources
+                .get(id)
+                .map_or_else(Vec::new, cloudformation_suppressions);
+            if let Some(line) = line {
+                suppressed.extend(comment_suppressions(&text_lines, line));
             }
-        }
-    } else if let Some(resources) = document.get("resources").and_then(Value::as_object) {
-        // A Pulumi YAML program: `assumeRolePolicy` as `fn::toJSON` of the document, or its text.
-        for (name, resource) in resources {
-            if resource.get("type").and_then(Value::as_str) != Some("aws:iam:Role") {
-                continue;
-            }
-            let Some(policy) = resource.pointer("/properties/assumeRolePolicy") else {
-                continue;
-            };
-            let policy = policy.get("fn::toJSON").unwrap_or(policy);
+            (line, suppressed)
+        };
+        cloudformation::roles(
+            path,
+            document,
+            &options.parameters,
+            &place,
+            &mut contents,
+            0,
+        );
+    } else if document
+        .get("resources")
+        .and_then(Value::as_object)
+        .is_some()
+    {
+        let place = |name: &str| {
             let line = line_of(text, name, Some(&["resources"]));
             let suppressed =
                 line.map_or_else(Vec::new, |line| comment_suppressions(&text_lines, line));
-            add(&mut contents, name.clone(), line, policy, suppressed);
-        }
-    } else if document.get("planned_values").is_some() || document.get("format_version").is_some() {
+            (line, suppressed)
+        };
+        cloudformation::pulumi(path, document, &place, &mut contents);
+    } else if document.get("planned_values").is_some()
+        || document.get("format_version").is_some()
+        || (document.get("terraform_version").is_some() && document.get("resources").is_some())
+    {
         terraform::plan(path, document, &mut contents);
     }
     Ok(contents)

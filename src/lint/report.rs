@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::read::Unresolved;
 use super::rules::{RULES, Severity, rule};
 use crate::shown;
 
@@ -71,8 +70,6 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Findings a comment or `Metadata` beside the role suppresses, with the reason it gives.
     pub suppressed: Vec<Suppressed>,
-    /// Roles whose policy their file does not spell out.
-    pub unresolved: Vec<Unresolved>,
     /// Files that could not be read.
     pub unreadable: Vec<Unreadable>,
     /// How many roles were read.
@@ -166,11 +163,35 @@ impl Report {
     /// findings, file by file.
     pub fn text(&self) -> String {
         let mut text = String::new();
-        // A statement's findings come right after those of the statement before it.
-        let mut findings = self.findings.iter().peekable();
         let place = |path: &Path, line: Option<usize>| match line {
             Some(line) => format!("{}:{line}", shown::path(path)),
             None => shown::path(path),
+        };
+        let key = |path: &Path, resource: &str, statement: &str| {
+            (
+                path.to_path_buf(),
+                resource.to_owned(),
+                statement.to_owned(),
+            )
+        };
+        let mut by_statement: std::collections::HashMap<_, Vec<&Finding>> =
+            std::collections::HashMap::new();
+        for finding in &self.findings {
+            by_statement
+                .entry(key(&finding.path, &finding.resource, &finding.statement))
+                .or_default()
+                .push(finding);
+        }
+        let write = |text: &mut String, finding: &Finding| {
+            let rule = rule(finding.rule);
+            text.push_str(&format!(
+                "  {} {} {}: {}\n    fix: {}\n",
+                finding.severity.as_str(),
+                rule.id,
+                rule.name,
+                finding.message,
+                finding.fix
+            ));
         };
         for description in &self.statements {
             text.push_str(&format!(
@@ -180,20 +201,31 @@ impl Report {
                 shown::value(&description.statement),
                 description.admits
             ));
-            while let Some(finding) = findings.next_if(|f| {
-                f.path == description.path
-                    && f.resource == description.resource
-                    && f.statement == description.statement
-            }) {
-                let rule = rule(finding.rule);
-                text.push_str(&format!(
-                    "  {} {} {}: {}\n    fix: {}\n",
-                    finding.severity.as_str(),
-                    rule.id,
-                    rule.name,
-                    finding.message,
-                    finding.fix
-                ));
+            let found = by_statement.remove(&key(
+                &description.path,
+                &description.resource,
+                &description.statement,
+            ));
+            for finding in found.into_iter().flatten() {
+                write(&mut text, finding);
+            }
+        }
+        // Findings on a role or statement with nothing to describe (a policy IAM refuses, a role
+        // whose trust is not known), in the order they were found.
+        for finding in &self.findings {
+            let Some(found) =
+                by_statement.remove(&key(&finding.path, &finding.resource, &finding.statement))
+            else {
+                continue;
+            };
+            text.push_str(&format!(
+                "{}: {} {}:\n",
+                place(&finding.path, finding.line),
+                shown::value(&finding.resource),
+                shown::value(&finding.statement),
+            ));
+            for finding in found {
+                write(&mut text, finding);
             }
         }
         for suppressed in &self.suppressed {
@@ -207,14 +239,6 @@ impl Report {
                 rule(finding.rule).name,
                 finding.message,
                 shown::value(&suppressed.reason)
-            ));
-        }
-        for unresolved in &self.unresolved {
-            text.push_str(&format!(
-                "{}: {}: not linted: {}\n",
-                place(&unresolved.path, unresolved.line),
-                shown::value(&unresolved.resource),
-                unresolved.reason
             ));
         }
         for omitted in &self.omitted {
@@ -238,15 +262,14 @@ impl Report {
             ));
         }
         text.push_str(&format!(
-            "{} role(s), {} OIDC statement(s): {} error(s), {} warning(s), {} note(s), {} suppressed, {} role(s) \
-             not linted, {} unreadable file(s)\n",
+            "{} role(s), {} OIDC statement(s): {} error(s), {} warning(s), {} note(s), {} suppressed, {} unreadable \
+             file(s)\n",
             self.roles,
             self.statements.len(),
             self.count(Severity::Error),
             self.count(Severity::Warning),
             self.count(Severity::Note),
             self.suppressed.len(),
-            self.unresolved.len(),
             self.unreadable.len()
         ));
         text
@@ -308,18 +331,6 @@ impl Report {
                     .map(|s| result(&s.finding, Some(&s.reason))),
             )
             .collect();
-        let not_linted = self.unresolved.iter().map(|role| {
-            serde_json::json!({
-                "level": "warning",
-                "message": { "text": format!("{}: not linted: {}", role.resource, role.reason) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&role.path) },
-                        "region": { "startLine": role.line.unwrap_or(1) },
-                    },
-                }],
-            })
-        });
         let notifications: Vec<Value> = self
             .unreadable
             .iter()
@@ -332,7 +343,6 @@ impl Report {
                     }],
                 })
             })
-            .chain(not_linted)
             .chain(self.omitted.iter().map(|omitted| {
                 let findings = omitted.errors + omitted.warnings + omitted.notes;
                 serde_json::json!({
@@ -375,7 +385,6 @@ impl Report {
             "findings": self.findings,
             "suppressed": self.suppressed,
             "statements": self.statements,
-            "unresolved": self.unresolved,
             "unreadable": self.unreadable,
             "omitted": self.omitted,
             "summary": {
@@ -385,7 +394,6 @@ impl Report {
                 "warnings": self.count(Severity::Warning),
                 "notes": self.count(Severity::Note),
                 "suppressed": self.suppressed.len(),
-                "unresolved": self.unresolved.len(),
                 "unreadable": self.unreadable.len(),
             },
         })

@@ -5,8 +5,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::read::Role;
+use super::read::{Role, Unresolved};
 use super::report::{Description, Finding, Report, Suppressed};
+use super::unknown;
 use crate::bounded;
 use crate::issuer::Issuer;
 use crate::issuers::{self, Preset};
@@ -49,7 +50,7 @@ pub struct Rule {
 }
 
 /// Every rule, by id.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 18] = [
     Rule {
         id: "OIDC001",
         name: "unchecked-subject",
@@ -97,6 +98,36 @@ pub const RULES: [Rule; 12] = [
                   gets in.",
     },
     Rule {
+        id: "OIDC008",
+        name: "any-principal",
+        severity: Severity::Error,
+        summary: "The statement lets anyone (Principal *) assume the role with a web identity token: a token \
+                  of any identity provider, Google's and Cognito's included, gets in.",
+    },
+    Rule {
+        id: "OIDC009",
+        name: "subject-pins-no-owner",
+        severity: Severity::Error,
+        summary: "The issuer lets each owner choose how its subjects are written (GitHub's subject \
+                  templates), and no sub value names an owner nor does the statement test an owner claim: \
+                  any owner can make its workloads' subjects look like this.",
+    },
+    Rule {
+        id: "OIDC010",
+        name: "wildcard-in-repository",
+        severity: Severity::Error,
+        summary: "A sub pattern has a wildcard right after part of a repository's name, with nothing after \
+                  it to end the name (repo:acme/app*): it admits every repository whose name starts so.",
+    },
+    Rule {
+        id: "OIDC011",
+        name: "unchecked-audience",
+        severity: Severity::Error,
+        summary: "The statement trusts an issuer oidc-gen does not know, or a public one (Google, Cognito), \
+                  without testing the audience, or admits any sub of an issuer it does not know: tokens \
+                  minted for other applications get in.",
+    },
+    Rule {
         id: "OIDC101",
         name: "equals-with-wildcard",
         severity: Severity::Warning,
@@ -126,11 +157,26 @@ pub const RULES: [Rule; 12] = [
                   condition admits nothing.",
     },
     Rule {
+        id: "OIDC105",
+        name: "refused-by-iam",
+        severity: Severity::Warning,
+        summary: "IAM refuses the policy (an Effect other than Allow or Deny, spelled exactly): the role \
+                  cannot be created or updated with it, and what it admits is not what the file says.",
+    },
+    Rule {
         id: "OIDC201",
         name: "github-without-repository-id",
         severity: Severity::Note,
         summary: "A GitHub statement names repositories without testing repository_id: a repository \
                   deleted and re-created under the same name gets in.",
+    },
+    Rule {
+        id: "OIDC301",
+        name: "unproven",
+        severity: Severity::Warning,
+        summary: "What the role admits depends on a value lint cannot know (a variable nobody sets, a \
+                  parameter with no default, a value known once applied, a policy variable): it is not \
+                  proven safe. Give the values (--var, --var-file, --parameter) or lint the plan.",
     },
 ];
 
@@ -201,12 +247,35 @@ pub fn lint_role(role: &Role, report: &mut Report) {
             Some(sid) if !sid.is_empty() => sid.to_owned(),
             _ => format!("#{}", index + 1),
         };
-        if statement.get("Effect").and_then(Value::as_str) != Some("Allow")
-            || !strings(statement.get("Action"))
-                .iter()
-                .any(|a| string_like(&a.to_ascii_lowercase(), &ASSUME_ACTION.to_ascii_lowercase()))
-        {
+        let web_identity = strings(statement.get("Action")).iter().any(|a| {
+            unknown::in_text(a)
+                || string_like(&a.to_ascii_lowercase(), &ASSUME_ACTION.to_ascii_lowercase())
+        });
+        if !web_identity {
             continue;
+        }
+        match statement.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => {}
+            Some("Deny") => continue,
+            Some(effect) if unknown::in_text(effect) => {}
+            effect => {
+                let effect = effect.map_or_else(
+                    || "no Effect".to_owned(),
+                    |e| format!("Effect {}", bounded::quoted(e)),
+                );
+                report.findings.push(finding(
+                    role,
+                    &name,
+                    None,
+                    "OIDC105",
+                    format!(
+                        "the statement has {effect}: IAM refuses the policy (MalformedPolicyDocument), so the role \
+                         cannot be created or updated with it"
+                    ),
+                    "write \"Effect\": \"Allow\" (or \"Deny\"), spelled exactly so".into(),
+                ));
+                continue;
+            }
         }
         lint_statement(role, &name, statement, report);
     }
@@ -229,6 +298,56 @@ pub fn lint_role(role: &Role, report: &mut Report) {
     }
 }
 
+/// A finding of rule `id` on a statement of `role`.
+fn finding(
+    role: &Role,
+    statement: &str,
+    issuer: Option<String>,
+    id: &'static str,
+    message: String,
+    fix: String,
+) -> Finding {
+    let rule = rule(id);
+    Finding {
+        path: role.path.clone(),
+        line: role.line,
+        resource: role.resource.clone(),
+        statement: statement.to_owned(),
+        issuer,
+        rule: rule.id,
+        severity: rule.severity,
+        message,
+        fix,
+    }
+}
+
+/// A role whose trust policy its file does not spell out: unproven, never clean.
+pub fn unproven_role(role: &Unresolved, report: &mut Report) {
+    let rule = rule("OIDC301");
+    report.findings.push(Finding {
+        path: role.path.clone(),
+        line: role.line,
+        resource: role.resource.clone(),
+        statement: "-".into(),
+        issuer: None,
+        rule: rule.id,
+        severity: rule.severity,
+        message: role.reason.clone(),
+        fix: "give the values it depends on (--var, --var-file, --parameter), or lint the plan (terraform show \
+              -json PLAN) or the deployed role (aws iam get-role)"
+            .into(),
+    });
+}
+
+/// Issuers anyone can get a token of, with no provider of theirs in the account: the claim that
+/// names the application the token is for, which a statement must test.
+const PUBLIC_ISSUERS: [(&str, &str); 4] = [
+    ("accounts.google.com", "aud"),
+    ("cognito-identity.amazonaws.com", "aud"),
+    ("graph.facebook.com", "app_id"),
+    ("www.amazon.com", "app_id"),
+];
+
 /// One statement being linted: where it is, the issuer it trusts, and what is found.
 struct Check<'r> {
     role: &'r Role,
@@ -242,28 +361,38 @@ struct Check<'r> {
     findings: Vec<Finding>,
     /// Why no token can get in, when a condition every token must meet never holds.
     admits_nothing: Vec<String>,
+    /// Whether a condition key is not known (it may be the sub or the aud).
+    unknown_key: bool,
 }
 
 impl<'r> Check<'r> {
     fn found(&mut self, id: &'static str, message: String, fix: String) {
-        let rule = rule(id);
-        self.findings.push(Finding {
-            path: self.role.path.clone(),
-            line: self.role.line,
-            resource: self.role.resource.clone(),
-            statement: self.name.to_owned(),
-            issuer: Some(self.host_path.clone()),
-            rule: rule.id,
-            severity: rule.severity,
+        self.findings.push(finding(
+            self.role,
+            self.name,
+            Some(self.host_path.clone()),
+            id,
             message,
             fix,
-        });
+        ));
     }
 
     /// The checks of one condition key: its issuer, whether AWS maps it, its operator and values.
     /// The test it makes, when the key is the trusted issuer's.
     fn key<'k>(&mut self, operator: &'k str, key: &str, values: &[String]) -> Option<Test<'k>> {
         let operator = Operator::parse(operator);
+        if unknown::in_text(key) {
+            self.unknown_key = true;
+            return None;
+        }
+        let all = values;
+        // The checks below judge the values lint knows; the unknown ones make the role unproven.
+        let known: Vec<String> = values
+            .iter()
+            .filter(|v| !unknown::in_text(v) && !v.contains("${"))
+            .cloned()
+            .collect();
+        let values = &known[..];
         let (prefix, claim) = key.rsplit_once(':')?;
         if prefix.eq_ignore_ascii_case("aws") {
             return None;
@@ -277,7 +406,7 @@ impl<'r> Check<'r> {
             crate::shown::value(&host_path).into_owned(),
         );
         // A condition every token must meet: a positive operator, the key required.
-        let required = operator.positive() && !operator.if_exists;
+        let required = operator.positive() && !operator.if_exists && operator.set.is_none();
         if !prefix.eq_ignore_ascii_case(&host_path) {
             if required {
                 self.admits_nothing
@@ -290,7 +419,7 @@ impl<'r> Check<'r> {
             );
             return None;
         }
-        if let Some(preset) = self.preset {
+        if let Some(preset) = self.preset.filter(|_| required) {
             if !(["aud", "sub", "amr"].contains(&claim) || preset.mapped_claims.contains(&claim)) {
                 if required {
                     self.admits_nothing.push(format!(
@@ -312,7 +441,8 @@ impl<'r> Check<'r> {
                 );
             }
         }
-        if operator.set == Some("ForAllValues") {
+        // The provider compares every token's aud with its client ids, so every token has one.
+        if operator.set == Some("ForAllValues") && claim != "aud" {
             self.found(
                 "OIDC005",
                 format!(
@@ -362,7 +492,7 @@ impl<'r> Check<'r> {
         Some(Test {
             operator,
             claim: claim.to_owned(),
-            values: values.to_vec(),
+            values: all.to_vec(),
         })
     }
 
@@ -390,6 +520,8 @@ impl<'r> Check<'r> {
                  negation only to carve out of that"
                     .into(),
             ),
+            (true, None) if self.unknown_key => {}
+            (true, None) if self.preset.is_none() && public_claim(&self.host_path).is_some() => {}
             (true, None) => self.found(
                 "OIDC001",
                 format!(
@@ -405,11 +537,59 @@ impl<'r> Check<'r> {
         };
         // Whether a subject outside the known shapes can still be one the issuer sends.
         let grammar_known = !preset.owner_fields.is_empty() && !preset.custom_subjects;
+        // With subjects each owner writes, a sub pins an owner only by naming it, unless the
+        // statement tests a claim the issuer sets that does.
+        let owner_tested = tests.iter().any(|t| {
+            preset.owner_claims.contains(&t.claim.as_str())
+                && t.operator.positive()
+                && !t.operator.if_exists
+                && known(&t.values).all(|v| !v.starts_with(['*', '?']))
+        });
         for test in subject_tests {
             let pattern = test.operator.base == "StringLike";
             let mut impossible = 0;
-            for value in &test.values {
-                if pattern && admits_every_owner(preset, value) {
+            let values: Vec<&String> = known(&test.values).collect();
+            for value in values.iter().copied() {
+                let every_owner = pattern && admits_every_owner(preset, value);
+                if preset.custom_subjects
+                    && !preset.owner_fields.is_empty()
+                    && !owner_tested
+                    && !every_owner
+                    && !pins_owner(preset, value, pattern)
+                {
+                    self.found(
+                        "OIDC009",
+                        format!(
+                            "sub {} names no owner: any owner on {} can set its subjects to look like this \
+                             (a custom subject template), and no condition tests {}",
+                            bounded::quoted(value),
+                            preset.name,
+                            preset.owner_claims.join(" or ")
+                        ),
+                        format!(
+                            "start the sub with the owner ({}), or test {} with StringEquals",
+                            preset
+                                .owner_fields
+                                .first()
+                                .map_or(String::new(), |(prefix, end)| format!("{prefix}OWNER{end}...")),
+                            preset.owner_claims.first().copied().unwrap_or("the owner's id")
+                        ),
+                    );
+                }
+                if pattern && !every_owner {
+                    if let Some(fix) = crosses_repository(preset, value) {
+                        self.found(
+                            "OIDC010",
+                            format!(
+                                "sub {} has a wildcard inside the repository's name: it admits every repository \
+                                 of the owner whose name starts so",
+                                bounded::quoted(value)
+                            ),
+                            format!("end the name before the wildcard: {}", bounded::quoted(&fix)),
+                        );
+                    }
+                }
+                if every_owner {
                     self.found(
                         "OIDC002",
                         format!(
@@ -466,12 +646,55 @@ impl<'r> Check<'r> {
                     );
                 }
             }
-            if impossible == test.values.len() && impossible > 0 {
+            if impossible == values.len() && impossible > 0 && values.len() == test.values.len() {
                 self.admits_nothing.push(format!(
                     "no token of {} has a sub like {}",
                     preset.name,
-                    quoted_list(test.values.iter())
+                    quoted_list(values.iter().copied())
                 ));
+            }
+        }
+    }
+
+    /// An issuer oidc-gen does not know (or a public one) must have its audience tested, and an
+    /// unknown issuer's sub must name something.
+    fn audience(&mut self, tests: &[Test]) {
+        if self.preset.is_some() || self.unknown_key {
+            return;
+        }
+        let claim = public_claim(&self.host_path).unwrap_or("aud");
+        let host = crate::shown::value(&self.host_path).into_owned();
+        let tested = tests.iter().any(|t| {
+            t.claim == claim
+                && t.operator.positive()
+                && !t.operator.if_exists
+                && !t.values.is_empty()
+                && known(&t.values).all(|v| !is_pattern(v))
+        });
+        if !tested {
+            self.found(
+                "OIDC011",
+                format!(
+                    "no condition compares {host}:{claim} exactly: tokens {host} issues for any application get in"
+                ),
+                format!("add StringEquals on {host}:{claim} naming the audience your workloads ask for"),
+            );
+        }
+        if public_claim(&self.host_path).is_some() {
+            return;
+        }
+        for test in tests
+            .iter()
+            .filter(|t| t.tests_subject() && t.operator.base == "StringLike")
+        {
+            for value in known(&test.values) {
+                if value.chars().all(|c| c == '*' || c == '?') {
+                    self.found(
+                        "OIDC011",
+                        format!("sub {} admits every subject of {host}, an issuer oidc-gen does not know", bounded::quoted(value)),
+                        "name the subjects that may assume the role".into(),
+                    );
+                }
             }
         }
     }
@@ -479,7 +702,7 @@ impl<'r> Check<'r> {
     /// Whether IAM's shared-issuer guard would accept the statement: its required claim tested with
     /// a plain positive operator whose first value is not `*`.
     fn guard(&mut self, tests: &[Test]) {
-        let Some(preset) = self.preset else {
+        let Some(preset) = self.preset.filter(|_| !self.unknown_key) else {
             return;
         };
         let Some(required) = preset.required_claim else {
@@ -513,6 +736,7 @@ impl<'r> Check<'r> {
     /// Defence in depth a known issuer offers: GitHub's repository ids.
     fn defence(&mut self, tests: &[Test]) {
         if self.preset.is_some_and(|p| p.id == "github")
+            && !self.unknown_key
             && !tests.iter().any(|t| t.claim == "repository_id")
             && tests.iter().any(Test::tests_subject)
         {
@@ -528,6 +752,29 @@ impl<'r> Check<'r> {
 
 /// Lints one statement that may trust an OIDC provider: its findings and what it admits.
 fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Report) {
+    let unproven = unproven(statement);
+    if let Some(principal) = any_principal(statement) {
+        report.findings.push(finding(
+            role,
+            name,
+            None,
+            "OIDC008",
+            format!(
+                "Principal {principal} with sts:AssumeRoleWithWebIdentity: a web identity token of any provider, \
+                 Google's and Cognito's included, gets in"
+            ),
+            "name the OIDC provider: \"Principal\": {\"Federated\": \"arn:aws:iam::ACCOUNT:oidc-provider/HOST\"}".into(),
+        ));
+        report.statements.push(Description {
+            path: role.path.clone(),
+            line: role.line,
+            resource: role.resource.clone(),
+            statement: name.to_owned(),
+            issuer: "*".into(),
+            admits: "web identity tokens of any issuer".into(),
+        });
+        return;
+    }
     let keys = condition_keys(statement);
     let host_path = provider_host_path(statement).or_else(|| {
         // A principal CloudFormation computes: the issuer its condition keys name.
@@ -535,6 +782,11 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
             .find_map(|(_, key, _)| key.rsplit_once(':').map(|(prefix, _)| prefix.to_owned()))
     });
     let Some(host_path) = host_path else {
+        if let Some(reasons) = unproven {
+            report
+                .findings
+                .push(finding(role, name, None, "OIDC301", reasons.0, reasons.1));
+        }
         return;
     };
     let preset = Issuer::parse(&format!("https://{host_path}"))
@@ -551,14 +803,19 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
         preset,
         findings: Vec::new(),
         admits_nothing: Vec::new(),
+        unknown_key: false,
     };
     let tests: Vec<Test> = keys
         .iter()
         .filter_map(|(operator, key, values)| check.key(operator, key, values))
         .collect();
     check.subject(&tests);
+    check.audience(&tests);
     check.guard(&tests);
     check.defence(&tests);
+    if let Some((message, fix)) = unproven {
+        check.found("OIDC301", message, fix);
+    }
     report.statements.push(Description {
         path: role.path.clone(),
         line: role.line,
@@ -572,6 +829,182 @@ fn lint_statement(role: &Role, name: &str, statement: &Value, report: &mut Repor
         },
     });
     report.findings.extend(check.findings);
+}
+
+/// The values lint knows of a list (an unknown value, or a policy variable, is judged apart).
+fn known(values: &[String]) -> impl Iterator<Item = &String> {
+    values
+        .iter()
+        .filter(|v| !unknown::in_text(v) && !v.contains("${"))
+}
+
+/// Whether a sub value names an owner before any wildcard: `repo:acme/...`, or a claim the issuer
+/// sets that names one (`repository_owner_id:12:...`).
+fn pins_owner(preset: &Preset, value: &str, pattern: bool) -> bool {
+    let fixed = match value.find(['*', '?']) {
+        Some(first) if pattern => &value[..first],
+        _ => value,
+    };
+    let named = preset.owner_fields.iter().any(|(prefix, end)| {
+        fixed
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once(*end))
+            .is_some_and(|(owner, _)| !owner.is_empty())
+    });
+    named
+        || preset.owner_claims.iter().any(|claim| {
+            fixed
+                .strip_prefix(claim)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|rest| {
+                    let id = rest.split(':').next().unwrap_or("");
+                    !id.is_empty()
+                        && (rest.len() > id.len() || !pattern || value.len() == fixed.len())
+                })
+        })
+}
+
+/// For a sub pattern with a wildcard right after part of a repository's name and nothing after it
+/// that ends the name (`repo:acme/app*`), the pattern that ends the name first (`repo:acme/app:*`).
+fn crosses_repository(preset: &Preset, value: &str) -> Option<String> {
+    let end = preset.repository_end?;
+    let first = value.find(['*', '?'])?;
+    let fixed = &value[..first];
+    preset.owner_fields.iter().find_map(|(prefix, owner_end)| {
+        let (_, name) = fixed.strip_prefix(prefix)?.split_once(*owner_end)?;
+        let after = &value[first..];
+        (!name.is_empty() && !name.contains(end) && !after.contains(end))
+            .then(|| format!("{fixed}{end}*"))
+    })
+}
+
+/// The claim a public issuer's statement must test, for the issuers anyone can get a token of.
+fn public_claim(host_path: &str) -> Option<&'static str> {
+    PUBLIC_ISSUERS
+        .iter()
+        .find(|(host, _)| host.eq_ignore_ascii_case(host_path))
+        .map(|(_, claim)| *claim)
+}
+
+/// `*` or `{"AWS": "*"}` as the principal: who it names, as written.
+fn any_principal(statement: &Value) -> Option<String> {
+    let principal = statement.get("Principal")?;
+    let star = |v: &Value| match v {
+        Value::String(s) => s == "*",
+        Value::Array(list) => list.iter().any(|i| i.as_str() == Some("*")),
+        _ => false,
+    };
+    match principal {
+        Value::String(s) if s == "*" => Some("*".into()),
+        Value::Object(map) => map
+            .iter()
+            .find(|(_, v)| star(v))
+            .map(|(kind, _)| format!("{{\"{}\": \"*\"}}", crate::shown::value(kind))),
+        _ => None,
+    }
+}
+
+/// The unknown values a statement (or a whole policy) depends on: (as written, why unknown). The
+/// account and partition of a provider's ARN do not count, nor a Sid.
+pub fn unknowns(statement: &Value) -> Vec<(String, String)> {
+    let mut judged = statement.clone();
+    let bare = |arn: &Value| match arn.as_str().and_then(|a| a.split_once(":oidc-provider/")) {
+        Some((_, host)) if !unknown::in_text(host) => {
+            Value::String(format!("arn:aws:iam::0:oidc-provider/{host}"))
+        }
+        _ => arn.clone(),
+    };
+    let statements: Vec<&mut Value> = match judged.get_mut("Statement") {
+        Some(Value::Array(list)) => list.iter_mut().collect(),
+        Some(one) => vec![one],
+        None => vec![&mut judged],
+    };
+    for statement in statements {
+        if let Some(map) = statement.as_object_mut() {
+            map.remove("Sid");
+        }
+        // A provider the statement's required condition keys name: only its tokens carry them.
+        let named = condition_keys(statement)
+            .into_iter()
+            .find_map(|(operator, key, _)| {
+                let operator = Operator::parse(&operator);
+                let required = operator.positive() && !operator.if_exists && operator.set.is_none();
+                let (host, _) = key.rsplit_once(':')?;
+                (required && !unknown::in_text(host)).then(|| host.to_owned())
+            });
+        if let Some(federated) = statement.pointer_mut("/Principal/Federated") {
+            let replaced = match &*federated {
+                Value::Array(list) => Value::Array(list.iter().map(bare).collect()),
+                Value::String(arn) if unknown::is_whole(arn) && named.is_some() => {
+                    Value::String(format!(
+                        "arn:aws:iam::0:oidc-provider/{}",
+                        named.as_deref().unwrap_or_default()
+                    ))
+                }
+                one => bare(one),
+            };
+            *federated = replaced;
+        }
+    }
+    unknown::reasons(&judged)
+}
+
+/// Whether what a statement admits depends on values lint cannot know, or on a policy variable in
+/// a condition's expected value: (message, fix). The account and partition of a provider's ARN do
+/// not count: whoever's provider it is, it is the issuer's tokens that get in.
+fn unproven(statement: &Value) -> Option<(String, String)> {
+    let reasons = unknowns(statement);
+    let variables: Vec<String> = condition_keys(statement)
+        .into_iter()
+        .flat_map(|(_, key, values)| values.into_iter().map(move |v| (key.clone(), v)))
+        .filter(|(_, v)| !unknown::in_text(v) && v.contains("${"))
+        .map(|(key, v)| format!("{} on {}", bounded::quoted(&v), crate::shown::value(&key)))
+        .collect();
+    if reasons.is_empty() && variables.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !reasons.is_empty() {
+        parts.push(format!(
+            "admits whatever {} {}: {}",
+            reasons
+                .iter()
+                .map(|(written, _)| crate::shown::value(written).into_owned())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            if reasons.len() == 1 { "is" } else { "are" },
+            reasons
+                .iter()
+                .map(|(_, reason)| reason.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    if !variables.is_empty() {
+        parts.push(format!(
+            "compares with a policy variable ({}), whose value is the request's, not one the policy names",
+            variables.join(", ")
+        ));
+    }
+    let fix = match reasons.first() {
+        Some((written, _)) if written.starts_with("var.") => format!(
+            "give --var {}=... (or a tfvars file), or lint the plan (terraform show -json PLAN)",
+            crate::shown::value(&written["var.".len()..])
+        ),
+        Some((_, reason)) if reason.starts_with("parameter ") => format!(
+            "give --parameter {}=..., or lint the deployed role (aws iam get-role)",
+            reason["parameter ".len()..]
+                .split(' ')
+                .next()
+                .unwrap_or("NAME")
+        ),
+        Some(_) => {
+            "lint the plan (terraform show -json PLAN) or the deployed role (aws iam get-role)"
+                .into()
+        }
+        None => "compare with the values the workloads' tokens carry".into(),
+    };
+    Some((parts.join("; "), fix))
 }
 
 /// Whether a subject pattern has a wildcard before the end of the owner's name, in every shape of
@@ -624,7 +1057,7 @@ fn words(issuer: &str, preset: Option<&Preset>, tests: &[Test]) -> String {
             test.claim,
             test.values
                 .iter()
-                .map(|v| bounded::quoted(v))
+                .map(|v| bounded::quoted(&unknown::display(v)))
                 .collect::<Vec<_>>()
                 .join(" or ")
         ));
@@ -634,6 +1067,21 @@ fn words(issuer: &str, preset: Option<&Preset>, tests: &[Test]) -> String {
         .any(|t| t.claim == "sub" && t.operator.positive())
     {
         let shapes = preset.map_or(0, |p| p.owner_fields.len());
+        let audience = tests
+            .iter()
+            .find(|t| t.claim == "aud" && t.operator.positive() && !t.values.is_empty());
+        let whose = match audience {
+            Some(test) if preset.is_some_and(|p| p.audience_names_owner) => format!(
+                "the {issuer} organization the audience {} names",
+                test.values
+                    .iter()
+                    .map(|v| bounded::quoted(&unknown::display(v)))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            _ => issuer.to_owned(),
+        };
+        let issuer = whose.as_str();
         parts.push(if shapes > 1 {
             let prefixes = preset.into_iter().flat_map(|p| p.owner_fields.iter());
             format!(
@@ -674,9 +1122,14 @@ fn provider_host_path(statement: &Value) -> Option<String> {
         _ => Vec::new(),
     };
     arns.into_iter().find_map(|arn| {
-        arn.strip_prefix("arn:")
-            .and_then(|arn| arn.split_once(":oidc-provider/"))
-            .map(|(_, host_path)| host_path.to_owned())
+        match arn.strip_prefix("arn:") {
+            Some(arn) => arn
+                .split_once(":oidc-provider/")
+                .map(|(_, host_path)| host_path.to_owned()),
+            // A public issuer is named by its host: accounts.google.com.
+            None => public_claim(arn).map(|_| arn.to_ascii_lowercase()),
+        }
+        .filter(|host_path| !unknown::in_text(host_path))
     })
 }
 

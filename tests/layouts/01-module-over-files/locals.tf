@@ -1,0 +1,4 @@
+locals {
+  owner         = "acme"
+  repository_id = "123456"
+}
