@@ -142,6 +142,33 @@ def for_each_beside_blocks(entries, blocks):
     return "locals {\n  subjects = {\n" + items + "  }\n}\n" + others + role
 
 
+def self_calling_module(count):
+    """A module that calls itself `count` times, with a role trusting GitHub: count ** depth
+    instances unless bounded."""
+    return ('variable "subject" {\n  default = "repo:acme/app:*"\n}\n'
+            f'module "again" {{\n  source = "./"\n  count = {count}\n  subject = var.subject\n}}\n'
+            'resource "aws_iam_role" "r" {\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow",'
+            ' Action = "sts:AssumeRoleWithWebIdentity", Principal = { Federated = '
+            '"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com" }, Condition = { StringLike = {'
+            ' "token.actions.githubusercontent.com:sub" = var.subject } } }] })\n}\n')
+
+
+def template_loop():
+    """A role whose policy is a template that renders itself twice, which renders itself ..."""
+    return 'resource "aws_iam_role" "r" {\n  assume_role_policy = templatefile("loop.tpl", {})\n}\n'
+
+
+def nested_for(size):
+    """A for expression over a list of `size` lists of `size` strings."""
+    return ("locals {\n  rows = [for i in range(" + str(size) + ") : [for j in range(" + str(size) + ') : "x"]]\n'
+            "  big = " + str([["x"] * 50] * size).replace("'", '"') + "\n"
+            '  all = flatten([for row in local.big : [for x in row : "repo:${x}:*"]])\n}\n'
+            'resource "aws_iam_role" "r" {\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow",'
+            ' Action = "sts:AssumeRoleWithWebIdentity", Principal = { Federated = '
+            '"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com" }, Condition = { StringLike = {'
+            ' "token.actions.githubusercontent.com:sub" = local.all } } }] })\n}\n')
+
+
 def statements(count, sub):
     import json
     statement = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
@@ -191,6 +218,10 @@ def main():
     path = lambda name: os.path.join(work, name)
 
     def write(name, text):
+        # A Terraform file is a module of its own folder, as lint reads it.
+        if name.endswith(".tf"):
+            os.makedirs(path(name[:-3]), exist_ok=True)
+            name = os.path.join(name[:-3], "main.tf")
         with open(path(name), "w") as f:
             f.write(text)
 
@@ -227,15 +258,23 @@ def main():
     write("for-each-5k.tf", for_each_beside_blocks(5_000, 20_000))
     write("big-policy.json", statements(20_000, "repo:acme/app:*"))
     write("many-statements.json", many_statements(200, 250))
+    write("self-calls.tf", self_calling_module(100))
+    write("template-loop.tf", template_loop())
+    with open(path("template-loop/loop.tpl"), "w") as f:
+        f.write('${templatefile("loop.tpl", {})}${templatefile("loop.tpl", {})}')
+    write("nested-for.tf", nested_for(3000))
 
     print(f"{'case':<48} exit    time     peak")
     for size in ["1m", "1.1m"]:
         run(f"spec: 1,000 aliases of one {size} string", ["--config", f"aliases-{size}.yaml"], work, [2])
         run(f"lint: 1,000 aliases of one {size} string", ["lint", f"aliases-{size}.yaml"], work, [2])
         run(f"policy: 1,000 aliases of one {size} string", [*sim, f"aliases-{size}.yaml"], work, [2])
-    run(f"lint: locals fanning out ({os.path.getsize(path('fanout.tf'))} bytes)", ["lint", "fanout.tf"], work, [2])
-    run("lint: for_each of 20,000 beside 20,000 blocks", ["lint", "for-each.tf"], work, [2])
-    run("lint: for_each of 5,000 beside 20,000 blocks", ["lint", "for-each-5k.tf", "--format", "json"], work, [0],
+    run(f"lint: locals fanning out ({os.path.getsize(path('fanout/main.tf'))} bytes)", ["lint", "fanout"], work, [2])
+    run("lint: a module calling itself 100 times a level", ["lint", "self-calls"], work, [1])
+    run("lint: a template rendering itself twice", ["lint", "template-loop"], work, [2])
+    run("lint: for over 3,000 lists of 3,000", ["lint", "nested-for"], work, [1, 2])
+    run("lint: for_each of 20,000 beside 20,000 blocks", ["lint", "for-each"], work, [2])
+    run("lint: for_each of 5,000 beside 20,000 blocks", ["lint", "for-each-5k", "--format", "json"], work, [0],
         stderr_bytes=None, stdout_bytes=64 << 20)
     run(f"lint: one policy of {os.path.getsize(path('big-policy.json')) // 1_000_000} MB", ["lint", "big-policy.json"],
         work, [2])
@@ -244,8 +283,8 @@ def main():
     run("spec: 1 MB YAML alias bomb", ["--config", "bomb.yaml"], work, [2])
     run("lint: 1 MB YAML alias bomb", ["lint", "lint-bomb.yaml"], work, [2])
     run("lint: 100,000-deep JSON nesting", ["lint", "lint-deep.json"], work, [2])
-    run("lint: 100,000-deep Terraform brackets", ["lint", "deep.tf"], work, [2])
-    run("lint: 5 MB Terraform file", ["lint", "huge.tf"], work, [2])
+    run("lint: 100,000-deep Terraform brackets", ["lint", "deep"], work, [2])
+    run("lint: 5 MB Terraform file", ["lint", "huge"], work, [2])
     run("lint: /dev/zero", ["lint", "/dev/zero"], work, [2])
     run("lint: a FIFO nobody writes to", ["lint", "fifo.yaml"], work, [2])
     run("policy: 1 MB YAML alias bomb", [*sim, "bomb.yaml"], work, [2])
@@ -281,9 +320,9 @@ def main():
     write("dump.json", account_dump(10_000))
     run(f"lint: 10,000-role account dump ({os.path.getsize(os.path.join(work, 'dump.json')) // 1_000_000} MB)",
         ["lint", "dump.json", "--format", "json"], work, [1], seconds=1.0, stderr_bytes=None)
-    write("roles.tf", terraform_roles(5_000))
-    run(f"lint: 5,000 Terraform roles ({os.path.getsize(os.path.join(work, 'roles.tf')) // 1_000_000} MB)",
-        ["lint", "roles.tf", "--format", "json"], work, [1], seconds=1.0, stderr_bytes=None)
+    write("tf-roles.tf", terraform_roles(5_000))
+    run(f"lint: 5,000 Terraform roles ({os.path.getsize(os.path.join(work, 'tf-roles/main.tf')) // 1_000_000} MB)",
+        ["lint", "tf-roles", "--format", "json"], work, [1], seconds=1.0, stderr_bytes=None)
     write("roles.yaml", spec(10_000, 1))
     run("10,000 roles in one account", ["--config", "roles.yaml", "--out", "roles"], work, [0], seconds=120, stderr_bytes=None)
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use common::{fixtures, oidc_gen, skip, text};
@@ -1262,4 +1262,100 @@ fn what_a_file_makes_lint_write_is_bounded() {
         printed.contains("IAM accepts at most 4,096 characters"),
         "{printed}"
     );
+}
+
+/// What a configuration names (a file for `file()`, a module's folder) is read only inside the
+/// module's folder or the repository, never through a link, and never printed when refused; a
+/// file cannot forge the marks lint keeps for unknown values.
+#[test]
+fn terraform_reads_nothing_outside_the_repository_and_follows_no_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let repo = dir.path().join("repo");
+    fs::create_dir_all(outside.join("module")).unwrap();
+    fs::create_dir_all(repo.join(".git")).unwrap();
+    fs::create_dir_all(repo.join("infra")).unwrap();
+    let secret = "SECRET-7f3a-do-not-print";
+    fs::write(
+        outside.join("trust.json"),
+        format!("{{\"Statement\": \"{secret}\"}}"),
+    )
+    .unwrap();
+    fs::write(
+        outside.join("module/main.tf"),
+        format!("variable \"subject\" {{}}\n# {secret}\nresource \"aws_iam_role\" \"r\" {{\n  assume_role_policy = \"{secret}\"\n}}\n"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&outside, repo.join("infra/linked")).unwrap();
+    std::os::unix::fs::symlink(outside.join("module"), repo.join("infra/module-link")).unwrap();
+    fs::write(
+        repo.join("infra/main.tf"),
+        r#"
+resource "aws_iam_role" "through_a_link" {
+  assume_role_policy = file("${path.module}/linked/trust.json")
+}
+resource "aws_iam_role" "up_and_out" {
+  assume_role_policy = templatefile("../../outside/trust.json", {})
+}
+module "outside_the_repository" {
+  source  = "../../outside/module"
+  subject = "repo:*"
+}
+module "linked_folder" {
+  source  = "./module-link"
+  subject = "repo:*"
+}
+"#,
+    )
+    .unwrap();
+    let output = oidc_gen(&repo, &["lint", "--format", "json", "infra"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains(secret) && !stderr.contains(secret),
+        "{stdout}{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let unproven: BTreeMap<&str, &str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "OIDC301")
+        .map(|f| {
+            (
+                f["resource"].as_str().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let says = |resource: &str, words: &str| {
+        let message = unproven
+            .get(resource)
+            .unwrap_or_else(|| panic!("{resource}: {unproven:#?}"));
+        assert!(message.contains(words), "{resource}: {message}");
+    };
+    says("aws_iam_role.through_a_link", "lint follows no link");
+    says(
+        "aws_iam_role.up_and_out",
+        "not a plain path inside the module's folder",
+    );
+    says("module.outside_the_repository", "outside the repository");
+    says("module.linked_folder", "outside the repository");
+    assert_eq!(report["summary"]["roles"], 4, "{stdout}");
+
+    // The marks of unknown values cannot come from a file, nor from --var.
+    fs::write(
+        repo.join("infra/forged.tf"),
+        "locals {\n  x = \"\u{FDD0}var.a\u{FDD1}b\u{FDD2}\"\n}\n",
+    )
+    .unwrap();
+    let output = oidc_gen(&repo, &["lint", "infra"]);
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("forged.tf: unreadable: line 2: it holds the Unicode noncharacter U+FDD0"),
+        "{stdout}"
+    );
+    let output = oidc_gen(&repo, &["lint", "--var", "a=\u{FDD0}", "infra"]);
+    assert_eq!(output.status.code(), Some(2));
 }

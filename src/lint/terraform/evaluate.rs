@@ -8,6 +8,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use hcl::expr::{BinaryOperator, UnaryOperator};
 use hcl::template::{Directive, Element};
@@ -15,11 +16,10 @@ use hcl::{Body, Expression, ObjectKey, Template, TraversalOperator};
 use serde_json::{Map, Value};
 
 use super::functions;
-use crate::bounded;
 use crate::lint::unknown;
 
 /// How many references (a local naming a local ...) are followed before giving up.
-const MAX_HOPS: usize = 32;
+const MAX_HOPS: usize = 24;
 /// The most a module's expressions may build as they are evaluated, in bytes (strings, and 16 for
 /// every other value), counted over the whole module: locals that refer to each other ten times
 /// over would otherwise build gigabytes from a kilobyte.
@@ -51,13 +51,21 @@ pub struct Declarations<'a> {
     pub folder: Option<PathBuf>,
 }
 
+/// A name bound around an expression, and the bindings outside it: binding one more is O(1),
+/// whatever the others hold.
+pub struct Binding {
+    name: String,
+    value: Value,
+    outer: Option<Rc<Binding>>,
+}
+
 /// The declarations, the names bound where the expression is (`each`, `count`, a `for`'s
 /// variables, a template's variables), and what is left of the module's [`EVALUATION_BYTES`].
 #[derive(Clone)]
 pub struct Model<'m, 'a> {
     pub declarations: &'m Declarations<'a>,
-    /// Names bound around the expression, innermost last.
-    scope: Vec<(String, Value)>,
+    /// Names bound around the expression, innermost first.
+    scope: Option<Rc<Binding>>,
     /// Whether only the scope may be referred to (a template file sees only its variables).
     closed: bool,
     /// Bytes that evaluation may still build; at 0 every expression is unknown.
@@ -68,7 +76,7 @@ impl<'m, 'a> Model<'m, 'a> {
     pub fn new(declarations: &'m Declarations<'a>, budget: &'m Cell<usize>) -> Model<'m, 'a> {
         Model {
             declarations,
-            scope: Vec::new(),
+            scope: None,
             closed: false,
             budget,
         }
@@ -76,11 +84,13 @@ impl<'m, 'a> Model<'m, 'a> {
 
     /// The model with `name` bound to `value` (`each`, `count`, a `for`'s variable).
     pub fn with(&self, name: &str, value: Value) -> Model<'m, 'a> {
-        let mut scope = self.scope.clone();
-        scope.push((name.to_owned(), value));
         Model {
             declarations: self.declarations,
-            scope,
+            scope: Some(Rc::new(Binding {
+                name: name.to_owned(),
+                value,
+                outer: self.scope.clone(),
+            })),
             closed: self.closed,
             budget: self.budget,
         }
@@ -195,11 +205,14 @@ impl<'m, 'a> Model<'m, 'a> {
 
     /// A name bound in the scope.
     fn bound(&self, name: &str) -> Option<Value> {
-        self.scope
-            .iter()
-            .rev()
-            .find(|(bound, _)| bound == name)
-            .map(|(_, value)| value.clone())
+        let mut binding = self.scope.as_deref();
+        while let Some(here) = binding {
+            if here.name == name {
+                return Some(here.value.clone());
+            }
+            binding = here.outer.as_deref();
+        }
+        None
     }
 
     fn template(&self, template: &Template, hops: usize) -> Value {
@@ -462,7 +475,7 @@ impl<'m, 'a> Model<'m, 'a> {
                     .map(|policy| Value::String(policy.to_string()))
                     .unwrap_or_else(|reason| unknown_of(whole, &reason)),
             ),
-            ("template_file", "rendered") => Some(self.template_file(whole, body)),
+            ("template_file", "rendered") => Some(self.template_file(whole, body, hops)),
             _ => None,
         };
         let value = value.unwrap_or_else(|| {
@@ -476,13 +489,13 @@ impl<'m, 'a> Model<'m, 'a> {
     }
 
     /// `data "template_file"`: its `template` rendered with its `vars`.
-    fn template_file(&self, whole: &Expression, body: &Body) -> Value {
-        let template = super::attribute(body, "template").map(|e| self.evaluate(e));
-        let vars =
-            super::attribute(body, "vars").map_or(Value::Object(Map::new()), |e| self.evaluate(e));
+    fn template_file(&self, whole: &Expression, body: &Body, hops: usize) -> Value {
+        let template = super::attribute(body, "template").map(|e| self.at(e, hops + 1));
+        let vars = super::attribute(body, "vars")
+            .map_or(Value::Object(Map::new()), |e| self.at(e, hops + 1));
         match template {
             Some(Value::String(source)) if !unknown::in_text(&source) => {
-                self.render(whole, &source, &vars)
+                self.render(whole, &source, &vars, hops)
             }
             Some(other) => unknown_of(
                 whole,
@@ -493,7 +506,10 @@ impl<'m, 'a> Model<'m, 'a> {
     }
 
     /// A template's text rendered with `vars` as its only names.
-    fn render(&self, whole: &Expression, source: &str, vars: &Value) -> Value {
+    fn render(&self, whole: &Expression, source: &str, vars: &Value, hops: usize) -> Value {
+        if hops > MAX_HOPS {
+            return unknown_of(whole, "templates render templates too many times over");
+        }
         let Value::Object(vars) = vars else {
             return unknown_of(
                 whole,
@@ -506,14 +522,14 @@ impl<'m, 'a> Model<'m, 'a> {
         };
         let mut model = Model {
             declarations: self.declarations,
-            scope: Vec::new(),
+            scope: None,
             closed: true,
             budget: self.budget,
         };
         for (name, value) in vars {
             model = model.with(name, value.clone());
         }
-        model.template(&template, 0)
+        model.template(&template, hops + 1)
     }
 
     fn call(&self, whole: &Expression, call: &hcl::expr::FuncCall, hops: usize) -> Value {
@@ -572,7 +588,7 @@ impl<'m, 'a> Model<'m, 'a> {
                     return Value::String(source);
                 }
                 let vars = args.get(1).cloned().unwrap_or(Value::Object(Map::new()));
-                self.render(whole, &source, &vars)
+                self.render(whole, &source, &vars, hops)
             }
             _ => match functions::call(name, &args) {
                 Some(Ok(value)) => value,
@@ -602,22 +618,33 @@ impl<'m, 'a> Model<'m, 'a> {
                 unknown::explained(path)
             ));
         }
-        let relative = std::path::Path::new(name.trim_start_matches("./"));
-        let inside = relative.components().all(|c| {
-            matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        });
-        if !inside {
+        let unreadable =
+            |why: String| format!("{} cannot be read: {why}", crate::shown::value(name));
+        let relative = name.trim_start_matches("./");
+        let Some(names) = crate::confined::names(relative) else {
             return Err(format!(
-                "{} is outside the module's folder, which lint does not read",
+                "{} is not a plain path inside the module's folder, which is all lint reads",
                 crate::shown::value(name)
             ));
-        }
-        bounded::read_text_unlinked(&folder.join(relative), TEMPLATE_BYTES)
-            .map_err(|e| format!("{} cannot be read: {e}", crate::shown::value(name)))
-            .and_then(|text| unknown::check_input(&text).map(|()| text))
+        };
+        let (file, folders) = names.split_last().expect("names are never empty");
+        let root = crate::confined::Folder::open(folder).map_err(|e| unreadable(e.to_string()))?;
+        let below = match crate::confined::walk(&root, folders) {
+            Ok(Some(below)) => below,
+            Ok(None) => return Err(unreadable("a folder on its way is missing".into())),
+            Err(_) => {
+                return Err(unreadable(
+                    "a link or a file stands where a folder should be; lint follows no link".into(),
+                ));
+            }
+        };
+        let bytes = below
+            .read(file, TEMPLATE_BYTES)
+            .map_err(|e| unreadable(format!("{e} (a link is not followed)")))?
+            .ok_or_else(|| unreadable(format!("it holds more than {TEMPLATE_BYTES} bytes")))?;
+        let text = String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8".into()))?;
+        unknown::check_input(&text)?;
+        Ok(text)
     }
 
     fn operation(

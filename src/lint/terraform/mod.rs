@@ -219,10 +219,15 @@ pub fn read_module(folder: &Path, inputs: &Inputs) -> Read {
         refused.push((folder.to_path_buf(), reason));
         Contents::default()
     });
+    // A module that calls itself is still a root.
+    let mut called = loader.called.take();
+    if let Ok(own) = std::fs::canonicalize(folder) {
+        called.remove(&own);
+    }
     Read {
         contents,
         refused,
-        called: loader.called.take(),
+        called,
     }
 }
 
@@ -327,8 +332,7 @@ impl Module<'_> {
     /// not spell out.
     fn contents(&self) -> Result<Contents, String> {
         let declarations = self.declarations();
-        let budget = Cell::new(EVALUATION_BYTES);
-        let model = Model::new(&declarations, &budget);
+        let model = Model::new(&declarations, &self.loader.budget);
         let mut contents = Contents::default();
         // Policy documents a role or a module call refers to are linted through it.
         let used: BTreeSet<String> = self
@@ -412,7 +416,17 @@ impl Module<'_> {
                 // Suppressions are written above the block; the role's line is its policy's.
                 let (path, line, _) = place(placed.policy_line.unwrap_or(placed.line));
                 let (_, _, suppressed) = place(placed.line);
-                for (resource, value) in instances(&model, &address, &block.body, expression) {
+                let evaluated = instances(&model, &address, &block.body, expression);
+                if model.exhausted() {
+                    return Err(format!(
+                        "{}: line {}: the expressions of {address} evaluate to more than {EVALUATION_BYTES} bytes of \
+                         values (locals or variables that refer to each other many times over); lint the plan \
+                         (terraform show -json PLAN)",
+                        crate::shown::path(&source.path),
+                        placed.line
+                    ));
+                }
+                for (resource, value) in evaluated {
                     let resource = format!("{}{resource}", self.prefix);
                     match as_policy(&value) {
                         Ok(policy) => contents.roles.push(Role {
@@ -490,7 +504,27 @@ impl Module<'_> {
                     });
                 }
             }
+            self.loader.instances.set(self.loader.instances.get() + 1);
+            if self.loader.instances.get() > modules::MAX_INSTANCES {
+                // Said once, at the first instance past the bound: no role past it is read.
+                if self.loader.instances.get() > modules::MAX_INSTANCES + 1 {
+                    return Ok(());
+                }
+                contents.unresolved.push(Unresolved {
+                    path: path.clone(),
+                    line: Some(line),
+                    resource: instance.clone(),
+                    reason: format!(
+                        "the configuration makes more than {} module instances, more than lint evaluates; lint \
+                         the plan (terraform show -json PLAN)",
+                        modules::MAX_INSTANCES
+                    ),
+                });
+                return Ok(());
+            }
             let found = match self.depth >= modules::MAX_DEPTH {
+                // Said once: no module past the depth is read.
+                true if self.loader.too_deep.replace(true) => continue,
                 true => modules::Found::Unknown(format!(
                     "modules are nested more than {} deep, more than lint follows",
                     modules::MAX_DEPTH

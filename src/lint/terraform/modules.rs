@@ -18,6 +18,10 @@ use crate::bounded;
 
 /// How deep module calls are followed.
 pub const MAX_DEPTH: usize = 8;
+/// The most module instances (calls, with each element of their `count` or `for_each`) a root
+/// module's tree may evaluate: a module that calls one that calls one ... a hundred times each
+/// would otherwise ask for billions.
+pub const MAX_INSTANCES: usize = 2_000;
 
 /// Models of registry modules: (the module's address after the registry host, its model).
 const MODELS: [(&str, &str); 3] = [
@@ -69,6 +73,16 @@ pub struct Loader {
     pub refused: RefCell<Vec<(PathBuf, String)>>,
     /// The folders of the local modules called, as [`std::fs::canonicalize`] names them.
     pub called: RefCell<std::collections::BTreeSet<PathBuf>>,
+    /// The folder local modules must be inside (canonical): the repository the root module is
+    /// in (the nearest folder above it with `.git`), else the working folder if the root module is
+    /// in it, else the root module's folder.
+    confine: Option<PathBuf>,
+    /// What evaluation may still build, in bytes, over the whole tree of modules.
+    pub budget: std::cell::Cell<usize>,
+    /// Module instances evaluated so far.
+    pub instances: std::cell::Cell<usize>,
+    /// Whether a call past [`MAX_DEPTH`] was met (and said).
+    pub too_deep: std::cell::Cell<bool>,
 }
 
 impl Loader {
@@ -89,9 +103,28 @@ impl Loader {
                     .collect(),
             )
         });
+        let confine = root
+            .as_ref()
+            .and_then(|root| std::fs::canonicalize(root).ok())
+            .and_then(|root| {
+                root.ancestors()
+                    .find(|folder| std::fs::symlink_metadata(folder.join(".git")).is_ok())
+                    .map(Path::to_path_buf)
+            })
+            .or_else(|| {
+                // No repository: the working folder when the module is in it, else the module's
+                // own folder.
+                let root = root.as_ref().and_then(|r| std::fs::canonicalize(r).ok())?;
+                let cwd = std::env::current_dir()
+                    .ok()
+                    .and_then(|d| std::fs::canonicalize(d).ok());
+                Some(cwd.filter(|cwd| root.starts_with(cwd)).unwrap_or(root))
+            });
         Loader {
             root,
             installed,
+            confine,
+            budget: std::cell::Cell::new(super::EVALUATION_BYTES),
             ..Loader::default()
         }
     }
@@ -139,6 +172,18 @@ impl Loader {
         if let Some(sources) = self.cache.borrow().get(&folder) {
             return Found::Folder(folder.clone(), sources.clone());
         }
+        let canonical = std::fs::canonicalize(&folder).ok();
+        let inside = match (&canonical, &self.confine) {
+            (Some(folder), Some(confine)) => folder.starts_with(confine),
+            _ => false,
+        };
+        if !inside {
+            return Found::Unknown(format!(
+                "the module's folder {} is outside the repository lint reads (or cannot be found), and lint \
+                 reads no further",
+                crate::shown::path(&folder)
+            ));
+        }
         match std::fs::symlink_metadata(&folder) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -154,7 +199,7 @@ impl Loader {
                 ));
             }
         }
-        if let Ok(canonical) = std::fs::canonicalize(&folder) {
+        if let Some(canonical) = canonical {
             self.called.borrow_mut().insert(canonical);
         }
         let (sources, refused) = super::sources(&folder);
@@ -234,6 +279,9 @@ fn normalized(path: &Path) -> PathBuf {
             }
             other => out.push(other),
         }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
     }
     out
 }
