@@ -114,7 +114,12 @@ pub fn text(text: &str) -> Cow<'_, str> {
 /// `value` as pretty JSON with a final newline, carrying every string exactly, with each
 /// character [`is_hidden`] written as a `\u` escape (serde escapes only C0 controls).
 pub fn json(value: &impl serde::Serialize) -> String {
-    let text = serde_json::to_string_pretty(value).expect("the value serializes");
+    let mut text = serde_json::to_string_pretty(value).expect("the value serializes");
+    // Most reports are ASCII without controls but the newlines: nothing to escape.
+    if !text.bytes().any(|b| (b < 0x20 && b != b'\n') || b >= 0x7f) {
+        text.push('\n');
+        return text;
+    }
     let mut shown = String::with_capacity(text.len() + 1);
     // Outside its strings, JSON is ASCII without controls: every hidden character is in a string.
     for c in text.chars() {

@@ -765,13 +765,38 @@ mod tests {
     #[test]
     fn unknown_operators_are_refused() {
         let policy = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"ForAnyValue:StringLike": {"h/oidc:sub": "*"}}}});
+            "Condition": {"DateLessThan": {"h/oidc:sub": "*"}}}});
         let error = evaluate(&policy, "h/oidc", &token("a", "b")).unwrap_err();
         assert_eq!(error.exit_code(), 2);
-        assert!(
-            error.to_string().contains("ForAnyValue:StringLike"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("DateLessThan"), "{error}");
+    }
+
+    #[test]
+    fn set_operators_and_if_exists_test_the_one_value_a_claim_has() {
+        let allowed = |operator: &str, key: &str| {
+            let policy = json!({"Statement": {"Effect": "Allow", "Principal": "*",
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {operator: {key: "x*"}}}});
+            evaluate(&policy, "h/oidc", &token("a", "xy"))
+                .unwrap()
+                .allowed()
+        };
+        // The key is there: each is the operator itself.
+        for operator in [
+            "ForAllValues:StringLike",
+            "ForAnyValue:StringLike",
+            "StringLikeIfExists",
+        ] {
+            assert!(allowed(operator, "h/oidc:sub"), "{operator}");
+            assert!(
+                !allowed(&operator.replace("Like", "NotLike"), "h/oidc:sub"),
+                "{operator}"
+            );
+        }
+        // The key is absent: ForAllValues and IfExists hold, ForAnyValue does not.
+        assert!(allowed("ForAllValues:StringLike", "h/oidc:other"));
+        assert!(allowed("StringLikeIfExists", "h/oidc:other"));
+        assert!(!allowed("ForAnyValue:StringLike", "h/oidc:other"));
     }
 
     #[test]

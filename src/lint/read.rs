@@ -192,7 +192,7 @@ pub fn roles_with(path: &Path, text: &str, options: &super::Options) -> Result<C
 
 /// Whether `path` names a Terraform configuration.
 fn is_terraform(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "tf")
+    path.extension().is_some_and(|e| e == "tf") || path.to_string_lossy().ends_with(".tf.json")
 }
 
 /// The roles of a parsed JSON or YAML document.

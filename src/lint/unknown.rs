@@ -31,7 +31,13 @@ pub fn value(written: &str, reason: &str) -> Value {
 
 /// Refuses a text that holds one of the marks.
 pub fn check_input(text: &str) -> Result<(), String> {
-    match text.find([OPEN, SEPARATOR, CLOSE]) {
+    // The marks are U+FDD0 to U+FDD2: EF B7 90 to EF B7 92 in UTF-8.
+    let bytes = text.as_bytes();
+    let found = memchr::memchr_iter(0xEF, bytes).find(|&at| {
+        bytes.get(at + 1) == Some(&0xB7)
+            && bytes.get(at + 2).is_some_and(|b| (0x90..=0x92).contains(b))
+    });
+    match found {
         Some(at) => Err(format!(
             "line {}: it holds the Unicode noncharacter U+{:04X}, which lint keeps for values it cannot know; \
              remove it",

@@ -11,6 +11,7 @@
 
 mod evaluate;
 mod functions;
+mod json;
 mod modules;
 
 use std::cell::Cell;
@@ -58,6 +59,21 @@ struct Placed {
 /// Parses one `.tf` file.
 fn parse(path: &Path, text: &str) -> Result<Source, String> {
     unknown::check_input(text)?;
+    if path.to_string_lossy().ends_with(".tf.json") {
+        // Its blocks are placed at the lines of their names in the JSON.
+        let mut source = parse(&path.with_extension("json.tf"), &json::native(text)?)?;
+        for placed in &mut source.blocks {
+            let name = placed.block.labels.last().map(|l| l.as_str().to_owned());
+            let line = name
+                .and_then(|name| super::read::line_of(text, &name, None))
+                .unwrap_or(1);
+            placed.line = line;
+            placed.policy_line = placed.policy_line.map(|_| line);
+        }
+        source.path = path.to_path_buf();
+        source.text = text.to_owned();
+        return Ok(source);
+    }
     check_depth(text)?;
     let edit_body = hcl::edit::parser::parse_body(text).map_err(|e| {
         format!(
@@ -119,7 +135,7 @@ fn sources(folder: &Path) -> (Vec<Source>, Vec<(PathBuf, String)>) {
     let mut refused = Vec::new();
     let mut sources = Vec::new();
     let mut total = 0u64;
-    for path in listed(folder, &[".tf"], &mut refused) {
+    for path in listed(folder, &[".tf", ".tf.json"], &mut refused) {
         let text = match bounded::read_text_unlinked(&path, super::read::TERRAFORM_BYTES) {
             Ok(text) => text,
             Err(e) => {
