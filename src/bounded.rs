@@ -64,13 +64,14 @@ pub fn read_text_unlinked(path: &Path, limit: u64) -> Result<String, ReadError> 
 
 fn read_text_opened(path: &Path, limit: u64, follow: bool) -> Result<String, ReadError> {
     let bytes = if path == Path::new("-") {
-        read_capped(std::io::stdin().lock(), limit)?
+        read_capped(std::io::stdin().lock(), limit, 0)?
     } else {
         let file = open_regular(path, follow)?;
-        if file.metadata()?.len() > limit {
+        let size = file.metadata()?.len();
+        if size > limit {
             return Err(ReadError::TooLarge { limit });
         }
-        read_capped(file, limit)?
+        read_capped(file, limit, size)?
     };
     let mut text = String::from_utf8(bytes).map_err(|_| ReadError::NotText)?;
     if text.starts_with('\u{feff}') {
@@ -97,8 +98,9 @@ fn open_regular(path: &Path, follow: bool) -> Result<std::fs::File, ReadError> {
     Ok(file)
 }
 
-fn read_capped(reader: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::new();
+fn read_capped(reader: impl Read, limit: u64, size: u64) -> Result<Vec<u8>, ReadError> {
+    // The size the file says it has, read in one buffer (it may have grown: the cap still holds).
+    let mut bytes = Vec::with_capacity(size.min(limit) as usize + 1);
     reader.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });

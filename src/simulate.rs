@@ -559,8 +559,8 @@ fn test(
         other => {
             return Err(Error::Unsupported(format!(
                 "the condition operator {other} (on {key}) is not implemented by oidc-gen simulate, which \
-                 knows StringEquals, StringNotEquals, StringLike and StringNotLike; evaluate this policy with the IAM \
-                 policy simulator"
+                 knows StringEquals, StringNotEquals, StringLike and StringNotLike (with ForAllValues:, ForAnyValue: \
+                 and IfExists); evaluate this policy with the IAM policy simulator"
             )));
         }
     };

@@ -90,7 +90,7 @@ fn simulate() {
         serde_json::json!({"Role": {"RoleName": "r", "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc"},
              "Action": "sts:AssumeRoleWithWebIdentity",
-             "Condition": {"StringEquals": {"api.pulumi.com/oidc:aud": "acme"}, "ForAnyValue:StringLike": {"api.pulumi.com/oidc:sub": "*"}}}
+             "Condition": {"StringEquals": {"api.pulumi.com/oidc:aud": "acme"}, "DateLessThan": {"api.pulumi.com/oidc:sub": "*"}}}
         ]}}})
         .to_string(),
     )

@@ -379,24 +379,43 @@ impl Report {
     }
 
     /// The report as JSON: `{"findings": [...], "statements": [...], "unreadable": [...],
-    /// "summary": {...}}`.
-    pub fn json(&self) -> Value {
-        serde_json::json!({
-            "findings": self.findings,
-            "suppressed": self.suppressed,
-            "statements": self.statements,
-            "unreadable": self.unreadable,
-            "omitted": self.omitted,
-            "summary": {
-                "roles": self.roles,
-                "statements": self.statements.len(),
-                "errors": self.count(Severity::Error),
-                "warnings": self.count(Severity::Warning),
-                "notes": self.count(Severity::Note),
-                "suppressed": self.suppressed.len(),
-                "unreadable": self.unreadable.len(),
+    /// "summary": {...}}`, serialized from the report itself (no copy of it is built).
+    pub fn json(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Summary {
+            roles: usize,
+            statements: usize,
+            errors: usize,
+            warnings: usize,
+            notes: usize,
+            suppressed: usize,
+            unreadable: usize,
+        }
+        #[derive(Serialize)]
+        struct Json<'r> {
+            findings: &'r [Finding],
+            suppressed: &'r [Suppressed],
+            statements: &'r [Description],
+            unreadable: &'r [Unreadable],
+            omitted: &'r [Omitted],
+            summary: Summary,
+        }
+        Json {
+            findings: &self.findings,
+            suppressed: &self.suppressed,
+            statements: &self.statements,
+            unreadable: &self.unreadable,
+            omitted: &self.omitted,
+            summary: Summary {
+                roles: self.roles,
+                statements: self.statements.len(),
+                errors: self.count(Severity::Error),
+                warnings: self.count(Severity::Warning),
+                notes: self.count(Severity::Note),
+                suppressed: self.suppressed.len(),
+                unreadable: self.unreadable.len(),
             },
-        })
+        }
     }
 }
 
