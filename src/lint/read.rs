@@ -108,6 +108,9 @@ pub fn collect(
             Err(e) => return refused.push((path.to_path_buf(), e.to_string())),
         };
         entries.sort();
+        // Terraform's working data (installed modules, providers) is read through the module
+        // calls that use it, and git's own folder holds no policy.
+        entries.retain(|entry| walked(entry));
         for entry in entries {
             if files.len() >= MAX_FILES {
                 refused.push((
@@ -132,6 +135,13 @@ pub fn collect(
             "it is not a regular file or a folder (a symbolic link is not followed)".into(),
         ));
     }
+}
+
+/// Whether a folder's entry is walked: not `.terraform` nor `.git`.
+fn walked(entry: &Path) -> bool {
+    !entry
+        .file_name()
+        .is_some_and(|name| name == ".terraform" || name == ".git")
 }
 
 /// The roles in a file (`-` for standard input): a Terraform configuration or plan, a policy

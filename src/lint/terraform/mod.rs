@@ -548,7 +548,11 @@ impl Module<'_> {
                 false => self.loader.find(&key, &source, self.folder.as_deref()),
             };
             let (sources, folder, call) = match found {
-                modules::Found::Folder(folder, sources) => (sources, Some(folder), None),
+                modules::Found::Folder(folder, sources, at_call) => (
+                    sources,
+                    Some(folder),
+                    at_call.then(|| (path.clone(), line, suppressed.clone())),
+                ),
                 modules::Found::Model(sources) => (
                     sources,
                     None,

@@ -52,8 +52,9 @@ const TRUST_WORDS: [&str; 7] = [
 
 /// Where a called module's code came from.
 pub enum Found {
-    /// Files of the repository (a local source, or installed by `terraform init`).
-    Folder(PathBuf, Rc<Vec<Source>>),
+    /// Files of the repository: a local source, or a module `terraform init` installed (whose
+    /// roles are placed at the call: its files are not the repository's own).
+    Folder(PathBuf, Rc<Vec<Source>>, bool),
     /// A model of a registry module: roles are placed at the call.
     Model(Rc<Vec<Source>>),
     /// Not found, and why.
@@ -137,7 +138,11 @@ impl Loader {
         {
             // `Dir` is relative to the root module; never outside it.
             if let Some(dir) = inside(root, dir) {
-                return self.folder(dir);
+                let local = source.starts_with("./") || source.starts_with("../");
+                return match self.folder(dir) {
+                    Found::Folder(folder, sources, _) => Found::Folder(folder, sources, !local),
+                    other => other,
+                };
             }
         }
         if source.starts_with("./") || source.starts_with("../") {
@@ -170,7 +175,7 @@ impl Loader {
     /// The `.tf` files of a module folder, parsed once.
     fn folder(&self, folder: PathBuf) -> Found {
         if let Some(sources) = self.cache.borrow().get(&folder) {
-            return Found::Folder(folder.clone(), sources.clone());
+            return Found::Folder(folder.clone(), sources.clone(), false);
         }
         let canonical = std::fs::canonicalize(&folder).ok();
         let inside = match (&canonical, &self.confine) {
@@ -208,7 +213,7 @@ impl Loader {
         self.cache
             .borrow_mut()
             .insert(folder.clone(), sources.clone());
-        Found::Folder(folder, sources)
+        Found::Folder(folder, sources, false)
     }
 }
 
