@@ -1359,3 +1359,48 @@ module "linked_folder" {
     let output = oidc_gen(&repo, &["lint", "--var", "a=\u{FDD0}", "infra"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// `--parameter` and `--var` give what a template or module leaves open, as
+/// `aws cloudformation deploy` and `terraform plan` take them; a malformed one is refused.
+#[test]
+fn values_given_on_the_command_line_prove_a_role() {
+    let layouts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts");
+    let lint = |args: &[&str], folder: &str| {
+        let output = oidc_gen(&layouts.join(folder), args);
+        let (stdout, stderr) = text(&output);
+        (output.status.code(), format!("{stdout}{stderr}"))
+    };
+    let (code, said) = lint(&["lint", "roles.yaml"], "09-cloudformation-parameters");
+    assert_eq!(code, Some(1));
+    assert!(said.contains("OwnerNotGiven #1: tokens of GitHub Actions whose aud is \"sts.amazonaws.com\", and sub matches \"repo:${Owner}/app:*\""), "{said}");
+    let (_, said) = lint(
+        &[
+            "lint",
+            "--parameter",
+            "Owner=acme",
+            "--parameter",
+            "Environment=prod",
+            "roles.yaml",
+        ],
+        "09-cloudformation-parameters",
+    );
+    assert!(said.contains("OwnerNotGiven #1: tokens of GitHub Actions whose aud is \"sts.amazonaws.com\", and sub matches \"repo:acme/app:*\"\n"), "{said}");
+    assert!(!said.contains("OIDC301"), "{said}");
+    // The condition is decided: one role, not one per outcome.
+    assert!(
+        said.contains("PerEnvironment #1:") && !said.contains("[unless IsProd]"),
+        "{said}"
+    );
+    let (code, said) = lint(
+        &["lint", "--var", "org=acme", "--var", "repo=app", "."],
+        "03-unset-variables",
+    );
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("sub matches \"repo:acme/app:*\""), "{said}");
+    assert!(said.contains("var.trust_policy"), "{said}");
+    for bad in ["org", "=acme", "a b=c"] {
+        let (code, said) = lint(&["lint", "--var", bad, "."], "03-unset-variables");
+        assert_eq!(code, Some(2), "{bad}: {said}");
+        assert!(said.contains("--var"), "{bad}: {said}");
+    }
+}

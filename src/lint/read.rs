@@ -158,10 +158,13 @@ pub fn read(path: &Path, options: &super::Options) -> Result<Contents, String> {
     roles_with(path, &text, options)
 }
 
-/// The folder of a Terraform configuration file, which Terraform reads as one module with the
-/// folder's other `.tf` files.
+/// The folder of a Terraform configuration file (or tfvars file), which Terraform reads as one
+/// module with the folder's other `.tf` files.
 pub fn module_folder(path: &Path) -> Option<PathBuf> {
-    if !is_terraform(path) || path == Path::new("-") {
+    // A tfvars file sets its folder's variables: the module is linted again with it.
+    let name = path.to_string_lossy();
+    let tfvars = name.ends_with(".tfvars") || name.ends_with(".tfvars.json");
+    if !(is_terraform(path) || tfvars) || path == Path::new("-") {
         return None;
     }
     Some(

@@ -476,7 +476,8 @@ impl<'m, 'a> Model<'m, 'a> {
                     .unwrap_or_else(|reason| unknown_of(whole, &reason)),
             ),
             ("template_file", "rendered") => Some(self.template_file(whole, body, hops)),
-            _ => None,
+            // An argument the configuration sets is known at plan as it is set.
+            _ => argument(wanted),
         };
         let value = value.unwrap_or_else(|| {
             unknown_of(whole, &format!("{address}.{wanted} is known once applied"))

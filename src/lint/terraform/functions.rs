@@ -57,6 +57,7 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
         )))
     }),
     ("merge", merge),
+    ("one", one_of),
     ("regex", regex_call),
     ("regexall", regexall),
     ("replace", replace),
@@ -405,6 +406,18 @@ fn lookup(args: &[Value]) -> Outcome {
         (Some(value), _) => Ok(value.clone()),
         (None, Some(default)) => Ok(default.clone()),
         (None, None) => Err(format!("the map has no key {key}")),
+    }
+}
+
+/// Terraform's `one`: the element of a list of one, null for an empty list.
+fn one_of(args: &[Value]) -> Outcome {
+    match list(one(args)?)? {
+        [] => Ok(Value::Null),
+        [only] => Ok(only.clone()),
+        more => Err(format!(
+            "the list has {} elements: Terraform refuses the call",
+            more.len()
+        )),
     }
 }
 
