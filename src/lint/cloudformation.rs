@@ -360,7 +360,7 @@ impl<'t> Template<'t> {
         Some(Value::String(format!(
             "arn:aws:iam::{}:oidc-provider/{}",
             unknown::unknown("AWS::AccountId", "the account is known once deployed"),
-            url.trim_start_matches("https://").trim_end_matches('/')
+            super::bare_url(url)
         )))
     }
 
@@ -479,7 +479,10 @@ pub fn roles(
             }
             let value = template.evaluate(policy, &assumed, &mut undecided, 0);
             let resource_name = format!("{id}{label}");
-            match as_policy(&value) {
+            match unknown::policy(
+                &value,
+                "give them with --parameter NAME=VALUE, or lint the deployed role (aws iam get-role)",
+            ) {
                 Ok(policy) => contents.roles.push(Role {
                     path: path.to_path_buf(),
                     line,
@@ -522,29 +525,6 @@ fn outcomes(template: &Template, resource: &Value, policy: &Value) -> Vec<(Assum
             .collect();
     }
     all
-}
-
-/// A policy as CloudFormation takes it: an object, or JSON text.
-fn as_policy(value: &Value) -> Result<Value, String> {
-    match value {
-        Value::Object(_) => Ok(value.clone()),
-        Value::String(text) if unknown::is_whole(text) => Err(format!(
-            "its trust policy is not known: {}; give it with --parameter NAME=VALUE, or lint the deployed role \
-             (aws iam get-role)",
-            unknown::explained(value)
-        )),
-        Value::String(text) => bounded::parse_json(text).map_err(|e| {
-            if unknown::in_text(text) {
-                format!(
-                    "its trust policy is not known: its JSON is built around {}; give the values with --parameter",
-                    unknown::explained(value)
-                )
-            } else {
-                format!("its trust policy is not JSON: {e}")
-            }
-        }),
-        other => Err(format!("its trust policy is {}, not a policy", why(other))),
-    }
 }
 
 /// The roles of a StackSet's `TemplateBody`, with the StackSet's `Parameters`.
@@ -658,7 +638,7 @@ pub fn pulumi(path: &Path, document: &Value, place: Place, contents: &mut Conten
         }
         if let Some(Value::String(url)) = resource.pointer("/properties/url") {
             if !url.contains("${") {
-                let url = url.trim_start_matches("https://").trim_end_matches('/');
+                let url = super::bare_url(url);
                 let account = unknown::unknown(
                     "aws:getCallerIdentity",
                     "the account is known once deployed",
@@ -682,7 +662,7 @@ pub fn pulumi(path: &Path, document: &Value, place: Place, contents: &mut Conten
         let (line, suppressed) = place(name);
         let policy = policy.get("fn::toJSON").unwrap_or(policy);
         let policy = interpolated(policy, &known);
-        match as_policy(&policy) {
+        match unknown::policy(&policy, "give them a default in the program's config") {
             Ok(policy) => contents.roles.push(Role {
                 path: path.to_path_buf(),
                 line,
@@ -694,9 +674,7 @@ pub fn pulumi(path: &Path, document: &Value, place: Place, contents: &mut Conten
                 path: path.to_path_buf(),
                 line,
                 resource: name.clone(),
-                reason: reason
-                    .replace("--parameter NAME=VALUE", "the program's config")
-                    .replace("--parameter", "the program's config"),
+                reason,
             }),
         }
     }

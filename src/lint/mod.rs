@@ -29,6 +29,14 @@ pub const REPORTED_PER_FILE: usize = 10_000;
 /// characters (2,048 unless the quota is raised), so a larger one is no role's.
 pub const POLICY_BYTES: usize = 64 << 10;
 
+/// An OIDC provider's URL as IAM keeps it (and the AWS provider reads it back): no scheme, no
+/// trailing `/`.
+pub(crate) fn bare_url(url: &str) -> String {
+    url.trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 /// What `lint` is told besides the paths: values for Terraform variables and CloudFormation
 /// parameters, as `terraform plan` and `aws cloudformation deploy` take them.
 #[derive(Debug, Clone, Default)]

@@ -210,6 +210,12 @@ impl<'a> Operator<'a> {
         }
     }
 
+    /// Whether every token must carry the key and meet it: a positive operator, neither
+    /// `IfExists` nor a set operator (both hold when the key is absent).
+    fn required(&self) -> bool {
+        self.positive() && !self.if_exists && self.set.is_none()
+    }
+
     /// Whether a value must equal or match a listed one (not a negation).
     fn positive(&self) -> bool {
         matches!(
@@ -406,7 +412,7 @@ impl<'r> Check<'r> {
             crate::shown::value(&host_path).into_owned(),
         );
         // A condition every token must meet: a positive operator, the key required.
-        let required = operator.positive() && !operator.if_exists && operator.set.is_none();
+        let required = operator.required();
         if !prefix.eq_ignore_ascii_case(&host_path) {
             if required {
                 self.admits_nothing
@@ -928,7 +934,7 @@ pub fn unknowns(statement: &Value) -> Vec<(String, String)> {
             .into_iter()
             .find_map(|(operator, key, _)| {
                 let operator = Operator::parse(&operator);
-                let required = operator.positive() && !operator.if_exists && operator.set.is_none();
+                let required = operator.required();
                 let (host, _) = key.rsplit_once(':')?;
                 (required && !unknown::in_text(host)).then(|| host.to_owned())
             });

@@ -159,20 +159,6 @@ pub fn reasons(value: &Value) -> Vec<(String, String)> {
     found
 }
 
-/// `value` for people: every string with its unknown values written `${...}`.
-pub fn displayed(value: &Value) -> Value {
-    match value {
-        Value::String(s) => Value::String(display(s)),
-        Value::Array(items) => Value::Array(items.iter().map(displayed).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (display(k), displayed(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// The words for the unknown values in `value`: "var.owner (it has no default ...), ...".
 pub fn explained(value: &Value) -> String {
     reasons(value)
@@ -180,6 +166,30 @@ pub fn explained(value: &Value) -> String {
         .map(|(written, reason)| format!("{} ({reason})", crate::shown::value(&written)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A policy attribute's value as a policy document: an object, or JSON text. When it is not known
+/// (wholly, or its JSON is built around unknown values) the reason says so and ends with `give`,
+/// what gives the values (`--var or --var-file`, `--parameter`).
+pub fn policy(value: &Value, give: &str) -> Result<Value, String> {
+    match value {
+        Value::Object(_) => Ok(value.clone()),
+        Value::String(text) if is_whole(text) => Err(format!(
+            "its trust policy is not known: {}; {give}",
+            explained(value)
+        )),
+        Value::String(json) => crate::bounded::parse_json(json).map_err(|e| match in_text(json) {
+            true => format!(
+                "its trust policy is not known: its JSON is built around {}; {give}",
+                explained(value)
+            ),
+            false => format!("its trust policy is not JSON: {e}"),
+        }),
+        other => Err(format!(
+            "its trust policy is {}, not a policy",
+            crate::shown::value(&display(&other.to_string()))
+        )),
+    }
 }
 
 #[cfg(test)]

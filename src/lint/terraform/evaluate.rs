@@ -450,7 +450,7 @@ impl<'m, 'a> Model<'m, 'a> {
                             &format!("{address}.arn"),
                             "the account is known once applied"
                         ),
-                        bare_url(&url)
+                        crate::lint::bare_url(&url)
                     )),
                     other => other,
                 }),
@@ -466,7 +466,7 @@ impl<'m, 'a> Model<'m, 'a> {
                 })
                 .map(|url| match url {
                     // The provider reads the URL back from IAM, which keeps it without the scheme.
-                    Value::String(url) => Value::String(bare_url(&url)),
+                    Value::String(url) => Value::String(crate::lint::bare_url(&url)),
                     other => other,
                 }),
             ("tls_certificate", "url") => argument("url"),
@@ -866,11 +866,4 @@ fn number_value(n: f64) -> Option<Value> {
     } else {
         serde_json::Number::from_f64(n).map(Value::Number)
     }
-}
-
-/// An OIDC provider's URL as IAM keeps it: no scheme, no trailing `/`.
-pub fn bare_url(url: &str) -> String {
-    url.trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_owned()
 }

@@ -27,7 +27,7 @@ use super::read::{Contents, Role, Suppressions, Unresolved, comment_suppressions
 use super::unknown;
 use crate::bounded;
 pub use evaluate::EVALUATION_BYTES;
-use evaluate::{Declarations, Model, Variable, unknown_of};
+use evaluate::{Declarations, Model, Variable};
 
 /// The most a module's `.tf` files may hold together.
 pub const MODULE_BYTES: u64 = 16 << 20;
@@ -432,7 +432,12 @@ impl Module<'_> {
                 // Suppressions are written above the block; the role's line is its policy's.
                 let (path, line, _) = place(placed.policy_line.unwrap_or(placed.line));
                 let (_, _, suppressed) = place(placed.line);
-                let evaluated = instances(&model, &address, &block.body, expression);
+                let per_index = text_of(expression).contains("count.index");
+                let evaluated: Vec<(String, Value)> =
+                    instances(&model, &address, &block.body, per_index)
+                        .into_iter()
+                        .map(|(resource, model)| (resource, model.evaluate(expression)))
+                        .collect();
                 if model.exhausted() {
                     return Err(format!(
                         "{}: line {}: the expressions of {address} evaluate to more than {EVALUATION_BYTES} bytes of \
@@ -494,7 +499,7 @@ impl Module<'_> {
             "providers",
             "depends_on",
         ];
-        for (instance, model) in module_instances(model, &address, body) {
+        for (instance, model) in instances(model, &address, body, true) {
             let arguments: Vec<(String, Value)> = body
                 .attributes()
                 .filter(|a| !meta.contains(&a.key.as_str()))
@@ -593,32 +598,36 @@ impl Module<'_> {
     }
 }
 
-/// Each instance of a module call, with the model its arguments are evaluated in: one, one per
-/// element of a `for_each`, none with `count = 0`.
-fn module_instances<'m, 'a>(
+/// Each instance a resource or module block makes, with the model its expressions are evaluated
+/// in (`count.index`, `each.key` and `each.value` bound): one, one per index of a `count` or
+/// element of a `for_each` the module spells out, none with `count = 0`. A block whose
+/// expressions do not use `count.index` (`per_index` false) is one instance whatever its count.
+fn instances<'m, 'a>(
     model: &Model<'m, 'a>,
     address: &str,
     body: &Body,
+    per_index: bool,
 ) -> Vec<(String, Model<'m, 'a>)> {
     if let Some(count) = attribute(body, "count") {
         return match model.evaluate(count) {
             Value::Number(n) if n.as_u64() == Some(0) => Vec::new(),
-            Value::Number(n) => (0..n.as_u64().unwrap_or(1).min(100))
+            Value::Number(n) if per_index => (0..n.as_u64().unwrap_or(1).min(100))
                 .map(|i| {
-                    (format!("{address}[{i}]"), model.with("count", serde_json::json!({ "index": i })))
+                    let index = serde_json::json!({ "index": i });
+                    (format!("{address}[{i}]"), model.with("count", index))
                 })
                 .collect(),
-            other => vec![(
-                address.to_owned(),
-                model.with(
-                    "count",
-                    serde_json::json!({ "index": unknown::unknown("count.index", &format!("the count of {address} is {}", unknown::explained(&other))) }),
-                ),
-            )],
+            Value::Number(_) | Value::Bool(_) => vec![(address.to_owned(), model.clone())],
+            other => {
+                let reason = format!("the count of {address} is {}", unknown::explained(&other));
+                let index =
+                    serde_json::json!({ "index": unknown::unknown("count.index", &reason) });
+                vec![(address.to_owned(), model.with("count", index))]
+            }
         };
     }
     match attribute(body, "for_each").map(|e| model.evaluate(e)) {
-        None => vec![(address.to_owned(), model.with("count", Value::Null))],
+        None => vec![(address.to_owned(), model.clone())],
         Some(collection @ (Value::Object(_) | Value::Array(_))) => each_of(collection)
             .into_iter()
             .map(|(key, value)| {
@@ -631,18 +640,17 @@ fn module_instances<'m, 'a>(
         Some(other) => {
             let reason = format!(
                 "the for_each of {address} is {}",
-                unknown::explained(&other)
+                if unknown::in_value(&other) {
+                    unknown::explained(&other)
+                } else {
+                    "not a map or set".into()
+                }
             );
-            vec![(
-                address.to_owned(),
-                model.with(
-                    "each",
-                    serde_json::json!({
-                        "key": unknown::unknown("each.key", &reason),
-                        "value": unknown::unknown("each.value", &reason),
-                    }),
-                ),
-            )]
+            let each = serde_json::json!({
+                "key": unknown::unknown("each.key", &reason),
+                "value": unknown::unknown("each.value", &reason),
+            });
+            vec![(address.to_owned(), model.with("each", each))]
         }
     }
 }
@@ -689,96 +697,13 @@ fn policies_in(value: &Value, at: String, found: &mut Vec<(String, Value)>) {
     }
 }
 
-/// The value of a role's policy in each instance the resource makes: one, one per element of a
-/// `for_each` the module spells out, none with `count = 0`.
-fn instances(
-    model: &Model,
-    address: &str,
-    body: &Body,
-    expression: &Expression,
-) -> Vec<(String, Value)> {
-    if let Some(count) = attribute(body, "count") {
-        return match model.evaluate(count) {
-            Value::Number(n) if n.as_u64() == Some(0) => Vec::new(),
-            Value::Number(n) if text_of(expression).contains("count.index") => {
-                let count = n.as_u64().unwrap_or(1).min(100);
-                (0..count)
-                    .map(|i| {
-                        let inner = model.with("count", serde_json::json!({ "index": i }));
-                        (format!("{address}[{i}]"), inner.evaluate(expression))
-                    })
-                    .collect()
-            }
-            Value::Number(_) | Value::Bool(_) => {
-                vec![(address.to_owned(), model.evaluate(expression))]
-            }
-            unknown_count => {
-                let inner = model.with(
-                    "count",
-                    serde_json::json!({ "index": unknown::unknown("count.index", &format!("the count of {address} is {}", unknown::explained(&unknown_count))) }),
-                );
-                vec![(address.to_owned(), inner.evaluate(expression))]
-            }
-        };
-    }
-    match attribute(body, "for_each").map(|e| (e, model.evaluate(e))) {
-        None => vec![(address.to_owned(), model.evaluate(expression))],
-        Some((_, collection @ (Value::Object(_) | Value::Array(_)))) => each_of(collection)
-            .into_iter()
-            .map(|(key, value)| {
-                let each = model.with(
-                    "each",
-                    serde_json::json!({ "key": key.clone(), "value": value }),
-                );
-                (
-                    format!("{address}[{}]", Value::String(key)),
-                    each.evaluate(expression),
-                )
-            })
-            .collect(),
-        Some((for_each, other)) => {
-            let reason = format!(
-                "the for_each of {address} is {}",
-                if unknown::in_value(&other) {
-                    unknown::explained(&other)
-                } else {
-                    "not a map or set".into()
-                }
-            );
-            let each = model.with(
-                "each",
-                serde_json::json!({
-                    "key": unknown::unknown("each.key", &reason),
-                    "value": unknown_of(for_each, &reason),
-                }),
-            );
-            vec![(address.to_owned(), each.evaluate(expression))]
-        }
-    }
-}
+/// What gives a Terraform module's values.
+const GIVE: &str =
+    "give the values with --var or --var-file, or lint the plan (terraform show -json PLAN)";
 
-/// A policy attribute's value as a policy document: JSON text (or an object), or why not.
+/// A policy attribute's value as a policy document, or why not.
 fn as_policy(value: &Value) -> Result<Value, String> {
-    match value {
-        Value::String(text) if unknown::is_whole(text) => Err(format!(
-            "its trust policy is not known: {}; give the values with --var or --var-file, or lint the plan \
-             (terraform show -json PLAN)",
-            unknown::explained(value)
-        )),
-        Value::String(json) => bounded::parse_json(json).map_err(|e| {
-            if unknown::in_text(json) {
-                format!(
-                    "its trust policy is not known: its JSON is built around {}; give the values with --var, or \
-                     lint the plan",
-                    unknown::explained(value)
-                )
-            } else {
-                format!("its trust policy is not JSON: {e}")
-            }
-        }),
-        Value::Object(_) => Ok(value.clone()),
-        other => Err(format!("its trust policy is {other}, not a policy")),
-    }
+    unknown::policy(value, GIVE)
 }
 
 /// Whether a policy has a statement that may trust an OIDC provider.
