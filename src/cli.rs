@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use oidc_gen::clouds::{self, CloudRequest};
 use oidc_gen::issuer::PULUMI_CLOUD;
 use oidc_gen::render::Format;
 use oidc_gen::request::{self, Partition, Request, ThumbprintChoice};
@@ -341,6 +342,24 @@ pub struct GenerateArgs {
     )]
     pub format: Vec<String>,
 
+    /// The clouds the trust is written for (repeatable, or comma-separated): aws writes the
+    /// files above; gcp and azure write the same trust under gcp/ and azure/ (Terraform, Pulumi
+    /// YAML, and the ESC environment), or refuse what the cloud cannot express and say why.
+    #[arg(
+        long = "cloud",
+        value_name = "CLOUD",
+        value_delimiter = ',',
+        default_value = "aws",
+        value_parser = cloud_names(),
+        help_heading = WHAT,
+        display_order = 2
+    )]
+    pub cloud: Vec<String>,
+
+    /// Each cloud's own flags.
+    #[command(flatten)]
+    pub clouds: CloudRequest,
+
     /// The 12-digit AWS account id that will hold the role; the ESC environment and the
     /// Deployments settings need it for the role's ARN.
     #[arg(long, value_name = "ID", help_heading = WHAT, display_order = 2)]
@@ -434,6 +453,13 @@ fn parse_claim(value: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The names `--cloud` takes.
+fn cloud_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        ["aws"].into_iter().chain(clouds::CLOUDS.iter().copied()),
+    )
+}
+
 /// The names `--format` takes, each with what it writes, and `all`.
 fn format_names() -> clap::builder::PossibleValuesParser {
     let formats = Format::all()
@@ -500,6 +526,21 @@ impl GenerateArgs {
             return Selection::Only(main.into_iter().chain(explicit).collect());
         }
         Selection::Only(explicit)
+    }
+
+    /// The clouds besides AWS asked for, with their flags.
+    pub fn other_clouds(&self) -> Vec<&dyn clouds::Cloud> {
+        let mut names: Vec<&str> = self.cloud.iter().map(String::as_str).collect();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|name| self.clouds.cloud(name))
+            .collect()
+    }
+
+    /// Whether AWS is among the clouds asked for.
+    pub fn aws(&self) -> bool {
+        self.cloud.iter().any(|name| name == "aws")
     }
 
     /// Whether the files go to stdout (`--out -`).

@@ -14,6 +14,7 @@
 pub mod bounded;
 pub mod cert;
 pub mod claims;
+pub mod clouds;
 pub mod confined;
 pub mod connect;
 pub mod context;

@@ -129,12 +129,46 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         }
         None => Plan::of_role(args.request().validate()?),
     };
-    let (formats, notes) = plan.formats(&args.selection())?;
+    let others = args.other_clouds();
+    if args.config.is_some() && !others.is_empty() {
+        return Err(Error::Usage(
+            "--cloud gcp and azure write the command line's role; a spec (--config) writes AWS only".into(),
+        ));
+    }
+    let (formats, mut notes) = match args.aws() {
+        true => plan.formats(&args.selection())?,
+        false => (Vec::new(), plan.roles[0].trust.notes.clone()),
+    };
+    if args.to_stdout() && others.is_empty() && formats.len() != 1 {
+        return Err(Error::Usage(format!(
+            "--out - prints one file, but {} formats are selected; pick one with --format",
+            formats.len()
+        )));
+    }
+    let mut generation = match args.aws() {
+        true => plan.generate(&formats, &args.network.network())?,
+        false => Generation {
+            files: Vec::new(),
+            report: None,
+        },
+    };
+    let renderer = oidc_gen::render::Renderer::new(plan.templates.as_ref());
+    for cloud in others {
+        let (files, cloud_notes) = oidc_gen::clouds::files(
+            cloud,
+            &plan.roles[0],
+            &args.selection(),
+            !args.aws(),
+            &renderer,
+        )?;
+        generation.files.extend(files);
+        notes.extend(cloud_notes);
+    }
     if args.to_stdout() {
-        if formats.len() != 1 {
+        if generation.files.len() != 1 {
             return Err(Error::Usage(format!(
-                "--out - prints one file, but {} formats are selected; pick one with --format",
-                formats.len()
+                "--out - prints one file, but {} are generated; pick one with --format and --cloud",
+                generation.files.len()
             )));
         }
         if args.check {
@@ -144,7 +178,6 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         }
     }
 
-    let generation = plan.generate(&formats, &args.network.network())?;
     if let Some(report) = &generation.report {
         print_chain_report(report);
     }
@@ -263,6 +296,25 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         _ => unreachable!("clap requires --token, or --aud with --sub"),
     };
     let generate = &args.generate;
+    let others = generate.other_clouds();
+    if !others.is_empty() {
+        if args.policy.is_some() || generate.config.is_some() {
+            return Err(Error::Usage(
+                "--cloud gcp and azure evaluate the trust the command line's options generate; \
+                 --policy and --config evaluate AWS policies only"
+                    .into(),
+            ));
+        }
+        let (admitted, answer) =
+            simulate::run_in_clouds(&token, &generate.request(), &others, generate.aws())?;
+        answer.notes.iter().for_each(|note| tell!("note: {note}"));
+        print_text(&answer.text)?;
+        return Ok(if admitted {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     let policy = match (&args.policy, &generate.config) {
         (Some(_), _) if generate.names_tokens() => {
             return Err(Error::Usage(

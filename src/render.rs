@@ -28,6 +28,30 @@ static TEMPLATES: include_dir::Dir<'static> =
 /// The folder of the files a spec writes once (not per account and role).
 const SPEC_FOLDER: &str = "spec";
 
+/// The folder of each cloud's templates besides AWS: `clouds/<cloud>/<format>/...`.
+const CLOUDS_FOLDER: &str = "clouds";
+
+/// The templates of `cloud` (`templates/clouds/<cloud>/<format>/`), with each file's format and
+/// path (`<cloud>/<format>/<file>`), in the order of [`Format::all`].
+pub fn cloud_templates(cloud: &str) -> Vec<(Format, &'static str, String)> {
+    let mut found = Vec::new();
+    if let Some(folder) = TEMPLATES.get_dir(format!("{CLOUDS_FOLDER}/{cloud}")) {
+        templates_under(folder, &mut found);
+    }
+    let mut templates: Vec<(Format, &'static str, String)> = found
+        .into_iter()
+        .filter_map(|name| {
+            let format = Format::of_template(name)?;
+            let path = name
+                .strip_prefix(&format!("{CLOUDS_FOLDER}/"))?
+                .trim_end_matches(".j2");
+            Some((format, name, path.to_owned()))
+        })
+        .collect();
+    templates.sort_by_key(|(format, _, path)| (*format, path.clone()));
+    templates
+}
+
 /// A generated artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
@@ -187,10 +211,16 @@ impl Format {
     }
 
     /// The format whose folder holds a template, judged by the name's first component (after
-    /// `spec/`).
+    /// `spec/`, or `clouds/<cloud>/`).
     fn of_template(name: &str) -> Option<Format> {
         let name = name
             .strip_prefix(&format!("{SPEC_FOLDER}/"))
+            .or_else(|| {
+                let (_, rest) = name
+                    .strip_prefix(&format!("{CLOUDS_FOLDER}/"))?
+                    .split_once('/')?;
+                Some(rest)
+            })
             .unwrap_or(name);
         let folder = name.split('/').next()?;
         Format::all().into_iter().find(|f| f.name() == folder)

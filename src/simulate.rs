@@ -65,51 +65,58 @@ pub struct Answer {
     pub notes: Vec<String>,
 }
 
-/// Evaluates `token` against `policy` as IAM would for the token's issuer (or the policy's).
-pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
-    let mut notes = Vec::new();
-    let token = match token {
-        TokenInput::Jwt(jwt) => {
-            notes.push(
+impl TokenInput {
+    /// The token's claims, and a note when it was decoded from a JWT (unverified).
+    pub fn read(&self, notes: &mut Vec<String>) -> Result<Token> {
+        let token = match self {
+            TokenInput::Jwt(jwt) => {
+                notes.push(
                 "the token was decoded, not verified: its signature and expiry were not checked"
                     .into(),
             );
-            if jwt == "-" {
-                let text =
-                    bounded::read_text(Path::new("-"), bounded::TOKEN_BYTES).map_err(|source| {
-                        Error::Input {
+                if jwt == "-" {
+                    let text = bounded::read_text(Path::new("-"), bounded::TOKEN_BYTES).map_err(
+                        |source| Error::Input {
                             what: "--token",
                             path: "standard input".into(),
                             source,
-                        }
-                    })?;
-                Token::from_jwt(text.trim())?
-            } else {
-                Token::from_jwt(jwt)?
-            }
-        }
-        TokenInput::Claims { aud, sub, claims } => {
-            let values = claims.iter().map(|(_, value)| ("--claim", value));
-            for (what, value) in [("--aud", aud), ("--sub", sub)].into_iter().chain(values) {
-                if value.len() as u64 > bounded::TOKEN_BYTES {
-                    return Err(Error::invalid(
-                        what,
-                        value,
-                        format!(
-                            "a claim cannot be longer than the token, and STS takes tokens of at most {} characters",
-                            bounded::TOKEN_BYTES
-                        ),
-                    ));
+                        },
+                    )?;
+                    Token::from_jwt(text.trim())?
+                } else {
+                    Token::from_jwt(jwt)?
                 }
             }
-            Token {
-                iss: None,
-                aud: aud.clone(),
-                sub: sub.clone(),
-                claims: claims.iter().cloned().collect(),
+            TokenInput::Claims { aud, sub, claims } => {
+                let values = claims.iter().map(|(_, value)| ("--claim", value));
+                for (what, value) in [("--aud", aud), ("--sub", sub)].into_iter().chain(values) {
+                    if value.len() as u64 > bounded::TOKEN_BYTES {
+                        return Err(Error::invalid(
+                            what,
+                            value,
+                            format!(
+                                "a claim cannot be longer than the token, and STS takes tokens of at most {} characters",
+                                bounded::TOKEN_BYTES
+                            ),
+                        ));
+                    }
+                }
+                Token {
+                    iss: None,
+                    aud: aud.clone(),
+                    sub: sub.clone(),
+                    claims: claims.iter().cloned().collect(),
+                }
             }
-        }
-    };
+        };
+        Ok(token)
+    }
+}
+
+/// Evaluates `token` against `policy` as IAM would for the token's issuer (or the policy's).
+pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
+    let mut notes = Vec::new();
+    let token = token.read(&mut notes)?;
     let (document, policy_issuer) = match policy {
         PolicyInput::File { path, issuer } => {
             let document = load_policy(path)?;
@@ -164,6 +171,92 @@ pub fn run(token: &TokenInput, policy: &PolicyInput) -> Result<Answer> {
         text,
         notes,
     })
+}
+
+/// Evaluates `token` against the trust `request` generates, in each of `clouds` (and in AWS
+/// when `aws` is set): each cloud's answer, from what it would be given (the GCP condition run
+/// by a CEL interpreter and its members, the Azure credentials and their expressions), and the
+/// issuer's explanation of a denial.
+pub fn run_in_clouds(
+    token: &TokenInput,
+    request: &Request,
+    clouds: &[&dyn crate::clouds::Cloud],
+    aws: bool,
+) -> Result<(bool, Answer)> {
+    let mut notes = Vec::new();
+    let token = token.read(&mut notes)?;
+    let inputs = request.clone().validate()?;
+    notes.extend(inputs.trust.notes.iter().cloned());
+    let issuer = inputs.trust.issuer.clone();
+    let host_path = issuer.host_path().to_owned();
+    let document = inputs.trust.trust_policy(None);
+    let mut text = String::new();
+    let mut admitted = true;
+    if aws {
+        let verdict = evaluate(&document, &host_path, &token)?;
+        admitted &= verdict.allowed();
+        text.push_str("aws: ");
+        text.push_str(&verdict.describe(issuer.as_str(), &token));
+    }
+    let intent = crate::clouds::Intent::of_role(&inputs);
+    let claims: Vec<(String, String)> = token.claims.clone().into_iter().collect();
+    let seen = crate::clouds::Token {
+        iss: token
+            .iss
+            .clone()
+            .unwrap_or_else(|| issuer.as_str().to_owned()),
+        aud: token.aud.clone(),
+        sub: token.sub.clone(),
+        claims,
+    };
+    let shown = format!(
+        "aud {}, sub {}",
+        crate::shown::quoted(&token.aud),
+        crate::shown::quoted(&token.sub)
+    );
+    for cloud in clouds {
+        let written = cloud.model(&intent)?;
+        match written.evaluate(&seen) {
+            crate::clouds::Verdict::Admitted(by) => text.push_str(&format!(
+                "{}: ALLOW: {} admits the token of {issuer} ({shown})\n",
+                cloud.name(),
+                crate::shown::value(&by)
+            )),
+            crate::clouds::Verdict::Refused(reasons) => {
+                admitted = false;
+                text.push_str(&format!(
+                    "{}: DENY: the token of {issuer} ({shown}) is refused\n",
+                    cloud.name()
+                ));
+                for reason in reasons {
+                    text.push_str(&format!("  {reason}\n"));
+                }
+            }
+        }
+    }
+    if let (false, Some(preset)) = (admitted, preset_of(&host_path)) {
+        let mut claims = token.claims.clone();
+        claims.insert("sub".into(), token.sub.clone());
+        for reason in (preset.explain)(&claims, &listed_values(&document, &host_path)) {
+            text.push_str(&format!("  why: {reason}\n"));
+        }
+    }
+    let verdict = match admitted {
+        true => Verdict::Allow {
+            statement: String::new(),
+        },
+        false => Verdict::ImplicitDeny {
+            reasons: Vec::new(),
+        },
+    };
+    Ok((
+        admitted,
+        Answer {
+            verdict,
+            text,
+            notes,
+        },
+    ))
 }
 
 /// The claims of a token that IAM tests.

@@ -24,6 +24,7 @@ pub const PRESET: Preset = Preset {
     owner_claims: &[],
     repository_end: None,
     audience_names_owner: false,
+    cloud_audience: |aws, _| Some(aws.to_owned()),
     consumer: "a step with oidc: true that passes $BITBUCKET_STEP_OIDC_TOKEN to aws sts \
                assume-role-with-web-identity",
     example_audience: "ari:cloud:bitbucket::workspace/WORKSPACE_UUID",

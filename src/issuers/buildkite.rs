@@ -36,6 +36,7 @@ pub const PRESET: Preset = Preset {
     owner_claims: &[],
     repository_end: None,
     audience_names_owner: false,
+    cloud_audience: |_, _| None,
     consumer: "a pipeline step with the aws-assume-role-with-web-identity plugin and the role ARN",
     example_audience: "sts.amazonaws.com",
     example_subject: "organization:ORG:pipeline:PIPELINE:ref:refs/heads/main:*",

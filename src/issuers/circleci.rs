@@ -32,6 +32,7 @@ pub const PRESET: Preset = Preset {
     owner_claims: &[],
     repository_end: None,
     audience_names_owner: true,
+    cloud_audience: |aws, _| Some(aws.to_owned()),
     consumer: "a job that passes $CIRCLE_OIDC_TOKEN to the aws-cli orb's setup with role_arn",
     example_audience: "ORG_ID",
     example_subject: "org/ORG_ID/project/PROJECT_ID/user/*",

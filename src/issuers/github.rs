@@ -51,6 +51,7 @@ pub const PRESET: Preset = Preset {
     owner_claims: &["repository_owner_id", "repository_id", "repository"],
     repository_end: Some(':'),
     audience_names_owner: false,
+    cloud_audience: |_, _| None,
     consumer: "a workflow job with permissions: id-token: write that runs \
                aws-actions/configure-aws-credentials with role-to-assume and audience",
     example_audience: "sts.amazonaws.com",

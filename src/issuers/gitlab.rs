@@ -38,6 +38,7 @@ pub const PRESET: Preset = Preset {
     owner_claims: &[],
     repository_end: Some(':'),
     audience_names_owner: false,
+    cloud_audience: |_, _| None,
     consumer: "a .gitlab-ci.yml job with id_tokens: {NAME: {aud: ...}} that calls \
                aws sts assume-role-with-web-identity",
     example_audience: "https://gitlab.com",

@@ -28,6 +28,7 @@ pub const PRESET: Preset = Preset {
     owner_claims: &[],
     repository_end: None,
     audience_names_owner: false,
+    cloud_audience: |_, _| None,
     consumer: "workspace variables TFC_AWS_PROVIDER_AUTH=true and TFC_AWS_RUN_ROLE_ARN \
                (or TFC_AWS_PLAN_ROLE_ARN and TFC_AWS_APPLY_ROLE_ARN)",
     example_audience: "aws.workload.identity",

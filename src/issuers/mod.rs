@@ -67,6 +67,11 @@ pub struct Preset {
     /// owner, not of the whole issuer.
     #[serde(skip)]
     pub audience_names_owner: bool,
+    /// The audience its tokens carry when they are exchanged in another cloud (`gcp`, `azure`),
+    /// given the one the AWS statement admits; `None` when the job chooses it, so that the
+    /// cloud's own is used (the GCP provider's name, Azure's `api://AzureADTokenExchange`).
+    #[serde(skip)]
+    pub cloud_audience: fn(&str, &str) -> Option<String>,
     /// What makes the workload use the role.
     pub consumer: &'static str,
     /// An audience for an example command.

@@ -27,6 +27,10 @@ pub const PRESET: Preset = Preset {
     owner_claims: &[],
     repository_end: None,
     audience_names_owner: true,
+    cloud_audience: |aws, cloud| match aws.strip_prefix("aws:") {
+        Some(org) => Some(format!("{cloud}:{org}")),
+        None => Some(aws.to_owned()),
+    },
     consumer: "esc/environment.yaml (fn::open::aws-login) and deployments/settings.json \
                (operationContext.oidc.aws), written by oidc-gen",
     example_audience: "aws:ORG",
