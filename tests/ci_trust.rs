@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::clouds::{self, CloudToken};
 use common::evaluator::{ACCOUNT, evaluate};
 use common::{oidc_gen, text};
 use oidc_gen::issuer::Issuer;
@@ -588,6 +589,26 @@ fn judge(scenarios: Vec<Scenario>, tokens: &[CiToken]) -> usize {
                     scenario.name
                 );
             }
+        }
+        let cloud_tokens: Vec<CloudToken> = tokens
+            .iter()
+            .map(|t| CloudToken {
+                iss: format!("https://{}", t.issuer),
+                aud: t.aud.clone(),
+                sub: t.sub.clone(),
+                claims: t.claims.clone(),
+            })
+            .collect();
+        let agreements = clouds::agree(
+            dir.path(),
+            &scenario.args,
+            &policy,
+            &cloud_tokens,
+            &oracle,
+            scenario.name,
+        );
+        for agreement in agreements.into_iter().flatten() {
+            eprintln!("{}: {agreement:?}", scenario.name);
         }
         assert!(
             tokens.len() >= 2000,

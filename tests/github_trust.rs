@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::clouds::{self, CloudToken};
 use common::evaluator::{ACCOUNT, evaluate};
 use common::{oidc_gen, text};
 use oidc_gen::issuers::{CiRequest, github};
@@ -514,6 +515,29 @@ fn every_github_scenario_admits_exactly_the_named_tokens() {
                     token.sub()
                 );
             }
+        }
+        let cloud_tokens: Vec<CloudToken> = tokens
+            .iter()
+            .map(|t| CloudToken {
+                iss: format!("https://{}", t.issuer),
+                aud: t.aud.into(),
+                sub: t.sub(),
+                claims: t.claims(),
+            })
+            .collect();
+        let issuer = format!("https://{}", scenario.issuer);
+        let args = [&["--issuer", issuer.as_str()][..], &scenario.args].concat();
+        let dir = tempfile::tempdir().unwrap();
+        let agreements = clouds::agree(
+            dir.path(),
+            &args,
+            &policy,
+            &cloud_tokens,
+            &oracle,
+            scenario.name,
+        );
+        for agreement in agreements.into_iter().flatten() {
+            eprintln!("{}: {agreement:?}", scenario.name);
         }
         assert!(tokens.len() >= 2000, "{} tokens", tokens.len());
         eprintln!(

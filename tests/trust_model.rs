@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::clouds::{self, CloudToken};
 use common::evaluator::evaluate;
 use common::{oidc_gen, text};
 use oidc_gen::claims::{Attribute, Operation};
@@ -943,6 +944,29 @@ fn judge(scenario: &Scenario, policy: &Value) -> usize {
                 scenario.name
             );
         }
+    }
+    let cloud_tokens: Vec<CloudToken> = tokens
+        .iter()
+        .map(|t| CloudToken {
+            iss: format!("https://{}", t.issuer),
+            aud: t.aud.clone(),
+            sub: t.sub.clone(),
+            claims: Vec::new(),
+        })
+        .collect();
+    let issuer = format!("https://{}", scenario.issuer);
+    let args = [&["--issuer", issuer.as_str()][..], &scenario.args].concat();
+    let dir = tempfile::tempdir().unwrap();
+    let agreements = clouds::agree(
+        dir.path(),
+        &args,
+        policy,
+        &cloud_tokens,
+        &oracle,
+        scenario.name,
+    );
+    for agreement in agreements.into_iter().flatten() {
+        eprintln!("{}: {agreement:?}", scenario.name);
     }
     eprintln!(
         "{}: {} tokens, {admitted} admitted",

@@ -26,6 +26,8 @@ const HEADING: &str = "Azure (--cloud azure)";
 /// may test, and the claims one of which it must test.
 struct Flexible {
     preset: &'static str,
+    /// The issuer hosts Entra takes (self-managed instances elsewhere are not).
+    hosts: fn(&str) -> bool,
     claims: &'static [&'static str],
     requires_one_of: &'static [&'static str],
 }
@@ -33,16 +35,27 @@ struct Flexible {
 const FLEXIBLE: &[Flexible] = &[
     Flexible {
         preset: "github",
+        hosts: |host| host == "token.actions.githubusercontent.com",
         claims: &["sub", "job_workflow_ref", "repository_id", "repository_owner_id"],
         requires_one_of: &["repository_id", "repository_owner_id"],
     },
     Flexible {
         preset: "gitlab",
+        hosts: |host| {
+            host == "gitlab.com"
+                || host.strip_prefix("gitlab.").is_some_and(|rest| {
+                    let name = rest.trim_end_matches(".com").trim_end_matches(".ca");
+                    (rest.ends_with(".com") || rest.ends_with(".ca"))
+                        && !name.is_empty()
+                        && !name.contains('.')
+                })
+        },
         claims: &["sub", "project_id", "namespace_id", "user_id"],
         requires_one_of: &[],
     },
     Flexible {
         preset: "hcp_terraform",
+        hosts: |host| host == "app.terraform.io" || host == "app.eu.terraform.io",
         claims: &["sub"],
         requires_one_of: &[],
     },
@@ -164,7 +177,10 @@ impl Request {
             },
         };
         let issuer = intent.issuer.as_str().to_owned();
-        let flexible = FLEXIBLE.iter().find(|f| Some(f.preset) == intent.preset.map(|p| p.id));
+        let host = intent.issuer.host_path();
+        let flexible = FLEXIBLE
+            .iter()
+            .find(|f| Some(f.preset) == intent.preset.map(|p| p.id) && (f.hosts)(host));
         let mut credentials = Vec::new();
         for clause in &intent.clauses {
             let audiences = intent.clause_audiences(clause, "azure");
@@ -180,29 +196,26 @@ impl Request {
                     ));
                 }
             };
-            let exact: Option<Vec<&str>> = clause
-                .subjects
-                .iter()
-                .map(|m| match m {
-                    Match::Exact(sub) => Some(sub.as_str()),
-                    Match::Pattern(_) => None,
-                })
-                .collect();
-            if let Some(subjects) = exact
-                && clause.refused.is_empty()
-                && clause.claims.is_empty()
-            {
-                for sub in subjects {
-                    credentials.push(Credential {
-                        name: String::new(),
-                        subject: Some(sub.to_owned()),
-                        expression: None,
-                        audience: audience.clone(),
-                    });
+            // With nothing but the subject to test, each exact subject is a standard
+            // credential, and only the patterns need flexible ones.
+            let mut rest = clause.clone();
+            if clause.refused.is_empty() && clause.claims.is_empty() {
+                rest.subjects.retain(|m| matches!(m, Match::Pattern(_)));
+                for subject in &clause.subjects {
+                    if let Match::Exact(sub) = subject {
+                        credentials.push(Credential {
+                            name: String::new(),
+                            subject: Some(sub.clone()),
+                            expression: None,
+                            audience: audience.clone(),
+                        });
+                    }
                 }
-                continue;
+                if rest.subjects.is_empty() {
+                    continue;
+                }
             }
-            let expressions = flexible_expressions(clause, flexible, &self.identity)?;
+            let expressions = flexible_expressions(&rest, flexible, &self.identity)?;
             credentials.extend(expressions.into_iter().map(|expression| Credential {
                 name: String::new(),
                 subject: None,
@@ -259,7 +272,8 @@ fn flexible_expressions(
             "azure",
             clause,
             "a credential matches its subject exactly, and Entra's flexible credentials (patterns, \
-             other claims) take only GitHub's, GitLab's and HCP Terraform's tokens",
+             other claims) take only the tokens of GitHub (github.com), GitLab (gitlab.com, \
+             gitlab.NAME.com or .ca) and HCP Terraform (app.terraform.io, app.eu.terraform.io)",
             "name each subject exactly",
         ));
     };
@@ -448,6 +462,16 @@ impl Written for Model {
             missing.push("--azure-subscription-id");
         }
         (!missing.is_empty()).then(|| format!("ESC's azure-login needs {}", missing.join(" and ")))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        match self.flexible {
+            true => vec![
+                "Entra's flexible federated credentials are in preview; the azuread provider has them from 3.7.0"
+                    .to_owned(),
+            ],
+            false => Vec::new(),
+        }
     }
 }
 

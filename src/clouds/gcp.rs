@@ -343,6 +343,16 @@ impl Written for Model {
             "ESC's gcp-login impersonates a service account: give --gcp-service-account".to_owned()
         })
     }
+
+    fn notes(&self) -> Vec<String> {
+        match self.members.iter().any(|m| m.ends_with("/*")) {
+            true => vec![format!(
+                "Google maps sub to google.subject, which holds at most {MAX_SUBJECT} bytes: a token whose \
+                 sub is longer is refused in GCP even when the condition admits it"
+            )],
+            false => Vec::new(),
+        }
+    }
 }
 
 fn quoted_list(values: &[String]) -> String {

@@ -219,6 +219,8 @@ pub trait Written: std::fmt::Debug {
     fn evaluate(&self, token: &Token) -> Verdict;
     /// A note on what the files need that a flag did not give, if any.
     fn needs(&self, format: &str) -> Option<String>;
+    /// What the user should know of how the cloud takes the role's tokens.
+    fn notes(&self) -> Vec<String>;
 }
 
 /// A token as a cloud sees it.
@@ -311,7 +313,7 @@ pub fn files(
     });
     let templates = render::cloud_templates(name);
     let mut files = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = written.notes();
     if let (Selection::Only(formats), true) = (selection, alone) {
         for format in formats {
             if !templates.iter().any(|(f, _, _)| f == format) {

@@ -5,6 +5,7 @@
 pub mod artifacts;
 pub mod aws;
 pub mod certs;
+pub mod clouds;
 pub mod evaluator;
 pub mod servers;
 
