@@ -40,9 +40,10 @@ fn typings() -> Option<PathBuf> {
     }
 }
 
-/// A Pulumi YAML token (`aws:iam:Role`, `pulumiservice:index:Environment`) as the file of its
-/// typings (without `.d.ts`/`.js`), its class name, and the full token the JavaScript declares.
-fn member_of(token: &str) -> (String, String, String) {
+/// A Pulumi YAML token (`aws:iam:Role`, `gcp:serviceaccount:IAMMember`, `azuread:index:Application`)
+/// as the file of its typings (without `.d.ts`/`.js`, below the typings folder), its class name,
+/// and the full token the JavaScript declares.
+fn member_of(token: &str, typings: &Path) -> (String, String, String) {
     let mut parts = token.split(':');
     let (package, module, name) = (
         parts.next().unwrap(),
@@ -50,19 +51,23 @@ fn member_of(token: &str) -> (String, String, String) {
         parts.next().unwrap(),
     );
     let member = format!("{}{}", name[..1].to_lowercase(), &name[1..]);
-    match package {
-        "aws" => (
-            format!("{module}/{member}"),
-            name.to_owned(),
-            format!("aws:{module}/{member}:{name}"),
-        ),
-        "pulumiservice" => (
-            format!("pulumiservice/{member}"),
-            name.to_owned(),
-            token.to_owned(),
-        ),
-        other => panic!("no typings for the package {other} ({token})"),
-    }
+    let folder = match (package, module) {
+        ("aws", module) => module.to_owned(),
+        ("pulumiservice", _) => "pulumiservice".to_owned(),
+        (package, "index") => package.to_owned(),
+        (package, module) => format!("{package}/{module}"),
+    };
+    // @pulumi/gcp names some files in lowercase (serviceaccount/iammember.d.ts).
+    let file = [member.clone(), member.to_lowercase()]
+        .into_iter()
+        .map(|file| format!("{folder}/{file}"))
+        .find(|file| typings.join(format!("{file}.d.ts")).is_file())
+        .unwrap_or_else(|| format!("{folder}/{member}"));
+    let full = match package {
+        "pulumiservice" | "azure-native" => token.to_owned(),
+        _ => format!("{package}:{module}/{member}:{name}"),
+    };
+    (file, name.to_owned(), full)
 }
 
 /// Every problem the typings find in a Pulumi YAML program.
@@ -76,13 +81,13 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
         for (name, variable) in variables {
             let invoke = &variable["fn::invoke"];
             let function = invoke["function"].as_str().unwrap_or_default();
-            let (member, class, _) = member_of(function);
+            let (member, class, full) = member_of(function, typings);
             let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
-                problems.push(format!("no function {function} in @pulumi/aws"));
+                problems.push(format!("no function {function} in the package"));
                 continue;
             };
             let js = std::fs::read_to_string(typings.join(format!("{member}.js"))).unwrap();
-            let full = format!("\"aws:{member}:{}\"", class);
+            let full = format!("\"{full}\"");
             if !js.contains(&full) {
                 problems.push(format!("{function} is not the short form of {full}"));
             }
@@ -145,7 +150,7 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
             ));
             continue;
         }
-        let (member, class, full) = member_of(token);
+        let (member, class, full) = member_of(token, typings);
         let Ok(dts) = std::fs::read_to_string(typings.join(format!("{member}.d.ts"))) else {
             problems.push(format!("no resource {token} in the package"));
             continue;
@@ -176,9 +181,15 @@ fn problems(program: &str, typings: &Path) -> Vec<String> {
             &format!("export declare class {class} extends pulumi.CustomResource {{"),
         )
         .unwrap_or_default();
+        // Every custom resource also has the id and urn pulumi.CustomResource declares.
+        let inherited = ["id", "urn"].map(str::to_owned);
         outputs.push((
             name.as_str().unwrap().to_owned(),
-            class_members.into_iter().map(|(n, _)| n).collect(),
+            class_members
+                .into_iter()
+                .map(|(n, _)| n)
+                .chain(inherited)
+                .collect(),
         ));
     }
 
@@ -250,6 +261,134 @@ fn generated_programs() -> Vec<(&'static str, String)> {
             ("organization", spec_program("organization.yaml")),
             ("every_issuer", spec_program("every-issuer.yaml")),
         ])
+        .chain(cloud_programs())
+        .collect()
+}
+
+/// The programs of `--cloud gcp` and `--cloud azure`: a service account or direct roles, a new
+/// or an existing app registration or a managed identity, standard and flexible credentials.
+fn cloud_programs() -> Vec<(&'static str, String)> {
+    const TENANT: &str = "11111111-2222-3333-4444-555555555555";
+    let cases: [(&str, &[&str]); 7] = [
+        (
+            "gcp_service_account",
+            &[
+                "--org",
+                "acme",
+                "--env",
+                "platform/prod",
+                "--cloud",
+                "gcp",
+                "--gcp-project-number",
+                "123",
+                "--gcp-service-account",
+                "esc@p.iam.gserviceaccount.com",
+            ],
+        ),
+        (
+            "gcp_direct_roles",
+            &[
+                "--github",
+                "acme/app",
+                "--cloud",
+                "gcp",
+                "--gcp-project-number",
+                "123",
+                "--gcp-role",
+                "roles/viewer",
+                "--gcp-role",
+                "roles/storage.objectViewer",
+            ],
+        ),
+        (
+            "azure_new_application",
+            &[
+                "--github",
+                "acme/app",
+                "--github-ref",
+                "refs/heads/main",
+                "--cloud",
+                "azure",
+                "--azure-tenant-id",
+                TENANT,
+            ],
+        ),
+        (
+            "azure_flexible",
+            &[
+                "--github",
+                "acme@42/app@7",
+                "--github",
+                "acme@42/lib@8",
+                "--cloud",
+                "azure",
+                "--azure-tenant-id",
+                TENANT,
+            ],
+        ),
+        (
+            "azure_existing_application",
+            &[
+                "--gitlab",
+                "acme/app",
+                "--gitlab-ref",
+                "main",
+                "--gitlab-ref-type",
+                "branch",
+                "--cloud",
+                "azure",
+                "--azure-tenant-id",
+                TENANT,
+                "--azure-application",
+                TENANT,
+            ],
+        ),
+        (
+            "azure_managed_identity",
+            &[
+                "--org",
+                "acme",
+                "--env",
+                "platform/prod",
+                "--env",
+                "platform/dev",
+                "--cloud",
+                "azure",
+                "--azure-tenant-id",
+                TENANT,
+                "--azure-identity",
+                "esc-identity",
+            ],
+        ),
+        (
+            "azure_one_credential",
+            &[
+                "--hcp-terraform",
+                "acme/infra/prod",
+                "--hcp-run-phase",
+                "apply",
+                "--cloud",
+                "azure",
+                "--azure-tenant-id",
+                TENANT,
+                "--azure-identity",
+                "tfc",
+            ],
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, args)| {
+            let dir = tempfile::tempdir().unwrap();
+            let args = [
+                args,
+                &["--no-thumbprint", "--format", "pulumi", "--out", "-"],
+            ]
+            .concat();
+            let output = oidc_gen(dir.path(), &args);
+            assert!(output.status.success(), "{name}: {}", text(&output).1);
+            (name, text(&output).0)
+        })
         .collect()
 }
 

@@ -445,12 +445,6 @@ impl Written for Model {
     }
 
     fn needs(&self, format: &str) -> Option<String> {
-        if format == "pulumi" && self.flexible {
-            return Some(
-                "Pulumi's azuread provider has no flexible federated credential yet; use the Terraform file"
-                    .to_owned(),
-            );
-        }
         if format != "esc" {
             return None;
         }
@@ -467,7 +461,7 @@ impl Written for Model {
     fn notes(&self) -> Vec<String> {
         match self.flexible {
             true => vec![
-                "Entra's flexible federated credentials are in preview; the azuread provider has them from 3.7.0"
+                "Entra's flexible federated credentials are in preview; the azuread provider has them from 3.7.0 (Terraform) and 6.9 (Pulumi)"
                     .to_owned(),
             ],
             false => Vec::new(),

@@ -5,8 +5,8 @@
 //!
 //! The condition is one disjunction, a clause per AWS statement, written as a reviewer would:
 //! `assertion.sub == '...'`, `assertion.sub.startsWith('...')` for a pattern that only ends in
-//! `*`, `assertion.sub.matches('^...$')` for any other pattern (`*` is `.*`, `?` is `.`, every
-//! other character itself), `in [...]` for several exact values. The pool is the role's own
+//! `*`, `assertion.sub.matches('(?s)^...$')` for any other pattern (`*` is `.*`, `?` is `.`, a
+//! regular expression's own characters escaped), several values joined by `||`. The pool is the role's own
 //! and holds only this provider: a clause whose subjects are exact gets one `principal://`
 //! member per subject, any other the whole pool (`principalSet://.../*`), which then admits
 //! exactly what the condition does.
@@ -430,15 +430,12 @@ fn any_of(expr: &str, values: &[Match]) -> String {
             Match::Pattern(_) => None,
         })
         .collect();
-    let mut terms = Vec::new();
-    match exact.as_slice() {
-        [] => {}
-        [one] => terms.push(format!("{expr} == {}", literal(one))),
-        many => terms.push(format!(
-            "{expr} in [{}]",
-            many.iter().map(|v| literal(v)).collect::<Vec<_>>().join(", ")
-        )),
-    }
+    // `==` per value rather than `in [...]`: as plain to read, and what checkov's CKV_GCP_125
+    // looks for.
+    let mut terms: Vec<String> = exact
+        .iter()
+        .map(|value| format!("{expr} == {}", literal(value)))
+        .collect();
     for value in values {
         if let Match::Pattern(pattern) = value {
             terms.push(pattern_term(expr, pattern));

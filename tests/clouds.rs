@@ -1,0 +1,299 @@
+//! The Google Cloud and Azure files, by the real tools that run here: `terraform fmt -check`
+//! (it needs no provider; the google, azuread and azurerm providers cannot be installed, so
+//! `terraform validate` and `plan` do not run on these files) and checkov's checks of workload
+//! identity (CKV_GCP_118, CKV_GCP_125, CKV_AZURE_249), once over every case, beside hand-written
+//! weak files each check must fail. What the clouds admit is proven token by token in
+//! `tests/common/clouds.rs`, from the AWS trust tests.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::clouds::{PROJECT, TENANT};
+use common::{checkov, checkov_reports, have_tool, oidc_gen, text};
+
+/// Each case: a name, and the flags of one role in one cloud.
+fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
+    let gcp = ["--cloud", "gcp", "--gcp-project-number", PROJECT];
+    let sa = [
+        "--gcp-service-account",
+        "deploy@acme-prod.iam.gserviceaccount.com",
+    ];
+    let azure = ["--cloud", "azure", "--azure-tenant-id", TENANT];
+    let cases: Vec<(&str, Vec<&[&str]>)> = vec![
+        (
+            "gcp_github_branch",
+            vec![
+                &[
+                    "--github",
+                    "acme/app",
+                    "--github-ref",
+                    "refs/heads/main",
+                    "--github-ref",
+                    "refs/heads/release",
+                ],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "gcp_github_every_run",
+            vec![
+                &["--github", "acme/app"],
+                &gcp,
+                &["--gcp-role", "roles/viewer"],
+            ],
+        ),
+        (
+            "gcp_github_immutable",
+            vec![
+                &[
+                    "--github",
+                    "acme@42/app@7",
+                    "--github-ref",
+                    "refs/heads/main",
+                ],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "gcp_gitlab",
+            vec![
+                &[
+                    "--gitlab",
+                    "acme/app",
+                    "--gitlab-ref",
+                    "main",
+                    "--gitlab-ref-type",
+                    "branch",
+                ],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "gcp_pulumi",
+            vec![
+                &[
+                    "--org",
+                    "acme",
+                    "--env",
+                    "platform/*",
+                    "--deploy",
+                    "infra/prod",
+                ],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "azure_github_branch",
+            vec![
+                &["--github", "acme/app", "--github-ref", "refs/heads/main"],
+                &azure,
+            ],
+        ),
+        (
+            "azure_github_flexible",
+            vec![&["--github", "acme@42/app@7"], &azure],
+        ),
+        (
+            "azure_gitlab_existing_application",
+            vec![
+                &[
+                    "--gitlab",
+                    "acme/app",
+                    "--gitlab-ref",
+                    "main",
+                    "--gitlab-ref-type",
+                    "branch",
+                ],
+                &azure,
+                &["--azure-application", TENANT],
+            ],
+        ),
+        (
+            "azure_pulumi_managed_identity",
+            vec![
+                &[
+                    "--org",
+                    "acme",
+                    "--env",
+                    "platform/prod",
+                    "--env",
+                    "platform/dev",
+                ],
+                &azure,
+                &["--azure-identity", "esc"],
+            ],
+        ),
+        (
+            "azure_hcp_terraform",
+            vec![&["--hcp-terraform", "acme/infra/prod"], &azure],
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, parts)| (name, parts.concat()))
+        .collect()
+}
+
+/// Writes every case's Terraform file to `root/<case>/main.tf`.
+fn generate(root: &Path) {
+    for (name, args) in cases() {
+        let out = root.join(name);
+        std::fs::create_dir_all(&out).unwrap();
+        let args = [
+            &args[..],
+            &["--no-thumbprint", "--format", "terraform", "--out", "-"],
+        ]
+        .concat();
+        let output = oidc_gen(root, &args);
+        assert!(output.status.success(), "{name}: {}", text(&output).1);
+        std::fs::write(out.join("main.tf"), &output.stdout).unwrap();
+    }
+}
+
+/// Where checkov's checks, written before workload identity used immutable IDs or patterns, fail
+/// a file that admits exactly what it should: the case, the check, and why.
+const CHECKOV_MISREADS: [(&str, &str, &str); 3] = [
+    (
+        "gcp_github_every_run",
+        "CKV_GCP_125",
+        "checkov wants `assertion.sub == '...'`; a prefix (`startsWith('repo:acme/app:')`) is as narrow and fails it",
+    ),
+    (
+        "gcp_github_immutable",
+        "CKV_GCP_125",
+        "checkov's repository pattern does not know GitHub's immutable subjects (repo:acme@42/app@7:...)",
+    ),
+    (
+        "azure_github_flexible",
+        "CKV_AZURE_249",
+        "never: CKV_AZURE_249 reads only standard credentials, and this case has a flexible one",
+    ),
+];
+
+/// Weak files each check must fail, so that a pass above means the check ran.
+const WEAK: &str = r#"
+resource "google_iam_workload_identity_pool_provider" "no_condition" {
+  workload_identity_pool_id          = "pool"
+  workload_identity_pool_provider_id = "github"
+  attribute_mapping                  = { "google.subject" = "assertion.sub" }
+  oidc {
+    issuer_uri = "https://token.actions.githubusercontent.com"
+  }
+}
+
+resource "google_iam_workload_identity_pool_provider" "owner_only" {
+  workload_identity_pool_id          = "pool"
+  workload_identity_pool_provider_id = "github2"
+  attribute_mapping                  = { "google.subject" = "assertion.sub" }
+  attribute_condition                = "assertion.repository_owner == 'acme'"
+  oidc {
+    issuer_uri = "https://token.actions.githubusercontent.com"
+  }
+}
+
+resource "azuread_application_federated_identity_credential" "any_repository" {
+  application_id = "/applications/00000000-0000-0000-0000-000000000000"
+  display_name   = "any"
+  audiences      = ["api://AzureADTokenExchange"]
+  issuer         = "https://token.actions.githubusercontent.com"
+  subject        = "repo:*:ref:refs/heads/main"
+}
+"#;
+
+#[test]
+fn terraform_fmt_and_checkov_pass_every_clouds_file() {
+    let root = tempfile::tempdir().unwrap();
+    generate(root.path());
+    if have_tool("terraform", "version") {
+        let config = root.path().join("terraform.rc");
+        std::fs::write(&config, "").unwrap();
+        let output = Command::new("terraform")
+            .args(["fmt", "-check", "-diff", "-no-color", "-recursive"])
+            .arg(root.path())
+            .env("TF_CLI_CONFIG_FILE", &config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(
+            output.status.success(),
+            "terraform fmt would change:\n{stdout}{stderr}"
+        );
+    }
+    let Some(checkov) = checkov() else { return };
+    let weak = root.path().join("weak");
+    std::fs::create_dir_all(&weak).unwrap();
+    std::fs::write(weak.join("main.tf"), WEAK).unwrap();
+    let checks = "CKV_GCP_118,CKV_GCP_125,CKV_AZURE_249";
+    let (reports, _) = checkov_reports(&checkov, root.path(), &["--check", checks]);
+    let mut failed = BTreeSet::new();
+    let mut passed = BTreeSet::new();
+    for report in &reports {
+        for (list, set) in [
+            ("failed_checks", &mut failed),
+            ("passed_checks", &mut passed),
+        ] {
+            for check in report["results"][list].as_array().into_iter().flatten() {
+                let path = check["file_path"].as_str().unwrap().trim_start_matches('/');
+                let case = path.split('/').next().unwrap().to_owned();
+                let resource = check["resource"].as_str().unwrap().to_owned();
+                set.insert((
+                    case,
+                    check["check_id"].as_str().unwrap().to_owned(),
+                    resource,
+                ));
+            }
+        }
+    }
+    let weak_failed: BTreeSet<&str> = failed
+        .iter()
+        .filter(|(case, _, _)| case == "weak")
+        .map(|(_, _, resource)| resource.as_str())
+        .collect();
+    assert_eq!(
+        weak_failed.into_iter().collect::<Vec<_>>(),
+        [
+            "azuread_application_federated_identity_credential.any_repository",
+            "google_iam_workload_identity_pool_provider.no_condition",
+            "google_iam_workload_identity_pool_provider.owner_only",
+        ],
+        "the weak files fail the checks"
+    );
+    for (case, check, resource) in failed.iter().filter(|(case, _, _)| case != "weak") {
+        let known = CHECKOV_MISREADS
+            .iter()
+            .find(|(c, id, _)| c == case && id == check);
+        assert!(
+            known.is_some(),
+            "checkov fails {check} on {resource} in {case}, which no entry of CHECKOV_MISREADS explains"
+        );
+    }
+    for (case, check, why) in CHECKOV_MISREADS {
+        let fails = failed.iter().any(|(c, id, _)| c == case && id == check);
+        assert_eq!(
+            fails,
+            !why.starts_with("never"),
+            "{case} {check}: checkov's reading changed ({why})"
+        );
+    }
+    let passed_ids: BTreeSet<&str> = passed.iter().map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(
+        passed_ids.into_iter().collect::<Vec<_>>(),
+        ["CKV_AZURE_249", "CKV_GCP_118", "CKV_GCP_125"],
+        "each check passes a generated file"
+    );
+    let gcp_cases = cases().iter().filter(|(n, _)| n.starts_with("gcp")).count();
+    let checked = passed
+        .iter()
+        .chain(&failed)
+        .filter(|(case, id, _)| case.starts_with("gcp") && id == "CKV_GCP_118")
+        .count();
+    assert_eq!(checked, gcp_cases, "CKV_GCP_118 read every GCP provider");
+}
