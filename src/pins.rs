@@ -28,6 +28,12 @@ pub const PINS: &[Pin] = &[
         runtime: "node24",
     },
     Pin {
+        action: "google-github-actions/auth",
+        commit: "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093",
+        tag: "v3.0.0",
+        runtime: "node24",
+    },
+    Pin {
         action: "actions/checkout",
         commit: "08c6903cd8c0fde910a37f88322edcfb5dd907a8",
         tag: "v5.0.0",
@@ -64,5 +70,10 @@ impl Pin {
     /// `owner/repo@commit`, as a workflow's `uses:` names it.
     pub fn uses(&self) -> String {
         format!("{}@{}", self.action, self.commit)
+    }
+
+    /// `uses` and `tag`, for a template.
+    pub fn uses_and_tag(&self) -> serde_json::Value {
+        serde_json::json!({ "uses": self.uses(), "tag": self.tag })
     }
 }

@@ -12,7 +12,9 @@ use std::path::Path;
 use std::process::Command;
 
 use common::clouds::{PROJECT, TENANT};
-use common::{checkov, checkov_reports, have_tool, oidc_gen, text};
+use common::{
+    assert_zizmor_clean, checkov, checkov_reports, ci_checker, have_tool, oidc_gen, text,
+};
 
 /// Each case: a name, and the flags of one role in one cloud.
 fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
@@ -296,4 +298,163 @@ fn terraform_fmt_and_checkov_pass_every_clouds_file() {
         .filter(|(case, id, _)| case.starts_with("gcp") && id == "CKV_GCP_118")
         .count();
     assert_eq!(checked, gcp_cases, "CKV_GCP_118 read every GCP provider");
+}
+
+/// The CI side of each cloud: GitHub's workflows fit GitHub's schema and pass zizmor with no
+/// finding, GitLab's jobs fit GitLab's schema, HCP Terraform's variables are what `terraform fmt`
+/// writes; with a service account and without, a new app registration and a given one.
+#[test]
+fn every_clouds_ci_files_pass_their_schemas_and_zizmor() {
+    let (Some(schema), Some(zizmor)) = (ci_checker("check-jsonschema"), ci_checker("zizmor"))
+    else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let gcp = ["--cloud", "gcp", "--gcp-project-number", PROJECT];
+    let azure = ["--cloud", "azure", "--azure-tenant-id", TENANT];
+    let sa = [
+        "--gcp-service-account",
+        "deploy@acme-prod.iam.gserviceaccount.com",
+    ];
+    let cases: Vec<(&str, Vec<&[&str]>)> = vec![
+        (
+            "github_gcp",
+            vec![
+                &["--github", "acme/app", "--github-environment", "prod"],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "github_gcp_direct",
+            vec![
+                &["--github", "acme/app", "--github-ref", "refs/heads/main"],
+                &gcp,
+                &["--gcp-role", "roles/viewer"],
+            ],
+        ),
+        (
+            "github_azure",
+            vec![
+                &["--github", "acme/app", "--github-ref", "refs/heads/main"],
+                &azure,
+            ],
+        ),
+        (
+            "github_azure_given",
+            vec![
+                &["--github", "acme@42/app@7", "--github-pull-request"],
+                &azure,
+                &["--azure-application", TENANT],
+            ],
+        ),
+        (
+            "gitlab_gcp",
+            vec![
+                &[
+                    "--gitlab",
+                    "acme/app",
+                    "--gitlab-ref",
+                    "main",
+                    "--gitlab-ref-type",
+                    "branch",
+                    "--gitlab-protected",
+                ],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "gitlab_azure",
+            vec![
+                &[
+                    "--gitlab",
+                    "acme/app",
+                    "--gitlab-ref",
+                    "main",
+                    "--gitlab-ref-type",
+                    "branch",
+                ],
+                &azure,
+            ],
+        ),
+        (
+            "hcp_gcp",
+            vec![
+                &[
+                    "--hcp-terraform",
+                    "acme/infra/prod",
+                    "--hcp-run-phase",
+                    "apply",
+                ],
+                &gcp,
+                &sa,
+            ],
+        ),
+        (
+            "hcp_azure",
+            vec![&["--hcp-terraform", "acme/infra/prod"], &azure],
+        ),
+    ];
+    let mut checked = BTreeSet::new();
+    for (name, parts) in cases {
+        let out = root.path().join(name);
+        let args = [
+            parts.concat(),
+            vec!["--no-thumbprint", "--out", out.to_str().unwrap()],
+        ]
+        .concat();
+        let output = oidc_gen(root.path(), &args);
+        assert!(output.status.success(), "{name}: {}", text(&output).1);
+        for cloud in ["gcp", "azure"] {
+            for (file, vendor) in [
+                ("github/workflow.yml", "vendor.github-workflows"),
+                ("gitlab/.gitlab-ci.yml", "vendor.gitlab-ci"),
+            ] {
+                let path = out.join(cloud).join(file);
+                if !path.is_file() {
+                    continue;
+                }
+                let output = Command::new(&schema)
+                    .args(["--builtin-schema", vendor])
+                    .arg(&path)
+                    .output()
+                    .unwrap();
+                let (stdout, stderr) = text(&output);
+                assert!(output.status.success(), "{name} {file}: {stdout}{stderr}");
+                checked.insert(format!("{cloud}/{file}"));
+                if file.starts_with("github") {
+                    let repository = root.path().join(format!("{name}-repo"));
+                    let folder = repository.join(".github/workflows");
+                    std::fs::create_dir_all(&folder).unwrap();
+                    std::fs::copy(&path, folder.join(format!("{cloud}.yml"))).unwrap();
+                    assert_zizmor_clean(&zizmor, &repository, name);
+                }
+            }
+            let variables = out.join(cloud).join("hcp-terraform/variables.tf");
+            if variables.is_file() && have_tool("terraform", "version") {
+                let output = Command::new("terraform")
+                    .args(["fmt", "-check", "-diff", "-no-color"])
+                    .arg(&variables)
+                    .env("TF_CLI_CONFIG_FILE", "/dev/null")
+                    .env("CHECKPOINT_DISABLE", "1")
+                    .output()
+                    .unwrap();
+                assert!(output.status.success(), "{name}: {}", text(&output).0);
+                checked.insert(format!("{cloud}/hcp-terraform/variables.tf"));
+            }
+        }
+    }
+    assert_eq!(
+        checked.into_iter().collect::<Vec<_>>(),
+        [
+            "azure/github/workflow.yml",
+            "azure/gitlab/.gitlab-ci.yml",
+            "azure/hcp-terraform/variables.tf",
+            "gcp/github/workflow.yml",
+            "gcp/gitlab/.gitlab-ci.yml",
+            "gcp/hcp-terraform/variables.tf",
+        ],
+        "every cloud's CI file is checked"
+    );
 }

@@ -7,7 +7,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{checkov, checkov_reports, fixtures, have_tool, oidc_gen, text};
+use common::{
+    assert_zizmor_clean, checkov, checkov_reports, ci_checker, fixtures, have_tool, oidc_gen, text,
+};
 
 /// Generates every offline fixture, and the spec of many accounts, into its own folder under `root`.
 fn generate_fixtures(root: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
@@ -176,30 +178,6 @@ fn checkov_finds_no_failed_checks() {
         "CKV_AWS_393 ran on GitHub's roles"
     );
     assert!(status.success(), "checkov: {status}");
-}
-
-/// A tool from the CI-file checkers' virtualenv (`CI_CHECKERS` names its bin folder) or PATH.
-fn ci_checker(name: &str) -> Option<String> {
-    let program = match std::env::var("CI_CHECKERS") {
-        Ok(dir) => format!("{dir}/{name}"),
-        Err(_) => name.to_owned(),
-    };
-    have_tool(&program, "--version").then_some(program)
-}
-
-/// zizmor, as an auditor and offline, finds nothing at any severity in `repository`'s workflows
-/// and actions.
-fn assert_zizmor_clean(zizmor: &str, repository: &Path, what: &str) {
-    let output = Command::new(zizmor)
-        .args(["--offline", "--persona", "auditor", "--no-progress"])
-        .arg(repository)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&output);
-    assert!(
-        output.status.success() && stdout.contains("No findings"),
-        "{what}: zizmor:\n{stdout}{stderr}"
-    );
 }
 
 /// Every CI system's generated file fits the system's own schema (check-jsonschema's vendored

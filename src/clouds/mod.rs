@@ -288,6 +288,9 @@ impl<'a> Intent<'a> {
     }
 }
 
+/// The action that logs a GitHub job in to Google Cloud.
+const GOOGLE_AUTH: &str = "google-github-actions/auth";
+
 /// The files of `cloud` for the command line's role: a file per format the cloud has templates
 /// for (`templates/clouds/<cloud>/<format>/`) that `selection` asks for and the role can use,
 /// and the notes on those left out.
@@ -303,14 +306,20 @@ pub fn files(
     let mut generator = role.model(&[]).generator;
     generator.command = format!("{} {}", generator.command, shell_words::join(cloud.args()));
     let model = role.model(&[]);
-    let context = serde_json::json!({
+    let mut context = serde_json::json!({
         "generator": generator,
         "cloud": written.context(),
         "role": { "name": model.role.name, "description": model.role.description },
         "org": model.org,
         "esc": model.esc,
         "issuer": Intent::of_role(role).issuer_id(),
+        "action": crate::pins::pin(GOOGLE_AUTH).uses_and_tag(),
     });
+    // The CI system's values, as its AWS file has them; the templates read what is not AWS's
+    // (the role's name stands where the AWS file has its ARN).
+    if let Some(ci) = role.ci() {
+        context[ci.preset().id] = ci.consumer(&model.role.name);
+    }
     let templates = render::cloud_templates(name);
     let mut files = Vec::new();
     let mut notes = written.notes();

@@ -560,3 +560,27 @@ pub fn skipped_folder(run: u32) -> PathBuf {
         .join("skipped")
         .join(run.to_string())
 }
+
+/// A tool from the CI-file checkers' virtualenv (`CI_CHECKERS` names its bin folder) or PATH.
+pub fn ci_checker(name: &str) -> Option<String> {
+    let program = match std::env::var("CI_CHECKERS") {
+        Ok(dir) => format!("{dir}/{name}"),
+        Err(_) => name.to_owned(),
+    };
+    have_tool(&program, "--version").then_some(program)
+}
+
+/// zizmor, as an auditor and offline, finds nothing at any severity in `repository`'s workflows
+/// and actions.
+pub fn assert_zizmor_clean(zizmor: &str, repository: &Path, what: &str) {
+    let output = Command::new(zizmor)
+        .args(["--offline", "--persona", "auditor", "--no-progress"])
+        .arg(repository)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success() && stdout.contains("No findings"),
+        "{what}: zizmor:\n{stdout}{stderr}"
+    );
+}
