@@ -8,8 +8,9 @@
 //! `*`, `assertion.sub.matches('(?s)^...$')` for any other pattern (`*` is `.*`, `?` is `.`, a
 //! regular expression's own characters escaped), several values joined by `||`. The pool is the role's own
 //! and holds only this provider: a clause whose subjects are exact gets one `principal://`
-//! member per subject, any other the whole pool (`principalSet://.../*`), which then admits
-//! exactly what the condition does.
+//! member per subject; a pattern names no principal, so the condition is also mapped to
+//! `attribute.admitted` and the member is the set of tokens it admits
+//! (`principalSet://.../attribute.admitted/true`), never the whole pool.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,10 @@ pub const MAX_CONDITION: usize = 4096;
 pub const MAX_SUBJECT: usize = 127;
 /// The most custom attributes a provider may map.
 pub const MAX_ATTRIBUTES: usize = 50;
+/// The most characters of one attribute mapping expression.
+pub const MAX_MAPPING: usize = 2048;
+/// The attribute that holds whether the role's condition admits a token.
+const ADMITTED: &str = "attribute.admitted";
 
 const HEADING: &str = "Google Cloud (--cloud gcp)";
 
@@ -204,6 +209,7 @@ impl Request {
         let mut attribute_mapping = BTreeMap::new();
         attribute_mapping.insert("google.subject".to_owned(), "assertion.sub".to_owned());
         let mut members = Vec::new();
+        let mut patterned = false;
         for clause in &intent.clauses {
             let exact: Option<Vec<&str>> = clause
                 .subjects
@@ -219,14 +225,27 @@ impl Request {
                         .into_iter()
                         .map(|sub| format!("principal://iam.googleapis.com/{pool_name}/subject/{sub}")),
                 ),
-                _ => members.push(format!("principalSet://iam.googleapis.com/{pool_name}/*")),
+                _ => patterned = true,
             }
+        }
+        // A pattern names no principal: the role's own condition, mapped to an attribute, names
+        // the set its tokens are in, whatever else the pool admits.
+        if patterned {
+            let admitted = format!("({condition}) ? 'true' : 'false'");
+            if admitted.chars().count() > MAX_MAPPING {
+                return Err(Error::Limit(format!(
+                    "the GCP attribute mapping {ADMITTED} would be {} characters, over the {MAX_MAPPING} \
+                     Google allows; admit fewer subjects or split the role",
+                    admitted.chars().count()
+                )));
+            }
+            attribute_mapping.insert(ADMITTED.to_owned(), admitted);
+            members = vec![format!(
+                "principalSet://iam.googleapis.com/{pool_name}/{ADMITTED}/true"
+            )];
         }
         members.sort();
         members.dedup();
-        if members.iter().any(|m| m.ends_with("/*")) {
-            members.retain(|m| m.ends_with("/*"));
-        }
         let custom = attribute_mapping.keys().filter(|k| k.starts_with("attribute.")).count();
         if custom > MAX_ATTRIBUTES {
             return Err(Error::Limit(format!(
@@ -280,8 +299,24 @@ impl Model {
             ));
         }
         let subject = format!("principal://iam.googleapis.com/{}/subject/{sub}", self.pool_name);
-        let whole = format!("principalSet://iam.googleapis.com/{}/*", self.pool_name);
-        let member = self.members.iter().find(|m| **m == subject || **m == whole);
+        let set = format!("principalSet://iam.googleapis.com/{}/", self.pool_name);
+        let member = self.members.iter().find(|m| {
+            if **m == subject {
+                return true;
+            }
+            let Some((name, value)) = m
+                .strip_prefix(&set)
+                .and_then(|rest| rest.strip_prefix("attribute."))
+                .and_then(|rest| rest.split_once('/'))
+            else {
+                return false;
+            };
+            let mapping = self.attribute_mapping.get(&format!("attribute.{name}"));
+            mapping.is_some_and(|expression| {
+                evaluate_cel(expression, sub, aud, claims)
+                    .is_ok_and(|v| v == cel_interpreter::Value::from(value.to_owned()))
+            })
+        });
         if member.is_none() {
             reasons.push(format!(
                 "no member names it: the members are {}",
@@ -345,7 +380,7 @@ impl Written for Model {
     }
 
     fn notes(&self) -> Vec<String> {
-        match self.members.iter().any(|m| m.ends_with("/*")) {
+        match self.attribute_mapping.contains_key(ADMITTED) {
             true => vec![format!(
                 "Google maps sub to google.subject, which holds at most {MAX_SUBJECT} bytes: a token whose \
                  sub is longer is refused in GCP even when the condition admits it"
@@ -370,9 +405,23 @@ pub fn condition_holds(
     aud: &str,
     claims: &[(String, String)],
 ) -> std::result::Result<bool, String> {
+    match evaluate_cel(condition, sub, aud, claims)? {
+        cel_interpreter::Value::Bool(holds) => Ok(holds),
+        other => Err(format!("it is {other:?}, not a boolean")),
+    }
+}
+
+/// The value of a CEL expression with `assertion` holding the token's claims; an error (a claim
+/// the token lacks) refuses the token in Google Cloud.
+fn evaluate_cel(
+    expression: &str,
+    sub: &str,
+    aud: &str,
+    claims: &[(String, String)],
+) -> std::result::Result<cel_interpreter::Value, String> {
     use cel_interpreter::{Context, Program, Value};
     use std::collections::HashMap;
-    let program = Program::compile(condition).map_err(|e| e.to_string())?;
+    let program = Program::compile(expression).map_err(|e| e.to_string())?;
     let mut assertion: HashMap<String, Value> = claims
         .iter()
         .map(|(name, value)| (name.clone(), Value::from(value.clone())))
@@ -381,12 +430,7 @@ pub fn condition_holds(
     assertion.insert("aud".into(), Value::from(aud.to_owned()));
     let mut context = Context::default();
     context.add_variable_from_value("assertion", assertion);
-    match program.execute(&context) {
-        Ok(Value::Bool(holds)) => Ok(holds),
-        Ok(other) => Err(format!("it is {other:?}, not a boolean")),
-        // A claim the token lacks: Google refuses the token.
-        Err(e) => Err(e.to_string()),
-    }
+    program.execute(&context).map_err(|e| e.to_string())
 }
 
 /// One clause as a CEL conjunction.
