@@ -458,3 +458,131 @@ fn every_clouds_ci_files_pass_their_schemas_and_zizmor() {
         "every cloud's CI file is checked"
     );
 }
+
+/// `lint` reads the GCP providers, members and Azure credentials people write: each weak one
+/// in `tests/fixtures/clouds/weak.tf` is flagged by the rule that names its weakness, a value it
+/// cannot know is unproven, and every file `--cloud gcp` and `--cloud azure` write is clean.
+#[test]
+fn lint_flags_weak_gcp_and_azure_trust_and_passes_the_generated_files() {
+    let root = tempfile::tempdir().unwrap();
+    let weak = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/clouds/weak.tf");
+    let folder = root.path().join("weak");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(weak, folder.join("main.tf")).unwrap();
+    let output = oidc_gen(root.path(), &["lint", "--format", "json", "weak"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output).1);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["resource"].as_str().unwrap().to_owned(),
+                f["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let expected = [
+        (
+            "azuread_application_federated_identity_credential.star",
+            "OIDC406",
+        ),
+        (
+            "azuread_application_flexible_federated_identity_credential.no_id",
+            "OIDC404",
+        ),
+        ("azurerm_federated_identity_credential.unknown", "OIDC301"),
+        (
+            "google_iam_workload_identity_pool_provider.gitlab_grammar",
+            "OIDC402",
+        ),
+        (
+            "google_iam_workload_identity_pool_provider.gitlab_grammar",
+            "OIDC405",
+        ),
+        (
+            "google_iam_workload_identity_pool_provider.no_condition",
+            "OIDC401",
+        ),
+        (
+            "google_iam_workload_identity_pool_provider.ref_only",
+            "OIDC402",
+        ),
+        ("google_service_account_iam_member.everyone", "OIDC403"),
+    ]
+    .map(|(r, id)| (r.to_owned(), id.to_owned()));
+    assert_eq!(found, expected);
+    // The value lint cannot know is named, never printed raw with its marks.
+    let unknown = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "OIDC301")
+        .unwrap();
+    assert!(unknown["message"].as_str().unwrap().contains("var.repo"));
+    assert!(!output.stdout.contains(&0xEF), "a mark printed raw");
+
+    let sa = [
+        "--gcp-service-account",
+        "deploy@acme-prod.iam.gserviceaccount.com",
+    ];
+    let gcp = ["--cloud", "gcp", "--gcp-project-number", PROJECT];
+    let azure = ["--cloud", "azure", "--azure-tenant-id", TENANT];
+    let generated: Vec<(&str, Vec<&[&str]>)> = vec![
+        ("github", vec![&["--github", "acme/app"], &gcp, &sa]),
+        (
+            "github_branch",
+            vec![
+                &["--github", "acme/app", "--github-ref", "refs/heads/main"],
+                &gcp,
+                &["--gcp-role", "roles/viewer"],
+                &azure,
+            ],
+        ),
+        (
+            "github_ids",
+            vec![&["--github", "acme@42/app@7"], &gcp, &sa, &azure],
+        ),
+        ("gitlab", vec![&["--gitlab", "acme/*"], &gcp, &sa]),
+        ("pulumi", vec![&["--org", "acme"], &gcp, &sa]),
+        (
+            "hcp",
+            vec![
+                &["--hcp-terraform", "acme/infra/prod"],
+                &gcp,
+                &sa,
+                &azure,
+                &["--azure-identity", "tfc"],
+            ],
+        ),
+    ];
+    for (name, parts) in generated {
+        let out = root.path().join(name);
+        let args = [
+            parts.concat(),
+            vec![
+                "--no-thumbprint",
+                "--format",
+                "terraform",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ]
+        .concat();
+        let output = oidc_gen(root.path(), &args);
+        assert!(output.status.success(), "{name}: {}", text(&output).1);
+        let output = oidc_gen(
+            root.path(),
+            &["lint", "--format", "json", out.to_str().unwrap()],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["findings"], serde_json::json!([]), "{name}");
+        assert!(
+            report["statements"].as_array().unwrap().len() >= 2,
+            "{name}: the provider and the members (or the credentials) are read: {report:#}"
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}");
+    }
+}

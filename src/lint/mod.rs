@@ -8,6 +8,7 @@
 //! `get-account-authorization-details` output, as files or the folders holding them.
 
 mod cloudformation;
+mod clouds;
 mod read;
 mod report;
 mod rules;
@@ -16,7 +17,9 @@ pub mod unknown;
 
 use std::path::PathBuf;
 
-pub use read::{Contents, EXTENSIONS, LINT_BYTES, MAX_FILES, Role, Unresolved, read, roles_in};
+pub use read::{
+    Contents, EXTENSIONS, Federation, LINT_BYTES, MAX_FILES, Role, Unresolved, read, roles_in,
+};
 pub use report::{Description, Finding, Omitted, Report, Suppressed, Unreadable};
 pub use rules::{RULES, Rule, Severity, admits_every_owner, lint_role, unknowns};
 pub use terraform::Inputs;
@@ -148,6 +151,10 @@ pub fn lint_with(paths: &[PathBuf], options: &Options) -> Report {
                 for role in contents.unresolved {
                     report.roles += 1;
                     rules::unproven_role(&role, &mut report);
+                }
+                for federation in contents.federations {
+                    report.roles += 1;
+                    clouds::lint(&federation, &mut report);
                 }
             }
             Err(reason) => report.unreadable.push(Unreadable {

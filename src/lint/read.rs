@@ -75,6 +75,26 @@ pub struct Contents {
     pub roles: Vec<Role>,
     /// Roles whose policy is not in the file.
     pub unresolved: Vec<Unresolved>,
+    /// Google Cloud and Azure resources that trust an OIDC issuer.
+    pub federations: Vec<Federation>,
+}
+
+/// A Google Cloud or Azure resource that trusts OIDC tokens (a workload identity pool
+/// provider, an IAM member, a federated identity credential), with its arguments evaluated.
+#[derive(Debug, Clone)]
+pub struct Federation {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line of the resource.
+    pub line: Option<usize>,
+    /// Its address, e.g. `google_iam_workload_identity_pool_provider.github`.
+    pub resource: String,
+    /// Its resource type.
+    pub kind: String,
+    /// Its arguments, nested blocks as objects (unknown values marked as [`super::unknown`] does).
+    pub arguments: Value,
+    /// Findings a comment beside it suppresses: (rule id, reason).
+    pub suppressed: Vec<(String, String)>,
 }
 
 /// The files `path` names: itself when given, or the files below a folder with one of the

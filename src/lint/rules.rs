@@ -50,7 +50,7 @@ pub struct Rule {
 }
 
 /// Every rule, by id.
-pub const RULES: [Rule; 18] = [
+pub const RULES: [Rule; 24] = [
     Rule {
         id: "OIDC001",
         name: "unchecked-subject",
@@ -169,6 +169,49 @@ pub const RULES: [Rule; 18] = [
         severity: Severity::Note,
         summary: "A GitHub statement names repositories without testing repository_id: a repository \
                   deleted and re-created under the same name gets in.",
+    },
+    Rule {
+        id: "OIDC401",
+        name: "provider-without-condition",
+        severity: Severity::Error,
+        summary: "A Google Cloud workload identity pool provider has no attribute_condition: every token of \
+                  the issuer with an allowed audience gets in, whoever's workload it is.",
+    },
+    Rule {
+        id: "OIDC402",
+        name: "condition-pins-no-owner",
+        severity: Severity::Error,
+        summary: "A GCP attribute condition (or one of its alternatives) tests no claim that names the owner, \
+                  for an issuer that serves every owner (GitHub, GitLab.com, HCP Terraform, ...): another \
+                  owner's workload gets in.",
+    },
+    Rule {
+        id: "OIDC403",
+        name: "whole-pool-member",
+        severity: Severity::Warning,
+        summary: "An IAM member is a whole workload identity pool (principalSet://.../*): every workload any of \
+                  its providers admits, now or later, gets what the member gets.",
+    },
+    Rule {
+        id: "OIDC404",
+        name: "flexible-pins-no-owner-id",
+        severity: Severity::Error,
+        summary: "An Azure flexible federated credential for GitHub tests no repository_owner_id or \
+                  repository_id: Entra requires one, and a pattern on sub is all that keeps other owners out.",
+    },
+    Rule {
+        id: "OIDC405",
+        name: "foreign-subject",
+        severity: Severity::Error,
+        summary: "A GCP condition or an Azure credential tests a subject written in another issuer's grammar: \
+                  no token of the trusted issuer has it (or the wrong issuer is trusted).",
+    },
+    Rule {
+        id: "OIDC406",
+        name: "wildcard-in-exact-subject",
+        severity: Severity::Warning,
+        summary: "An Azure federated credential compares its subject exactly: a * in it is a star, not a \
+                  wildcard, and admits no workload.",
     },
     Rule {
         id: "OIDC301",

@@ -23,7 +23,7 @@ use hcl::edit::Span;
 use hcl::{Block, Body, Expression};
 use serde_json::{Map, Value};
 
-use super::read::{Contents, Role, Suppressions, Unresolved, comment_suppressions};
+use super::read::{Contents, Federation, Role, Suppressions, Unresolved, comment_suppressions};
 use super::unknown;
 use crate::bounded;
 pub use evaluate::EVALUATION_BYTES;
@@ -410,6 +410,21 @@ impl Module<'_> {
                                     suppressed,
                                 });
                             }
+                        }
+                        continue;
+                    }
+                    ("resource", [kind, name]) if super::clouds::KINDS.contains(kind) => {
+                        let address = format!("{kind}.{name}");
+                        let (path, line, suppressed) = place(placed.line);
+                        for (resource, model) in instances(&model, &address, &block.body, true) {
+                            contents.federations.push(Federation {
+                                path: path.clone(),
+                                line: Some(line),
+                                resource: format!("{}{resource}", self.prefix),
+                                kind: (*kind).to_owned(),
+                                arguments: arguments(&model, &block.body),
+                                suppressed: suppressed.clone(),
+                            });
                         }
                         continue;
                     }
@@ -1016,6 +1031,28 @@ fn policy_attribute(kind: Option<&Value>) -> Option<&'static str> {
         Some("awscc_iam_role") => Some("assume_role_policy_document"),
         _ => None,
     }
+}
+
+/// A body's attributes evaluated, and its nested blocks as objects (a repeated block as a list).
+fn arguments(model: &Model, body: &Body) -> Value {
+    let mut object = Map::new();
+    for attribute in body.attributes() {
+        object.insert(
+            attribute.key.as_str().to_owned(),
+            model.evaluate(&attribute.expr),
+        );
+    }
+    for block in body.blocks() {
+        let value = arguments(model, &block.body);
+        match object.get_mut(block.identifier.as_str()) {
+            Some(Value::Array(list)) => list.push(value),
+            Some(first) => *first = Value::Array(vec![first.clone(), value]),
+            None => {
+                object.insert(block.identifier.as_str().to_owned(), value);
+            }
+        }
+    }
+    Value::Object(object)
 }
 
 /// The value of attribute `name` of a body.
