@@ -169,6 +169,17 @@ def nested_for(size):
             ' "token.actions.githubusercontent.com:sub" = local.all } } }] })\n}\n')
 
 
+def deep_condition(levels):
+    """A GCP provider whose condition is brackets nested 30 deep, repeated 4 times a level of locals."""
+    lines = ['locals {', '  l0 = "' + "(" * 30 + '"']
+    lines += [f'  l{i} = "${{local.l{i - 1}}}${{local.l{i - 1}}}${{local.l{i - 1}}}${{local.l{i - 1}}}"'
+              for i in range(1, levels)]
+    lines += ['}', 'resource "google_iam_workload_identity_pool_provider" "p" {',
+              f'  attribute_condition = "${{local.l{levels - 1}}}assertion.sub == \'x\'"',
+              '  oidc {', '    issuer_uri = "https://token.actions.githubusercontent.com"', '  }', '}']
+    return "\n".join(lines) + "\n"
+
+
 def statements(count, sub):
     import json
     statement = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
@@ -260,6 +271,7 @@ def main():
     write("many-statements.json", many_statements(200, 250))
     write("self-calls.tf", self_calling_module(100))
     write("template-loop.tf", template_loop())
+    write("deep-condition.tf", deep_condition(8))
     with open(path("template-loop/loop.tpl"), "w") as f:
         f.write('${templatefile("loop.tpl", {})}${templatefile("loop.tpl", {})}')
     write("nested-for.tf", nested_for(3000))
@@ -272,6 +284,7 @@ def main():
     run(f"lint: locals fanning out ({os.path.getsize(path('fanout/main.tf'))} bytes)", ["lint", "fanout"], work, [2])
     run("lint: a module calling itself 100 times a level", ["lint", "self-calls"], work, [1])
     run("lint: a template rendering itself twice", ["lint", "template-loop"], work, [2])
+    run("lint: a GCP condition of 500,000 nested brackets", ["lint", "deep-condition"], work, [1])
     run("lint: for over 3,000 lists of 3,000", ["lint", "nested-for"], work, [1, 2])
     run("lint: for_each of 20,000 beside 20,000 blocks", ["lint", "for-each"], work, [2])
     run("lint: for_each of 5,000 beside 20,000 blocks", ["lint", "for-each-5k", "--format", "json"], work, [0],

@@ -33,6 +33,9 @@ const AZURE_CREDENTIAL: &str = "azuread_application_federated_identity_credentia
 const AZURE_FLEXIBLE: &str = "azuread_application_flexible_federated_identity_credential";
 const AZURERM_CREDENTIAL: &str = "azurerm_federated_identity_credential";
 
+/// The deepest nesting of brackets lint parses in a condition.
+const MAX_DEPTH: i64 = 32;
+
 /// Claims that name a GitHub owner (by name or by immutable id) besides those of the preset.
 const OWNER_NAME_CLAIMS: &[&str] = &["repository_owner"];
 
@@ -204,6 +207,37 @@ fn gcp_provider(federation: &Federation, report: &mut Report) {
         .flatten()
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
         .collect();
+    // Google takes at most 4,096 characters; past that, or nested deeper than any condition a
+    // person writes, lint does not parse (a value built from locals can be made arbitrarily deep).
+    let depth = condition
+        .chars()
+        .scan(0i64, |depth, c| {
+            *depth += match c {
+                '(' | '[' | '{' => 1,
+                ')' | ']' | '}' => -1,
+                _ => 0,
+            };
+            Some(*depth)
+        })
+        .max()
+        .unwrap_or(0);
+    let length = condition.chars().count();
+    if length > crate::clouds::gcp::MAX_CONDITION || depth > MAX_DEPTH {
+        found(
+            federation,
+            report,
+            "condition",
+            Some(issuer),
+            "OIDC301",
+            format!(
+                "the attribute condition is {length} characters, nested {depth} deep: Google takes at most {} \
+                 characters, and lint reads conditions nested at most {MAX_DEPTH} deep; what it admits is not proven",
+                crate::clouds::gcp::MAX_CONDITION
+            ),
+            "write a shorter condition (oidc-gen --cloud gcp writes one)",
+        );
+        return;
+    }
     let parsed = match Parser::new().parse(condition) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -252,19 +286,17 @@ fn gcp_provider(federation: &Federation, report: &mut Report) {
     if preset.owner_fields.is_empty() || audiences_name_owner {
         return;
     }
-    let open: Vec<String> = disjuncts(&parsed)
-        .into_iter()
+    let alternatives = disjuncts(&parsed);
+    let open: Vec<String> = alternatives
+        .iter()
         .filter(|alternative| {
             !conjuncts(alternative)
                 .iter()
                 .any(|test| reading.pins_owner(test))
         })
-        .map(|alternative| {
-            let all = disjuncts(&parsed).len();
-            match all {
-                1 => "the condition".to_owned(),
-                _ => format!("an alternative ({})", describe_expr(alternative)),
-            }
+        .map(|alternative| match alternatives.len() {
+            1 => "the condition".to_owned(),
+            _ => format!("an alternative ({})", describe_expr(alternative)),
         })
         .collect();
     if let Some(first) = open.first() {
