@@ -422,3 +422,163 @@ fn simulate_reasons_of_ci_systems() {
     }
     settings().bind(|| insta::assert_snapshot!("simulate_ci_reasons", text_out));
 }
+
+/// Every file `--cloud gcp` and `--cloud azure` write, for a GitHub repository, a GitLab project,
+/// HCP Terraform workspaces and Pulumi's ESC environments and Deployments, as
+/// `cloud_{case}__{path}`; and the notes on stderr.
+#[test]
+fn every_cloud_file() {
+    const TENANT: &str = "11111111-2222-3333-4444-555555555555";
+    let gcp = [
+        "--cloud",
+        "gcp",
+        "--gcp-project-number",
+        "123456789012",
+        "--gcp-service-account",
+        "deploy@acme-prod.iam.gserviceaccount.com",
+    ];
+    let azure = ["--cloud", "azure", "--azure-tenant-id", TENANT];
+    let cases: Vec<(&str, Vec<&[&str]>)> = vec![
+        (
+            "github",
+            vec![
+                &[
+                    "--github",
+                    "acme@42/app@7",
+                    "--github-ref",
+                    "refs/heads/main",
+                    "--github-ref",
+                    "refs/heads/release-*",
+                ],
+                &gcp,
+            ],
+        ),
+        (
+            "github_azure",
+            vec![
+                &[
+                    "--github",
+                    "acme@42/app@7",
+                    "--github",
+                    "acme/web",
+                    "--github-environment",
+                    "prod",
+                ],
+                &azure,
+            ],
+        ),
+        (
+            "gitlab",
+            vec![
+                &[
+                    "--gitlab",
+                    "acme/app",
+                    "--gitlab-ref",
+                    "main",
+                    "--gitlab-ref-type",
+                    "branch",
+                ],
+                &gcp,
+                &azure,
+                &["--azure-identity", "gitlab-deploy"],
+            ],
+        ),
+        (
+            "hcp_terraform",
+            vec![
+                &[
+                    "--hcp-terraform",
+                    "acme/infra/prod",
+                    "--hcp-run-phase",
+                    "apply",
+                ],
+                &gcp,
+                &azure,
+                &["--azure-application", TENANT],
+            ],
+        ),
+        (
+            "pulumi",
+            vec![
+                &[
+                    "--org",
+                    "acme",
+                    "--env",
+                    "platform/prod",
+                    "--env",
+                    "legacy",
+                    "--deploy",
+                    "infra/prod",
+                ],
+                &gcp,
+                &azure,
+                &[
+                    "--azure-application",
+                    TENANT,
+                    "--azure-subscription-id",
+                    TENANT,
+                ],
+            ],
+        ),
+        (
+            "pulumi_every_environment",
+            vec![
+                &[
+                    "--org",
+                    "acme",
+                    "--subject-attribute",
+                    "currentEnvironment.name",
+                ],
+                &gcp,
+            ],
+        ),
+    ];
+    for (case, parts) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let args = [parts.concat(), vec!["--no-thumbprint", "--out", "out"]].concat();
+        let output = oidc_gen(dir.path(), &args);
+        let (_, stderr) = text(&output);
+        assert!(output.status.success(), "{case}: {stderr}");
+        let mut files = Vec::new();
+        for cloud in ["gcp", "azure"] {
+            let root = dir.path().join("out").join(cloud);
+            for entry in walk(&root) {
+                let relative = entry
+                    .strip_prefix(dir.path().join("out"))
+                    .unwrap()
+                    .to_owned();
+                files.push((relative.to_string_lossy().replace(['/', '.'], "_"), entry));
+            }
+        }
+        assert!(files.len() >= 2, "{case}: {files:?}");
+        assert!(
+            !dir.path().join("out/terraform").exists(),
+            "{case}: AWS's files are written only with --cloud aws"
+        );
+        settings().bind(|| {
+            for (name, path) in files {
+                let contents = std::fs::read_to_string(path).unwrap();
+                insta::assert_snapshot!(format!("cloud_{case}__{name}"), contents);
+            }
+            insta::assert_snapshot!(format!("cloud_{case}__stderr"), stderr);
+        });
+    }
+}
+
+/// The files below `root`, by name.
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return found;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
