@@ -586,3 +586,64 @@ fn lint_flags_weak_gcp_and_azure_trust_and_passes_the_generated_files() {
         assert_eq!(output.status.code(), Some(0), "{name}");
     }
 }
+
+/// The commands the README gives for Google Cloud and Azure run as written (offline, into a
+/// fresh folder), and write both sides for a GitHub repository, a GitLab project and ESC.
+#[test]
+fn the_readmes_cloud_commands_write_both_sides() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Google Cloud and Azure")
+        .nth(1)
+        .expect("the README has the section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let commands: Vec<String> = block
+        .replace("\\\n", " ")
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("oidc-gen "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(commands.len(), 3, "{block}");
+    let mut written = BTreeSet::new();
+    for command in commands {
+        let dir = tempfile::tempdir().unwrap();
+        let words = shell_words::split(&command).unwrap();
+        let args: Vec<&str> = words[1..]
+            .iter()
+            .map(String::as_str)
+            .chain(["--no-thumbprint", "--out", "out"])
+            .collect();
+        let output = oidc_gen(dir.path(), &args);
+        assert!(output.status.success(), "{command}: {}", text(&output).1);
+        for cloud in ["gcp", "azure"] {
+            for file in [
+                "github/workflow.yml",
+                "gitlab/.gitlab-ci.yml",
+                "esc/environment.yaml",
+                "terraform/main.tf",
+            ] {
+                if dir.path().join("out").join(cloud).join(file).is_file() {
+                    written.insert(format!("{cloud}/{file}"));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        written.into_iter().collect::<Vec<_>>(),
+        [
+            "azure/esc/environment.yaml",
+            "azure/github/workflow.yml",
+            "azure/terraform/main.tf",
+            "gcp/esc/environment.yaml",
+            "gcp/github/workflow.yml",
+            "gcp/gitlab/.gitlab-ci.yml",
+            "gcp/terraform/main.tf",
+        ]
+    );
+}
