@@ -132,7 +132,9 @@ fn generate(args: &GenerateArgs) -> Result<()> {
     let others = args.other_clouds();
     if args.config.is_some() && !others.is_empty() {
         return Err(Error::Usage(
-            "--cloud gcp and azure write the command line's role; a spec (--config) writes AWS only".into(),
+            "--cloud gcp and azure write the command line's role; a spec names its clouds under clouds: \
+             (gcp, azure), each with its projects or subscriptions"
+                .into(),
         ));
     }
     let (formats, mut notes) = match args.aws() {
@@ -145,13 +147,9 @@ fn generate(args: &GenerateArgs) -> Result<()> {
             formats.len()
         )));
     }
-    let mut generation = match args.aws() {
-        true => plan.generate(&formats, &args.network.network())?,
-        false => Generation {
-            files: Vec::new(),
-            report: None,
-        },
-    };
+    // The other clouds' files first: they need no network, and a refusal stops the run before
+    // a thumbprint is looked up.
+    let mut cloud_files = Vec::new();
     let renderer = oidc_gen::render::Renderer::new(plan.templates.as_ref());
     for cloud in others {
         let (files, cloud_notes) = oidc_gen::clouds::files(
@@ -160,10 +158,22 @@ fn generate(args: &GenerateArgs) -> Result<()> {
             &args.selection(),
             !args.aws(),
             &renderer,
+            None,
         )?;
-        generation.files.extend(files);
+        cloud_files.extend(files);
         notes.extend(cloud_notes);
     }
+    let (files, cloud_notes) = plan.render_clouds(&args.selection())?;
+    cloud_files.extend(files);
+    notes.extend(cloud_notes);
+    let mut generation = match args.aws() {
+        true => plan.generate(&formats, &args.network.network())?,
+        false => Generation {
+            files: Vec::new(),
+            report: None,
+        },
+    };
+    generation.files.extend(cloud_files);
     if args.to_stdout() {
         if generation.files.len() != 1 {
             return Err(Error::Usage(format!(

@@ -63,6 +63,8 @@ pub struct Plan {
     pub thumbprints: ThumbprintChoice,
     /// A folder of templates tried before the built-in ones.
     pub templates: Option<Overrides>,
+    /// The other clouds' projects and subscriptions a spec writes every role for.
+    pub clouds: Vec<crate::clouds::Target>,
 }
 
 /// An AWS account.
@@ -222,6 +224,7 @@ impl Plan {
             thumbprints: role.thumbprints.clone(),
             templates: role.templates().map(Overrides::given),
             roles: vec![role],
+            clouds: Vec::new(),
         }
     }
 
@@ -527,6 +530,48 @@ impl Plan {
                 _ => renderer.render(*format, &model),
             })
             .collect()
+    }
+
+    /// The other clouds' files of a spec: every role in every project (or subscription), under
+    /// `<cloud>/<target>/<role>/`, each file saying the spec writes it again; and the notes.
+    pub fn render_clouds(&self, selection: &Selection) -> Result<(Vec<RenderedFile>, Vec<String>)> {
+        if self.clouds.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let renderer = Renderer::new(self.templates.as_ref());
+        let command = self.generator().command;
+        let mut files = Vec::new();
+        let mut notes = Vec::new();
+        for target in &self.clouds {
+            for role in &self.roles {
+                let (rendered, said) = crate::clouds::files(
+                    target.cloud(),
+                    role,
+                    selection,
+                    false,
+                    &renderer,
+                    Some(&command),
+                )
+                .map_err(|e| {
+                    Error::Usage(format!("{} for role {}: {e}", target.at, role.role_name()))
+                })?;
+                let prefix = format!("{}/", target.cloud);
+                files.extend(rendered.into_iter().map(|file| RenderedFile {
+                    path: match file.path.strip_prefix(&prefix) {
+                        Some(rest) => {
+                            format!("{prefix}{}/{}/{rest}", target.name, role.role_name())
+                        }
+                        None => file.path,
+                    },
+                    ..file
+                }));
+                notes.extend(
+                    said.into_iter()
+                        .map(|note| format!("{} role {}: {note}", target.at, role.role_name())),
+                );
+            }
+        }
+        Ok((files, notes))
     }
 
     /// A spec's roles: a module and a file per account and role.

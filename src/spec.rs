@@ -30,6 +30,8 @@ struct Spec {
     roles: Vec<RoleSpec>,
     accounts: Vec<AccountSpec>,
     organization: Option<OrganizationSpec>,
+    #[serde(default)]
+    clouds: crate::clouds::CloudTargets,
 }
 
 /// `live`, `none`, or a list of thumbprints.
@@ -438,7 +440,46 @@ impl Spec {
                 ),
             ));
         }
+        let clouds = self.clouds.targets().map_err(|(at, message)| Error::Spec {
+            file: path.to_path_buf(),
+            line: key_line(place.text, "clouds"),
+            field: at,
+            message,
+        })?;
+        let mut names: Vec<(&str, &str)> = Vec::new();
+        for target in &clouds {
+            let valid = !target.name.is_empty()
+                && target.name.len() <= 64
+                && target
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let problem = if !valid {
+                Some(format!(
+                    "the name {} is a folder's: 1 to 64 letters, digits, '-' and '_'",
+                    bounded::quoted(&target.name)
+                ))
+            } else if names.contains(&(target.cloud, target.name.as_str())) {
+                Some(format!(
+                    "{} names another {} too; give each its own name",
+                    bounded::quoted(&target.name),
+                    target.cloud
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                return Err(Error::Spec {
+                    file: path.to_path_buf(),
+                    line: key_line(place.text, "clouds"),
+                    field: format!("{}.name", target.at),
+                    message,
+                });
+            }
+            names.push((target.cloud, target.name.as_str()));
+        }
         Ok(Plan {
+            clouds,
             source: Source::Spec(path.to_path_buf()),
             issuers,
             partition,

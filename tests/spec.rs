@@ -469,3 +469,104 @@ fn a_spec_of_every_issuer_gives_each_role_its_issuers_provider() {
         assert!(listed.iter().any(|f| f == file), "{file}: {listed:?}");
     }
 }
+
+/// A spec's `clouds:` writes every role in every Google Cloud project and Azure subscription it
+/// names, under `<cloud>/<name>/<role>/`, each file saying the spec writes it; the files lint
+/// clean; a bad entry is refused with the field, and nothing is written.
+#[test]
+fn a_specs_clouds_write_every_role_in_every_project() {
+    let spec = format!(
+        "{SPEC}clouds:\n  gcp:\n    - name: prod\n      project_number: \"123456789012\"\n      service_account: esc@acme-prod.iam.gserviceaccount.com\n    - name: dev\n      project_number: \"210987654321\"\n      roles: [roles/viewer]\n"
+    );
+    let (dir, output) = run(&spec, &[]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let written: Vec<String> = files(dir.path())
+        .into_iter()
+        .filter(|f| f.starts_with("gcp/") || f.starts_with("azure/"))
+        .collect();
+    let mut expected = Vec::new();
+    for (cloud, target) in [("gcp", "dev"), ("gcp", "prod")] {
+        for role in ["pulumi-admin", "pulumi-esc-readonly"] {
+            expected.push(format!("{cloud}/{target}/{role}/pulumi/Pulumi.yaml"));
+            expected.push(format!("{cloud}/{target}/{role}/terraform/main.tf"));
+            // ESC's gcp-login impersonates a service account; azure-login needs a client id.
+            if (cloud, target) == ("gcp", "prod") {
+                expected.push(format!("{cloud}/{target}/{role}/esc/environment.yaml"));
+            }
+        }
+    }
+    let mut written_sorted = written.clone();
+    written_sorted.sort();
+    expected.sort();
+    assert_eq!(written_sorted, expected);
+    for file in &written {
+        let text = std::fs::read_to_string(dir.path().join("out").join(file)).unwrap();
+        assert!(text.contains("oidc-gen --config oidc-gen.yaml"), "{file}");
+    }
+    let pools: Vec<String> = ["pulumi-admin", "pulumi-esc-readonly"]
+        .iter()
+        .map(|role| {
+            std::fs::read_to_string(
+                dir.path()
+                    .join(format!("out/gcp/prod/{role}/terraform/main.tf")),
+            )
+            .unwrap()
+        })
+        .collect();
+    assert!(pools[0].contains("workload_identity_pool_id = \"pulumi-admin\""));
+    assert!(
+        pools[1].contains("assertion.sub.matches('(?s)^pulumi:environments:org:acme:env:.*/dev$')")
+    );
+    let lint = oidc_gen(dir.path(), &["lint", "out/gcp"]);
+    assert_eq!(lint.status.code(), Some(0), "{}", text(&lint).0);
+
+    // Azure takes exact subjects; a role it cannot express stops the run, naming the entry.
+    let azure = "clouds:\n  azure:\n    - name: corp\n      tenant_id: 11111111-2222-3333-4444-555555555555\n";
+    let exact = "org: acme\nthumbprint: none\nroles:\n  - name: esc-prod\n    envs: [platform/prod]\naccounts:\n  - {id: \"111111111111\", name: dev}\n";
+    let (dir, output) = run(&format!("{exact}{azure}"), &[]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let terraform =
+        std::fs::read_to_string(dir.path().join("out/azure/corp/esc-prod/terraform/main.tf"))
+            .unwrap();
+    assert!(
+        terraform.contains("subject        = \"pulumi:environments:org:acme:env:platform/prod\"")
+    );
+    let (dir, output) = run(&format!("{SPEC}{azure}"), &[]);
+    let stderr = text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "clouds.azure[0] for role pulumi-esc-readonly: --cloud azure cannot admit exactly"
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+
+    for (entry, field, words) in [
+        (
+            "    - name: corp\n      tenant_id: x\n",
+            "clouds.azure[0]",
+            "invalid --azure-tenant-id",
+        ),
+        (
+            "    - name: corp\n      tenant: 11111111-2222-3333-4444-555555555555\n",
+            "clouds.azure[0]",
+            "unknown field \"tenant\"",
+        ),
+        (
+            "    - name: ../corp\n      tenant_id: 11111111-2222-3333-4444-555555555555\n",
+            "clouds.azure[0].name",
+            "a folder's",
+        ),
+    ] {
+        let spec = format!("{SPEC}clouds:\n  azure:\n{entry}");
+        let (dir, output) = run(&spec, &[]);
+        let stderr = text(&output).1;
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(field) && stderr.contains(words), "{stderr}");
+        assert!(
+            !dir.path().join("out").exists(),
+            "nothing is written: {stderr}"
+        );
+    }
+}

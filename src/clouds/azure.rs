@@ -64,7 +64,7 @@ const FLEXIBLE: &[Flexible] = &[
 /// The flags (and spec fields) Azure needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, serde::Deserialize)]
 #[group(skip)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Request {
     /// The Entra tenant's id (a UUID).
     #[arg(long = "azure-tenant-id", value_name = "UUID", help_heading = HEADING)]

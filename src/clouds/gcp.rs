@@ -35,7 +35,7 @@ const HEADING: &str = "Google Cloud (--cloud gcp)";
 /// The flags (and spec fields) Google Cloud needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, serde::Deserialize)]
 #[group(skip)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Request {
     /// The number (not the id) of the project that holds the workload identity pool.
     #[arg(long = "gcp-project-number", value_name = "NUMBER", help_heading = HEADING)]

@@ -236,6 +236,39 @@ pub struct Token {
     pub claims: Vec<(String, String)>,
 }
 
+/// One project (or subscription) of a spec's `clouds:`, as written.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TargetSpec<R> {
+    /// Its name: the folder its files go to.
+    pub name: String,
+    /// The cloud's fields.
+    #[serde(flatten)]
+    pub request: R,
+    /// Any other key, gathered to be refused.
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, serde_yaml::Value>,
+}
+
+/// One project (or subscription) a spec's roles are written for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Where the spec says it, e.g. `clouds.gcp[0]`.
+    pub at: String,
+    /// Its name: the files go to `<cloud>/<name>/<role>/`.
+    pub name: String,
+    /// The cloud's name.
+    pub cloud: &'static str,
+    /// Its fields.
+    pub request: CloudRequest,
+}
+
+impl Target {
+    /// The cloud, with the target's fields.
+    pub fn cloud(&self) -> &dyn Cloud {
+        self.request.cloud(self.cloud).expect("a registered cloud")
+    }
+}
+
 /// Declares the cloud modules beside AWS and their flags, one field each of [`CloudRequest`].
 macro_rules! registry {
     ($($cloud:ident),*) => {
@@ -263,6 +296,40 @@ macro_rules! registry {
                     $(stringify!($cloud) => Some(&self.$cloud),)*
                     _ => None,
                 }
+            }
+        }
+
+        /// A spec's `clouds:`: under each cloud's name, its projects (or subscriptions), each
+        /// with a name and the fields its flags have (`--gcp-project-number` -> `project_number`).
+        #[derive(Debug, Clone, Default, serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct CloudTargets {
+            $(
+                #[allow(missing_docs)]
+                pub $cloud: Vec<TargetSpec<$cloud::Request>>,
+            )*
+        }
+
+        impl CloudTargets {
+            /// Every target, cloud by cloud: its place in the spec (`clouds.gcp[0]`), its name,
+            /// and its fields, or the first key no cloud knows.
+            pub fn targets(&self) -> std::result::Result<Vec<Target>, (String, String)> {
+                let mut targets = Vec::new();
+                $(
+                    for (index, spec) in self.$cloud.iter().enumerate() {
+                        let at = format!("clouds.{}[{index}]", stringify!($cloud));
+                        if let Some(key) = spec.other.keys().next() {
+                            return Err((at, format!("unknown field {}", crate::shown::quoted(key))));
+                        }
+                        targets.push(Target {
+                            at,
+                            name: spec.name.clone(),
+                            cloud: stringify!($cloud),
+                            request: CloudRequest { $cloud: spec.request.clone(), ..CloudRequest::default() },
+                        });
+                    }
+                )*
+                Ok(targets)
             }
         }
     };
@@ -300,11 +367,15 @@ pub fn files(
     selection: &Selection,
     alone: bool,
     renderer: &Renderer,
+    command: Option<&str>,
 ) -> Result<(Vec<RenderedFile>, Vec<String>)> {
     let written = cloud.model(&Intent::of_role(role))?;
     let name = cloud.name();
     let mut generator = role.model(&[]).generator;
-    generator.command = format!("{} {}", generator.command, shell_words::join(cloud.args()));
+    generator.command = match command {
+        Some(command) => command.to_owned(),
+        None => format!("{} {}", generator.command, shell_words::join(cloud.args())),
+    };
     let model = role.model(&[]);
     let mut context = serde_json::json!({
         "generator": generator,
