@@ -647,3 +647,100 @@ fn the_readmes_cloud_commands_write_both_sides() {
         ]
     );
 }
+
+/// Every value a cloud's flag puts into a file is checked first: an expression GitHub or a
+/// template would evaluate, a quote, a line break or a `::` command is refused with exit 2, the
+/// flag named, and nothing written.
+#[test]
+fn hostile_cloud_values_are_refused_before_anything_is_written() {
+    let hostile = [
+        "x${{ github.token }}",
+        "a\"b",
+        "a\nb",
+        "::set-env name=x::y",
+        "a\u{202e}b",
+        "$(id)",
+        "",
+    ];
+    let flags: [(&str, &[&str], &str); 8] = [
+        (
+            "--gcp-project-number",
+            &["--cloud", "gcp", "--gcp-role", "roles/viewer"],
+            "{}",
+        ),
+        (
+            "--gcp-pool",
+            &[
+                "--cloud",
+                "gcp",
+                "--gcp-project-number",
+                "1",
+                "--gcp-role",
+                "roles/viewer",
+            ],
+            "{}",
+        ),
+        (
+            "--gcp-provider",
+            &[
+                "--cloud",
+                "gcp",
+                "--gcp-project-number",
+                "1",
+                "--gcp-role",
+                "roles/viewer",
+            ],
+            "{}",
+        ),
+        (
+            "--gcp-service-account",
+            &["--cloud", "gcp", "--gcp-project-number", "1"],
+            "{}@p.iam.gserviceaccount.com",
+        ),
+        (
+            "--gcp-role",
+            &["--cloud", "gcp", "--gcp-project-number", "1"],
+            "roles/{}",
+        ),
+        ("--azure-tenant-id", &["--cloud", "azure"], "{}"),
+        (
+            "--azure-identity",
+            &["--cloud", "azure", "--azure-tenant-id", TENANT],
+            "{}",
+        ),
+        (
+            "--azure-application",
+            &["--cloud", "azure", "--azure-tenant-id", TENANT],
+            "{}",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, rest, shape) in flags {
+        for value in hostile {
+            let value = shape.replace("{}", value);
+            let args = [
+                &[
+                    "--github",
+                    "acme/app",
+                    "--github-ref",
+                    "refs/heads/main",
+                    flag,
+                    &value,
+                ][..],
+                rest,
+                &["--out", "out"],
+            ]
+            .concat();
+            let output = oidc_gen(dir.path(), &args);
+            let stderr = text(&output).1;
+            assert_eq!(output.status.code(), Some(2), "{flag} {value:?}: {stderr}");
+            assert!(stderr.contains(flag), "{flag} {value:?}: {stderr}");
+            assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+            assert!(!stderr.contains('\u{202e}'), "{stderr}");
+            assert!(
+                !dir.path().join("out").exists(),
+                "{flag} {value:?} wrote files"
+            );
+        }
+    }
+}

@@ -139,22 +139,46 @@ impl Request {
             _ => {}
         }
         if let Some(email) = &self.service_account {
-            let valid = email.split_once('@').is_some_and(|(name, domain)| {
-                !name.is_empty() && domain.ends_with(".gserviceaccount.com")
-            }) && email.bytes().all(|b| b.is_ascii_graphic());
+            // Only what Google allows in a service account's address: nothing a workflow or a
+            // template could read as an expression.
+            let plain = |part: &str| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+            };
+            let valid = email.len() <= 254
+                && email.split_once('@').is_some_and(|(name, domain)| {
+                    plain(name) && plain(domain) && domain.ends_with(".gserviceaccount.com")
+                });
             if !valid {
                 return Err(invalid(
                     "--gcp-service-account",
                     email,
-                    "a service account's email ends in .gserviceaccount.com",
+                    "a service account's email is NAME@PROJECT.iam.gserviceaccount.com, in lowercase letters, digits, '-' and '.'",
                 ));
             }
         }
         for role in &self.roles {
-            let valid = (role.starts_with("roles/") || role.contains("/roles/"))
-                && role
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+            // roles/NAME, or projects/ID/roles/NAME and organizations/ID/roles/NAME (custom).
+            let name_ok = |name: &str| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._".contains(&b))
+            };
+            let parts: Vec<&str> = role.split('/').collect();
+            let valid = match parts[..] {
+                ["roles", name] => name_ok(name),
+                ["projects" | "organizations", owner, "roles", name] => {
+                    name_ok(name)
+                        && !owner.is_empty()
+                        && owner
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                }
+                _ => false,
+            };
             if !valid {
                 return Err(invalid(
                     "--gcp-role",
