@@ -599,7 +599,7 @@ fn judge(scenarios: Vec<Scenario>, tokens: &[CiToken]) -> usize {
                 claims: t.claims.clone(),
             })
             .collect();
-        let agreements = clouds::agree(
+        clouds::agree(
             dir.path(),
             &scenario.args,
             &policy,
@@ -607,9 +607,6 @@ fn judge(scenarios: Vec<Scenario>, tokens: &[CiToken]) -> usize {
             &oracle,
             scenario.name,
         );
-        for agreement in agreements.into_iter().flatten() {
-            eprintln!("{}: {agreement:?}", scenario.name);
-        }
         assert!(
             tokens.len() >= 2000,
             "{}: {} tokens",

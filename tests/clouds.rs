@@ -13,7 +13,8 @@ use std::process::Command;
 
 use common::clouds::{PROJECT, TENANT};
 use common::{
-    assert_zizmor_clean, checkov, checkov_reports, ci_checker, have_tool, oidc_gen, text,
+    assert_schema, assert_zizmor_clean, checkov, checkov_reports, ci_checker, have_tool, oidc_gen,
+    text,
 };
 
 /// Each case: a name, and the flags of one role in one cloud.
@@ -415,13 +416,7 @@ fn every_clouds_ci_files_pass_their_schemas_and_zizmor() {
                 if !path.is_file() {
                     continue;
                 }
-                let output = Command::new(&schema)
-                    .args(["--builtin-schema", vendor])
-                    .arg(&path)
-                    .output()
-                    .unwrap();
-                let (stdout, stderr) = text(&output);
-                assert!(output.status.success(), "{name} {file}: {stdout}{stderr}");
+                assert_schema(&schema, vendor, &path, &format!("{name} {cloud}/{file}"));
                 checked.insert(format!("{cloud}/{file}"));
                 if file.starts_with("github") {
                     let repository = root.path().join(format!("{name}-repo"));

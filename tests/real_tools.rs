@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{
-    assert_zizmor_clean, checkov, checkov_reports, ci_checker, fixtures, have_tool, oidc_gen, text,
+    assert_schema, assert_zizmor_clean, checkov, checkov_reports, ci_checker, fixtures, have_tool,
+    oidc_gen, text,
 };
 
 /// Generates every offline fixture, and the spec of many accounts, into its own folder under `root`.
@@ -202,13 +203,7 @@ fn ci_files_pass_their_schemas_and_zizmor() {
             if !path.is_file() {
                 continue;
             }
-            let output = Command::new(&schema)
-                .args(["--builtin-schema", vendor])
-                .arg(&path)
-                .output()
-                .unwrap();
-            let (stdout, stderr) = text(&output);
-            assert!(output.status.success(), "{name} {file}: {stdout}{stderr}");
+            assert_schema(&schema, vendor, &path, &format!("{name} {file}"));
             checked.push(file);
         }
         let workflow = out.join("github/workflow.yml");

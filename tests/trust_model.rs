@@ -957,7 +957,7 @@ fn judge(scenario: &Scenario, policy: &Value) -> usize {
     let issuer = format!("https://{}", scenario.issuer);
     let args = [&["--issuer", issuer.as_str()][..], &scenario.args].concat();
     let dir = tempfile::tempdir().unwrap();
-    let agreements = clouds::agree(
+    clouds::agree(
         dir.path(),
         &args,
         policy,
@@ -965,9 +965,6 @@ fn judge(scenario: &Scenario, policy: &Value) -> usize {
         &oracle,
         scenario.name,
     );
-    for agreement in agreements.into_iter().flatten() {
-        eprintln!("{}: {agreement:?}", scenario.name);
-    }
     eprintln!(
         "{}: {} tokens, {admitted} admitted",
         scenario.name,

@@ -10,8 +10,8 @@ use cel_parser::reference::Val;
 use serde_json::Value;
 
 use super::read::Federation;
-use super::report::{Description, Finding, Report, Suppressed};
-use super::rules::{admits_every_owner, rule};
+use super::report::{Description, Finding, Report};
+use super::rules::{admits_every_owner, rule, suppress};
 use super::unknown;
 use crate::issuer::Issuer;
 use crate::issuers::{self, Preset};
@@ -43,62 +43,33 @@ const OWNER_NAME_CLAIMS: &[&str] = &["repository_owner"];
 pub fn lint(federation: &Federation, report: &mut Report) {
     let first = report.findings.len();
     let args = &federation.arguments;
-    let text = |name: &str| args.get(name).and_then(Value::as_str);
-    match federation.kind.as_str() {
-        GCP_PROVIDER => gcp_provider(federation, report),
-        AZURE_CREDENTIAL | AZURERM_CREDENTIAL => {
-            let issuer = text("issuer").unwrap_or_default();
-            let subject = text("subject").unwrap_or_default();
-            describe(
-                federation,
-                report,
-                "credential",
-                issuer,
-                &format!("sub is {}", quoted(subject)),
-            );
-            if unknown::in_text(issuer) || unknown::in_text(subject) {
-                unproven(federation, report, "credential", &[issuer, subject]);
+    let text = |name: &str| args.get(name).and_then(Value::as_str).unwrap_or_default();
+    // A credential: the argument that says what it admits, its words, and its checks.
+    let credential: Option<(&str, &str, CredentialCheck)> = match federation.kind.as_str() {
+        AZURE_CREDENTIAL | AZURERM_CREDENTIAL => Some(("subject", "sub is", azure_subject)),
+        AZURE_FLEXIBLE => Some(("claims_matching_expression", "claims match", azure_flexible)),
+        _ => None,
+    };
+    match (federation.kind.as_str(), credential) {
+        (GCP_PROVIDER, _) => gcp_provider(federation, report),
+        (_, Some((argument, words, check))) => {
+            let (issuer, admits) = (text("issuer"), text(argument));
+            let said = format!("{words} {}", quoted(admits));
+            describe(federation, report, "credential", issuer, &said);
+            if unknown::in_text(issuer) || unknown::in_text(admits) {
+                unproven(federation, report, "credential", &[issuer, admits]);
             } else {
-                azure_subject(federation, report, issuer, subject);
-            }
-        }
-        AZURE_FLEXIBLE => {
-            let issuer = text("issuer").unwrap_or_default();
-            let expression = text("claims_matching_expression").unwrap_or_default();
-            describe(
-                federation,
-                report,
-                "credential",
-                issuer,
-                &format!("claims match {}", quoted(expression)),
-            );
-            if unknown::in_text(issuer) || unknown::in_text(expression) {
-                unproven(federation, report, "credential", &[issuer, expression]);
-            } else {
-                azure_flexible(federation, report, issuer, expression);
+                check(federation, report, issuer, admits);
             }
         }
         _ => gcp_members(federation, report),
     }
-    // A suppression holds only with a reason.
-    let reason_for = |finding: &Finding| {
-        federation
-            .suppressed
-            .iter()
-            .find(|(rule, reason)| rule == finding.rule && !reason.is_empty())
-            .map(|(_, reason)| reason.clone())
-    };
-    let (suppressed, kept): (Vec<Finding>, Vec<Finding>) = report
-        .findings
-        .split_off(first)
-        .into_iter()
-        .partition(|f| reason_for(f).is_some());
-    report.findings.extend(kept);
-    for finding in suppressed {
-        let reason = reason_for(&finding).expect("partitioned on it");
-        report.suppressed.push(Suppressed { finding, reason });
-    }
+    suppress(&federation.suppressed, first, report);
 }
+
+/// What a credential is checked with: the resource, the report, the issuer, and its subject or
+/// expression.
+type CredentialCheck = fn(&Federation, &mut Report, &str, &str);
 
 fn quoted(value: &str) -> String {
     crate::bounded::quoted(value)

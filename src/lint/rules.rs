@@ -328,9 +328,14 @@ pub fn lint_role(role: &Role, report: &mut Report) {
         }
         lint_statement(role, &name, statement, report);
     }
-    // A suppression holds only with a reason.
+    suppress(&role.suppressed, first, report);
+}
+
+/// Moves the findings from `first` on that `suppressions` (rule id, reason) name into the
+/// report's suppressed ones. A suppression holds only with a reason.
+pub(super) fn suppress(suppressions: &[(String, String)], first: usize, report: &mut Report) {
     let reason_for = |finding: &Finding| {
-        role.suppressed
+        suppressions
             .iter()
             .find(|(rule, reason)| rule == finding.rule && !reason.is_empty())
             .map(|(_, reason)| reason.clone())

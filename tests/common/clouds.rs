@@ -312,6 +312,9 @@ pub fn agree(
             refused: None,
         });
     }
+    for agreement in &agreements {
+        eprintln!("{label}: {agreement:?}");
+    }
     Some(agreements)
 }
 

@@ -584,3 +584,14 @@ pub fn assert_zizmor_clean(zizmor: &str, repository: &Path, what: &str) {
         "{what}: zizmor:\n{stdout}{stderr}"
     );
 }
+
+/// check-jsonschema finds `path` valid against its vendored schema `vendor`.
+pub fn assert_schema(schema: &str, vendor: &str, path: &Path, what: &str) {
+    let output = Command::new(schema)
+        .args(["--builtin-schema", vendor])
+        .arg(path)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{what}: {stdout}{stderr}");
+}
