@@ -407,7 +407,7 @@ fn every_clouds_ci_files_pass_their_schemas_and_zizmor() {
         .concat();
         let output = oidc_gen(root.path(), &args);
         assert!(output.status.success(), "{name}: {}", text(&output).1);
-        for cloud in ["gcp", "azure"] {
+        for cloud in oidc_gen::clouds::CLOUDS {
             for (file, vendor) in [
                 ("github/workflow.yml", "vendor.github-workflows"),
                 ("gitlab/.gitlab-ci.yml", "vendor.gitlab-ci"),
@@ -502,10 +502,18 @@ fn lint_flags_weak_gcp_and_azure_trust_and_passes_the_generated_files() {
             "OIDC401",
         ),
         (
+            "google_iam_workload_identity_pool_provider.pulumi_unknown_audience",
+            "OIDC301",
+        ),
+        (
             "google_iam_workload_identity_pool_provider.ref_only",
             "OIDC402",
         ),
         ("google_service_account_iam_member.everyone", "OIDC403"),
+        (
+            "google_service_account_iam_member.unknown_member",
+            "OIDC301",
+        ),
     ]
     .map(|(r, id)| (r.to_owned(), id.to_owned()));
     assert_eq!(found, expected);
@@ -514,7 +522,7 @@ fn lint_flags_weak_gcp_and_azure_trust_and_passes_the_generated_files() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["rule"] == "OIDC301")
+        .find(|f| f["resource"] == "azurerm_federated_identity_credential.unknown")
         .unwrap();
     assert!(unknown["message"].as_str().unwrap().contains("var.repo"));
     assert!(!output.stdout.contains(&0xEF), "a mark printed raw");
@@ -616,7 +624,7 @@ fn the_readmes_cloud_commands_write_both_sides() {
             .collect();
         let output = oidc_gen(dir.path(), &args);
         assert!(output.status.success(), "{command}: {}", text(&output).1);
-        for cloud in ["gcp", "azure"] {
+        for cloud in oidc_gen::clouds::CLOUDS {
             for file in [
                 "github/workflow.yml",
                 "gitlab/.gitlab-ci.yml",

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::{
     ChainShape, LocalIssuer, TestChain, TestIssuer, fixtures, oidc_gen, regex_escape, settings,
-    text,
+    text, tree,
 };
 use oidc_gen::render::Format;
 
@@ -539,17 +539,20 @@ fn every_cloud_file() {
         let output = oidc_gen(dir.path(), &args);
         let (_, stderr) = text(&output);
         assert!(output.status.success(), "{case}: {stderr}");
-        let mut files = Vec::new();
-        for cloud in ["gcp", "azure"] {
-            let root = dir.path().join("out").join(cloud);
-            for entry in walk(&root) {
-                let relative = entry
-                    .strip_prefix(dir.path().join("out"))
-                    .unwrap()
-                    .to_owned();
-                files.push((relative.to_string_lossy().replace(['/', '.'], "_"), entry));
-            }
-        }
+        let out = dir.path().join("out");
+        let files: Vec<(String, std::path::PathBuf)> = tree(&out)
+            .into_iter()
+            .filter(|(path, _)| {
+                oidc_gen::clouds::CLOUDS.iter().any(|c| path.starts_with(c))
+                    && out.join(path).is_file()
+            })
+            .map(|(path, _)| {
+                (
+                    path.to_string_lossy().replace(['/', '.'], "_"),
+                    out.join(path),
+                )
+            })
+            .collect();
         assert!(files.len() >= 2, "{case}: {files:?}");
         assert!(
             !dir.path().join("out/terraform").exists(),
@@ -563,22 +566,4 @@ fn every_cloud_file() {
             insta::assert_snapshot!(format!("cloud_{case}__stderr"), stderr);
         });
     }
-}
-
-/// The files below `root`, by name.
-fn walk(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return found;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            found.extend(walk(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }

@@ -158,7 +158,7 @@ impl Request {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
                 if !valid {
-                    return Err(invalid(
+                    return Err(Error::invalid(
                         "--azure-identity",
                         name,
                         "a managed identity's name is 3 to 128 letters, digits, '-' and '_', starting with a letter or digit",
@@ -514,13 +514,6 @@ pub fn expression_holds(
     }
 }
 
-fn invalid(what: &'static str, value: &str, hint: &str) -> Error {
-    Error::Invalid {
-        what,
-        value: value.to_owned(),
-        hint: hint.to_owned(),
-    }
-}
 
 fn check_uuid(what: &'static str, value: &str) -> Result<()> {
     let groups: Vec<&str> = value.split('-').collect();
@@ -531,7 +524,7 @@ fn check_uuid(what: &'static str, value: &str) -> Result<()> {
             .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
     match valid {
         true => Ok(()),
-        false => Err(invalid(
+        false => Err(Error::invalid(
             what,
             value,
             "write it as a UUID: 8-4-4-4-12 hexadecimal digits",

@@ -107,7 +107,7 @@ impl Request {
             || project_number.len() > 20
             || !project_number.bytes().all(|b| b.is_ascii_digit())
         {
-            return Err(invalid(
+            return Err(Error::invalid(
                 "--gcp-project-number",
                 &project_number,
                 "a project number is digits only (not the project id)",
@@ -152,7 +152,7 @@ impl Request {
                     plain(name) && plain(domain) && domain.ends_with(".gserviceaccount.com")
                 });
             if !valid {
-                return Err(invalid(
+                return Err(Error::invalid(
                     "--gcp-service-account",
                     email,
                     "a service account's email is NAME@PROJECT.iam.gserviceaccount.com, in lowercase letters, digits, '-' and '.'",
@@ -180,7 +180,7 @@ impl Request {
                 _ => false,
             };
             if !valid {
-                return Err(invalid(
+                return Err(Error::invalid(
                     "--gcp-role",
                     role,
                     "a role is roles/NAME or projects/PROJECT/roles/NAME",
@@ -563,13 +563,6 @@ fn literal(value: &str) -> String {
     out
 }
 
-fn invalid(what: &'static str, value: &str, hint: &str) -> Error {
-    Error::Invalid {
-        what,
-        value: value.to_owned(),
-        hint: hint.to_owned(),
-    }
-}
 
 /// A pool or provider id: 4 to 32 of `[a-z0-9-]`, not starting with `gcp-` or `-`.
 fn check_id(what: &'static str, id: &str) -> Result<String> {
@@ -582,7 +575,7 @@ fn check_id(what: &'static str, id: &str) -> Result<String> {
         && !id.starts_with("gcp-");
     match valid {
         true => Ok(id.to_owned()),
-        false => Err(invalid(
+        false => Err(Error::invalid(
             what,
             id,
             "an id is 4 to 32 lowercase letters, digits and '-', not starting with gcp-",

@@ -43,14 +43,6 @@ impl Match {
             Match::Exact(value) | Match::Pattern(value) => value,
         }
     }
-
-    /// Whether `value` matches.
-    pub fn admits(&self, value: &str) -> bool {
-        match self {
-            Match::Exact(exact) => exact == value,
-            Match::Pattern(pattern) => crate::policy::string_like(pattern, value),
-        }
-    }
 }
 
 /// One way into the role: every part must hold.
@@ -103,17 +95,6 @@ impl Clause {
             .collect()
     }
 
-    /// Whether a token with `sub` and `claims` (name, value) gets in by this clause; the
-    /// audience is each cloud's to check.
-    pub fn admits(&self, sub: &str, claims: &[(String, String)]) -> bool {
-        let value = |name: &str| claims.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-        self.subjects.iter().any(|m| m.admits(sub))
-            && !self.refused.iter().any(|m| m.admits(sub))
-            && self.claims.iter().all(|(name, values)| {
-                value(name).is_some_and(|v| values.iter().any(|m| m.admits(v)))
-            })
-    }
-
     /// The clause in words, for a refusal: `sub repo:acme/app:* and repository_id 42`.
     pub fn describe(&self) -> String {
         let list = |values: &[Match]| {
@@ -155,11 +136,7 @@ impl Intent<'_> {
         let mut audiences: Vec<String> = self
             .clauses
             .iter()
-            .flat_map(|clause| &clause.audiences)
-            .filter_map(|aud| match self.preset {
-                Some(preset) => (preset.cloud_audience)(aud, cloud),
-                None => Some(aud.clone()),
-            })
+            .flat_map(|clause| self.clause_audiences(clause, cloud))
             .collect();
         audiences.sort();
         audiences.dedup();
@@ -369,21 +346,22 @@ pub fn files(
     renderer: &Renderer,
     command: Option<&str>,
 ) -> Result<(Vec<RenderedFile>, Vec<String>)> {
-    let written = cloud.model(&Intent::of_role(role))?;
+    let intent = Intent::of_role(role);
+    let written = cloud.model(&intent)?;
     let name = cloud.name();
-    let mut generator = role.model(&[]).generator;
+    let model = role.model(&[]);
+    let mut generator = model.generator.clone();
     generator.command = match command {
         Some(command) => command.to_owned(),
         None => format!("{} {}", generator.command, shell_words::join(cloud.args())),
     };
-    let model = role.model(&[]);
     let mut context = serde_json::json!({
         "generator": generator,
         "cloud": written.context(),
         "role": { "name": model.role.name, "description": model.role.description },
         "org": model.org,
         "esc": model.esc,
-        "issuer": Intent::of_role(role).issuer_id(),
+        "issuer": intent.issuer_id(),
         "action": crate::pins::pin(GOOGLE_AUTH).uses_and_tag(),
     });
     // The CI system's values, as its AWS file has them; the templates read what is not AWS's

@@ -33,6 +33,9 @@ const AZURE_CREDENTIAL: &str = "azuread_application_federated_identity_credentia
 const AZURE_FLEXIBLE: &str = "azuread_application_flexible_federated_identity_credential";
 const AZURERM_CREDENTIAL: &str = "azurerm_federated_identity_credential";
 
+/// The role a pool's identities get on a service account they impersonate.
+const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
+
 /// The deepest nesting of brackets lint parses in a condition.
 const MAX_DEPTH: i64 = 32;
 
@@ -248,10 +251,16 @@ fn gcp_provider(federation: &Federation, report: &mut Report) {
             );
         }
     }
+    let audiences = args
+        .get("oidc")
+        .and_then(|oidc| oidc.get("allowed_audiences"));
+    if preset.audience_names_owner && audiences.is_some_and(unknown::in_value) {
+        let written = serde_json::to_string(audiences.expect("tested")).unwrap_or_default();
+        unproven(federation, report, "condition", &[&written]);
+        return;
+    }
     let audiences_name_owner = preset.audience_names_owner
-        && args
-            .get("oidc")
-            .and_then(|oidc| oidc.get("allowed_audiences"))
+        && audiences
             .and_then(Value::as_array)
             .is_some_and(|list| !list.is_empty());
     if preset.owner_fields.is_empty() || audiences_name_owner {
@@ -309,8 +318,24 @@ fn gcp_members(federation: &Federation, report: &mut Report) {
             .flatten()
             .filter_map(Value::as_str),
     );
+    // A member lint cannot know is unproven where it may be a pool's identities: it names
+    // them in its known part, or the binding is the one workload identity uses.
+    let workload_identity =
+        args.get("role").and_then(Value::as_str) == Some(WORKLOAD_IDENTITY_USER);
+    let whole_unknown = args
+        .get("members")
+        .is_some_and(|m| !m.is_array() && unknown::in_value(m));
+    for member in members.iter().filter(|m| unknown::in_text(m)) {
+        if workload_identity || unknown::display(member).contains("principal") {
+            unproven(federation, report, "member", &[member]);
+        }
+    }
+    if whole_unknown && workload_identity {
+        let written = serde_json::to_string(&args["members"]).unwrap_or_default();
+        unproven(federation, report, "member", &[&written]);
+    }
     for member in members {
-        if !member.starts_with("principal") {
+        if !member.starts_with("principal") || unknown::in_text(member) {
             continue;
         }
         describe(

@@ -228,7 +228,7 @@ pub fn agree(
     };
     let aws = aws_audiences(aws_policy);
     let mut agreements = Vec::new();
-    for cloud in ["gcp", "azure"] {
+    for &cloud in oidc_gen::clouds::CLOUDS {
         let spec = match cloud {
             "gcp" => gcp_spec(dir, args),
             _ => azure_spec(dir, args),
